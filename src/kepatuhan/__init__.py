@@ -1,0 +1,110 @@
+"""kepatuhan: compliance scores of Ombudsman RI's Penilaian Kepatuhan, one engine for every year.
+
+The public surface, all importable from ``kepatuhan``:
+
+- :func:`load_rubric`, :func:`get_rubric`, :func:`rubrics` — methodology editions;
+- :func:`read_observations` — observation files (CSV, TOML, JSON);
+- :func:`score` — the vectorised engine, returning :class:`Scores`;
+- :data:`hookimpl` — the marker for plugin hook implementations;
+- :class:`KepatuhanError` — the root of every error raised on purpose.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .bands import Band, BandScheme
+from .engine import score
+from .errors import (
+    DuplicateNameError,
+    DuplicateObservationError,
+    InputFileError,
+    KepatuhanError,
+    ObservationError,
+    PluginError,
+    Problem,
+    RubricError,
+    UnknownNameError,
+)
+from .hookspecs import hookimpl
+from .io.observations_io import read_observations
+from .io.rubric_toml import dump_rubric, load_rubric, rubric_from_toml, rubric_to_toml
+from .observations import (
+    Institution,
+    Observation,
+    ObservationTable,
+    ServiceProduct,
+    Unit,
+    UnitSelection,
+)
+from .plugins import PluginManager, default_manager
+from .results import ScoreCard, Scores
+from .rounding import publish, round_half_away
+from .rubric import Criterion, Label, LevelRule, Levels, Rubric, ScaleRef, Source
+
+__all__ = [
+    "Band",
+    "BandScheme",
+    "Criterion",
+    "DuplicateNameError",
+    "DuplicateObservationError",
+    "InputFileError",
+    "Institution",
+    "KepatuhanError",
+    "Label",
+    "LevelRule",
+    "Levels",
+    "Observation",
+    "ObservationError",
+    "ObservationTable",
+    "PluginError",
+    "PluginManager",
+    "Problem",
+    "Rubric",
+    "RubricError",
+    "ScaleRef",
+    "ScoreCard",
+    "Scores",
+    "ServiceProduct",
+    "Source",
+    "Unit",
+    "UnitSelection",
+    "UnknownNameError",
+    "__version__",
+    "dump_rubric",
+    "get_rubric",
+    "hookimpl",
+    "load_rubric",
+    "publish",
+    "read_observations",
+    "round_half_away",
+    "rubric_from_toml",
+    "rubric_to_toml",
+    "rubrics",
+    "score",
+]
+
+
+def get_rubric(rubric_id: str, *, plugins: PluginManager | None = None) -> Rubric:
+    """The installed rubric ``rubric_id`` (e.g. ``"ombudsman-2023"``).
+
+    Raises :class:`UnknownNameError` (listing the known ids) if no plugin provides it.
+    """
+    return (plugins or default_manager()).registry.rubric(rubric_id)
+
+
+def rubrics(*, plugins: PluginManager | None = None) -> dict[str, Rubric]:
+    """Every installed rubric, by id, sorted."""
+    reg = (plugins or default_manager()).registry
+    return {k: reg.rubrics[k].value for k in sorted(reg.rubrics)}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("kepatuhan")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            return "0+unknown"
+    raise AttributeError(f"module 'kepatuhan' has no attribute {name!r}")

@@ -1,0 +1,147 @@
+"""Aggregators: named rules that combine children into one score.
+
+One interface serves both kinds of combination — a criterion's children (indicators into
+a variable, dimensions into a total) and an entity's children (products into a unit,
+units into an institution): ``reduce`` takes flat arrays of the *included* values (not
+applicable and excluded cells are left out beforehand), their weights, and the segment
+(parent) each belongs to, and returns one value per segment. It must be vectorised
+(``np.bincount`` and friends), bounded (the result lies within its inputs' range),
+monotone, invariant to a common scaling of the weights, and agree with ``reduce_one``,
+the plain-Python version the reference scorer and the property tests use.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["Aggregator", "Mean", "Minimum", "Sum", "WeightedMean", "builtin_aggregators"]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
+
+
+class Aggregator(ABC):
+    """A named combination rule. Subclass it and register an instance from a plugin."""
+
+    #: The registered name a rubric uses (``rule = "…"``, ``combine = "…"``).
+    name: str = ""
+    #: One line for ``kepatuhan plugins`` and the docs.
+    description: str = ""
+    #: Whether children must carry ``points`` that add up to the parent's maximum.
+    needs_points: bool = False
+
+    @abstractmethod
+    def reduce(
+        self, values: FloatArray, weights: FloatArray, segments: IntArray, n_segments: int
+    ) -> FloatArray:
+        """One value per segment; segments with no values may hold any finite number."""
+
+    @abstractmethod
+    def reduce_one(self, values: Sequence[float], weights: Sequence[float]) -> float:
+        """The same rule for one segment, in plain Python (``values`` is not empty)."""
+
+    def shares(self, values: Sequence[float], weights: Sequence[float]) -> list[float]:
+        """Each child's share of the result, for explanations (sums to 1).
+
+        The default is the normalised weights, right for any weighted mean; a rule that
+        is not a weighted mean (the minimum) says which child decides.
+        """
+        tot = sum(weights)
+        return [w / tot for w in weights]
+
+
+def _weighted_mean(
+    values: FloatArray, weights: FloatArray, segments: IntArray, n: int
+) -> FloatArray:
+    num = np.bincount(segments, weights=values * weights, minlength=n)
+    den = np.bincount(segments, weights=weights, minlength=n)
+    out = np.zeros(n, dtype=np.float64)
+    np.divide(num, den, out=out, where=den > 0)
+    # A weighted mean lies within its inputs; clip the last-bit excursions of float sums.
+    return np.clip(out, 0.0, 100.0)
+
+
+class WeightedMean(Aggregator):
+    """Σ wᵢvᵢ / Σ wᵢ over the children that apply: not-applicable ones renormalise away."""
+
+    name = "weighted_mean"
+    description = "weighted mean of the applicable children (weights renormalised)"
+
+    def reduce(
+        self, values: FloatArray, weights: FloatArray, segments: IntArray, n_segments: int
+    ) -> FloatArray:
+        """Segmented weighted mean by ``np.bincount``."""
+        return _weighted_mean(values, weights, segments, n_segments)
+
+    def reduce_one(self, values: Sequence[float], weights: Sequence[float]) -> float:
+        """Σ wᵢvᵢ / Σ wᵢ."""
+        den = sum(weights)
+        return min(100.0, max(0.0, sum(v * w for v, w in zip(values, weights)) / den))
+
+
+class Sum(WeightedMean):
+    """Points added up: each child is scored in points out of its ``points``.
+
+    On the 0–100 scale this is the weighted mean with the children's maximum points as
+    weights: when every child applies, the result is exactly Σ points (2023: input +
+    proses + output + pengaduan); a not-applicable child's points renormalise away.
+    """
+
+    name = "sum"
+    description = "sum of the children's points (children carry points adding up to the parent's)"
+    needs_points = True
+
+
+class Mean(Aggregator):
+    """The plain (unweighted) mean of the applicable children."""
+
+    name = "mean"
+    description = "plain mean of the applicable children (weights ignored)"
+
+    def reduce(
+        self, values: FloatArray, weights: FloatArray, segments: IntArray, n_segments: int
+    ) -> FloatArray:
+        """Segmented mean by ``np.bincount``."""
+        return _weighted_mean(values, np.ones_like(values), segments, n_segments)
+
+    def reduce_one(self, values: Sequence[float], weights: Sequence[float]) -> float:
+        """Σ vᵢ / n."""
+        return min(100.0, max(0.0, sum(values) / len(values)))
+
+    def shares(self, values: Sequence[float], weights: Sequence[float]) -> list[float]:
+        """Equal shares."""
+        return [1.0 / len(values)] * len(values)
+
+
+class Minimum(Aggregator):
+    """The lowest applicable child: a chain is as strong as its weakest link."""
+
+    name = "minimum"
+    description = "the lowest score among the applicable children"
+
+    def reduce(
+        self, values: FloatArray, weights: FloatArray, segments: IntArray, n_segments: int
+    ) -> FloatArray:
+        """Segmented minimum by ``np.minimum.at``."""
+        out = np.full(n_segments, np.inf)
+        np.minimum.at(out, segments, values)
+        out[np.isinf(out)] = 0.0
+        return out
+
+    def reduce_one(self, values: Sequence[float], weights: Sequence[float]) -> float:
+        """min(vᵢ)."""
+        return min(values)
+
+    def shares(self, values: Sequence[float], weights: Sequence[float]) -> list[float]:
+        """All of it to the (first) lowest child."""
+        k = min(range(len(values)), key=lambda i: values[i])
+        return [1.0 if i == k else 0.0 for i in range(len(values))]
+
+
+def builtin_aggregators() -> list[Aggregator]:
+    """The aggregators every installation has."""
+    return [WeightedMean(), Sum(), Mean(), Minimum()]

@@ -1,0 +1,371 @@
+"""The ``kepatuhan`` command: parses arguments, calls the library, prints.
+
+Exit status: 0 on success; 1 on invalid input (one line per problem on stderr,
+``file:line-or-key: what was expected, what was found``, never a traceback); 2 on a
+usage error; 3 on an internal error (a bug: please report it; ``KEPATUHAN_DEBUG=1``
+shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import KepatuhanError, ObservationError, Problem
+from .io.observations_io import read_observations
+from .io.rubric_toml import load_rubric, parse_toml
+from .io.files import read_text
+from .plugins import PluginManager, default_manager
+from .results import ExplainNode, Scores
+from .rubric import Rubric
+
+__all__ = ["build_parser", "main"]
+
+FORMATS = ("table", "json", "csv")
+
+
+def _manager() -> PluginManager:
+    return default_manager()
+
+
+def _resolve_rubric(ref: str, pm: PluginManager) -> Rubric:
+    """An installed rubric id, or a path to a rubric TOML file."""
+    if ref.endswith(".toml") or os.sep in ref or Path(ref).is_file():
+        rubric = load_rubric(ref)
+        problems = pm.registry.check(rubric)
+        if problems:
+            raise KepatuhanError([p if p.path else Problem(p.message, path=ref, key_path=p.key_path) for p in problems])
+        return rubric
+    return pm.registry.rubric(ref)
+
+
+def _table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
+    cells = [[("" if c is None else str(c)) for c in r] for r in [header, *rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _csv(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows([["" if c is None else c for c in r] for r in rows])
+    return buf.getvalue().rstrip("\n")
+
+
+def _emit(fmt: str, rows: Sequence[Sequence[Any]], header: Sequence[str], data: Any) -> None:
+    if fmt == "json":
+        print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    elif fmt == "csv":
+        print(_csv(rows, header))
+    else:
+        print(_table(rows, header))
+
+
+# -- commands ------------------------------------------------------------------------------
+def cmd_rubrics(args: argparse.Namespace) -> int:
+    """List installed rubrics."""
+    reg = _manager().registry
+    items = [reg.rubrics[k] for k in sorted(reg.rubrics)]
+    rows = [(r.value.id, r.value.year, r.value.version, r.plugin, r.value.title) for r in items]
+    data = [
+        {"id": r.value.id, "year": r.value.year, "version": r.value.version, "title": r.value.title,
+         "plugin": r.plugin, "digest": r.value.digest}
+        for r in items
+    ]
+    _emit(args.format, rows, ("id", "year", "version", "plugin", "title"), data)
+    return 0
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    """List plugins with versions and what they provide."""
+    infos = _manager().plugins()
+    rows = [
+        (p.name, p.version, p.distribution, ", ".join(p.rubrics), ", ".join(p.scales), ", ".join(p.aggregators))
+        for p in infos
+    ]
+    data = [
+        {"name": p.name, "version": p.version, "distribution": p.distribution, "hooks": list(p.hooks),
+         "rubrics": list(p.rubrics), "scales": list(p.scales), "aggregators": list(p.aggregators)}
+        for p in infos
+    ]
+    _emit(args.format, rows, ("plugin", "version", "distribution", "rubrics", "scales", "aggregators"), data)
+    return 0
+
+
+def _num(d: Any) -> Any:
+    return None if d is None else float(d)
+
+
+def rubric_document(rubric: Rubric) -> dict[str, Any]:
+    """The JSON form of ``kepatuhan show``: levels, bands and every criterion."""
+    tree = rubric.tree
+    crits = []
+    for i in reversed(tree.order):
+        c = tree.nodes[i]
+        d: dict[str, Any] = {
+            "id": c.id,
+            "parent": c.parent,
+            "label": {"id": c.label.id, "en": c.label.en},
+            "weight": _num(c.weight),
+            "points": _num(c.points),
+            "level": c.level or ["institution", "unit", "product"][tree.level[i]],
+            "rule": None if tree.is_leaf(i) else c.rule,
+            "source": c.source,
+            "confidence": c.confidence,
+        }
+        if c.scale is not None:
+            d["scale"] = {"name": c.scale.name, **{k: (list(map(float, v)) if isinstance(v, tuple) else _num(v) if not isinstance(v, (str, bool)) else v) for k, v in c.scale.params}}
+        if c.note:
+            d["note"] = c.note
+        crits.append(d)
+    lv = rubric.levels
+    return {
+        "id": rubric.id,
+        "title": rubric.title,
+        "year": rubric.year,
+        "version": rubric.version,
+        "digest": rubric.digest,
+        "description": rubric.description,
+        "missing": rubric.missing,
+        "levels": {
+            name: {"combine": r.combine, "weight_by": r.weight_by, "source": r.source, "confidence": r.confidence}
+            for name, r in (("institution", lv.institution), ("unit", lv.unit))
+        },
+        "bands": None
+        if rubric.bands is None
+        else [
+            {"id": b.id, "label": b.label, "zone": b.zone, "min": float(b.min), "max": _num(b.max),
+             "source": b.source, "confidence": b.confidence}
+            for b in rubric.bands.bands
+        ],
+        "criteria": crits,
+        "sources": [{"id": s.id, "title": s.title, "url": s.url} for s in rubric.sources],
+    }
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print a rubric: tree with weights, levels, scales and sources; bands."""
+    rubric = _resolve_rubric(args.rubric, _manager())
+    doc = rubric_document(rubric)
+    tree = rubric.tree
+    rows = []
+    for i in reversed(tree.order):
+        c = tree.nodes[i]
+        depth = len(tree.path(i)) - 1
+        w = f"{c.points} pts" if c.points is not None else (str(c.weight) if c.weight is not None else "")
+        scale = "" if c.scale is None else c.scale.name + "".join(f" {k}={list(v) if isinstance(v, tuple) else v}" for k, v in c.scale.params)
+        rows.append(("  " * depth + c.id, c.label.id, w, doc["criteria"][len(rows)]["level"],
+                     c.rule if not tree.is_leaf(i) else scale, c.confidence or "", c.source or ""))
+    if args.format != "table":
+        _emit(args.format, rows, ("criterion", "label", "weight", "level", "rule/scale", "confidence", "source"), doc)
+        return 0
+    print(f"{rubric.id} — {rubric.title} (version {rubric.version}, {rubric.digest[:19]}…)")
+    lv = rubric.levels
+    print(f"levels: institution = {lv.institution.combine} of units ({lv.institution.weight_by}); "
+          f"unit = {lv.unit.combine} of products; missing = {rubric.missing}")
+    print()
+    print(_table(rows, ("criterion", "label", "weight", "level", "rule/scale", "confidence", "source")))
+    if rubric.bands is not None:
+        print()
+        print(_table([(b.id, b.label, b.zone or "", str(b.min), "" if b.max is None else str(b.max),
+                       b.confidence or "", b.source or "") for b in rubric.bands.bands],
+                     ("band", "label", "zone", "min", "max", "confidence", "source")))
+    if rubric.sources:
+        print()
+        for s in rubric.sources:
+            print(f"[{s.id}] {s.title}" + (f" <{s.url}>" if s.url else ""))
+    return 0
+
+
+def _score(args: argparse.Namespace) -> Scores:
+    from .engine import score
+
+    pm = _manager()
+    rubric = _resolve_rubric(args.rubric, pm)
+    table = read_observations(args.data)
+    return score(rubric, table, plugins=pm)
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    """Score an observation file and print institutions (and units)."""
+    res = _score(args)
+    for w in res.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    acc = res.accounting()
+    if args.strict and acc["overridden"]:
+        print(f"{res.table.source}: {acc['overridden']} rows are overridden by nodes given above them "
+              f"(lines {acc['overridden_lines'][:10]}); --strict refuses that", file=sys.stderr)
+        return 1
+    rows = []
+    for card in res.cards():
+        b = card.band
+        rows.append(("institution", card.id, "", card.published, b.id if b else "", b.zone if b else "", card.state))
+        if args.units:
+            for u in card.children:
+                ub = u.band
+                rows.append(("unit", card.id, u.id, u.published, ub.id if ub else "", ub.zone if ub else "", u.state))
+    _emit(args.format, rows, ("level", "institution", "unit", "score", "band", "zone", "state"), res.to_dict())
+    return 0
+
+
+def _render_explain(node: ExplainNode, depth: int = 0, out: list[str] | None = None) -> list[str]:
+    out = [] if out is None else out
+    pad = "  " * depth
+    if node.score is None:
+        val = node.state
+    else:
+        val = f"{node.value:.2f}" + (f"/{node.maximum:g}" if node.maximum != 100 else "") + f" ({node.score:.2f}%)"
+    who = node.entity.split(" ")[-1].strip('"') if depth and node.entity else node.entity
+    tag = "" if node.state == "scored" else f" [{node.state}]"
+    out.append(
+        f"{pad}{node.criterion} @ {who}: {val}{tag}  share {node.share:.1%}, "
+        f"weight in total {node.effective_weight:.2%}, lost {node.lost:.2f}"
+    )
+    for c in node.entities:
+        _render_explain(c, depth + 1, out)
+    for c in node.children:
+        _render_explain(c, depth + 1, out)
+    return out
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """Print the contribution tree of one institution (or unit, or product)."""
+    res = _score(args)
+    tree = res.explain(args.institution, args.unit, args.product)
+    if args.format == "json":
+        print(json.dumps(tree.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    nodes = tree.walk()
+    if args.format == "csv":
+        print(_csv([(n.entity, n.criterion, n.state, n.score, n.value, n.maximum, n.share, n.effective_weight,
+                     n.contribution, n.lost) for n in nodes],
+                   ("entity", "criterion", "state", "score", "value", "maximum", "share", "effective_weight",
+                    "contribution", "lost")))
+        return 0
+    card_score = "not applicable" if tree.score is None else f"{tree.score:.4f}"
+    print(f"{tree.entity} under {res.rubric.id}: {card_score}")
+    print("\n".join(_render_explain(tree)))
+    return 0
+
+
+def _validate_one(path: str, pm: PluginManager, rubric_ref: str | None) -> None:
+    p = Path(path)
+    if p.suffix.lower() == ".toml":
+        data = parse_toml(read_text(path), path)
+        if "observation" not in data and "observations" not in data:
+            rubric = load_rubric(path)
+            problems = pm.registry.check(rubric)
+            if problems:
+                raise KepatuhanError([Problem(x.message, path=path, key_path=x.key_path) for x in problems])
+            return
+    table = read_observations(path)
+    if rubric_ref is not None:
+        from .engine import score
+
+        score(_resolve_rubric(rubric_ref, pm), table, plugins=pm)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check rubric and observation files; one line per problem, exit 1 if any."""
+    pm = _manager()
+    bad = 0
+    for path in args.paths:
+        try:
+            _validate_one(path, pm, args.rubric)
+        except KepatuhanError as exc:
+            bad += 1
+            _print_error(exc, path)
+        else:
+            print(f"ok {path}")
+    return 1 if bad else 0
+
+
+# -- plumbing ------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # usage errors: exit 2, no traceback
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (the CLI reference in the docs is generated from it)."""
+    from . import __version__
+
+    p = _Parser(prog="kepatuhan", description="Compliance scores of Ombudsman RI's Penilaian Kepatuhan.")
+    p.add_argument("--version", action="version", version=f"kepatuhan {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def fmt(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+
+    sp = sub.add_parser("rubrics", help="list installed rubrics")
+    fmt(sp)
+    sp.set_defaults(func=cmd_rubrics)
+    sp = sub.add_parser("plugins", help="list installed plugins and what each provides")
+    fmt(sp)
+    sp.set_defaults(func=cmd_plugins)
+    sp = sub.add_parser("show", help="print a rubric: criterion tree, weights, bands, sources")
+    sp.add_argument("rubric", help="an installed rubric id, or a rubric TOML file")
+    fmt(sp)
+    sp.set_defaults(func=cmd_show)
+    sp = sub.add_parser("score", help="score an observation file (CSV, TOML or JSON)")
+    sp.add_argument("data", help="observation file")
+    sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")
+    sp.add_argument("--units", action="store_true", help="also list every unit (table and csv formats)")
+    sp.add_argument("--strict", action="store_true", help="fail if any row is overridden by a node given above it")
+    fmt(sp)
+    sp.set_defaults(func=cmd_score)
+    sp = sub.add_parser("explain", help="explain one entity's score down to the indicators")
+    sp.add_argument("data", help="observation file")
+    sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")
+    sp.add_argument("--institution", required=True, help="institution id")
+    sp.add_argument("--unit", help="explain this unit of the institution instead")
+    sp.add_argument("--product", help="explain this product of the unit instead")
+    fmt(sp)
+    sp.set_defaults(func=cmd_explain)
+    sp = sub.add_parser("validate", help="check rubric and observation files")
+    sp.add_argument("paths", nargs="+", help="rubric TOML or observation files")
+    sp.add_argument("--rubric", help="also check observation files against this rubric")
+    sp.set_defaults(func=cmd_validate)
+    return p
+
+
+def _print_error(exc: KepatuhanError, default_path: str | None = None) -> None:
+    for prob in exc.problems:
+        if prob.path is None and default_path is not None:
+            prob = Problem(prob.message, path=default_path, line=prob.line, key_path=prob.key_path)
+        print(str(prob), file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KepatuhanError as exc:
+        _print_error(exc, getattr(args, "data", None) if isinstance(exc, ObservationError) else None)
+        return 1
+    except BrokenPipeError:  # `kepatuhan … | head`
+        return 0
+    except Exception as exc:
+        if os.environ.get("KEPATUHAN_DEBUG"):
+            raise
+        print(f"kepatuhan: internal error: {type(exc).__name__}: {exc} "
+              "(a bug; please report it; KEPATUHAN_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

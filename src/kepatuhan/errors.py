@@ -1,0 +1,155 @@
+"""The exception hierarchy: every error kepatuhan raises is a :class:`KepatuhanError`.
+
+Each error carries its place as data (``path``, ``line``, ``key_path``) together with what
+was ``expected`` and what was ``found``, so a notebook or a GUI can show it its own way;
+``str(error)`` gives the one-line form ``file:line-or-key: what was expected, what was found``.
+An error that gathers several problems (a rubric with three mistakes) keeps every one of
+them in ``problems``, so the user fixes the file once, not three times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+__all__ = [
+    "AggregatorError",
+    "DuplicateNameError",
+    "DuplicateObservationError",
+    "InputFileError",
+    "KepatuhanError",
+    "ObservationError",
+    "PluginError",
+    "Problem",
+    "RubricError",
+    "ScaleError",
+    "UnknownNameError",
+]
+
+
+@attrs.frozen
+class Problem:
+    """One thing wrong with an input, and where it is.
+
+    ``path`` is the file (or ``None`` for an in-memory object), ``line`` a 1-based line of
+    that file, ``key_path`` a dotted TOML/JSON key path such as ``criterion "proses".weight``.
+    """
+
+    message: str
+    path: str | None = None
+    line: int | None = None
+    key_path: str | None = None
+    expected: str | None = None
+    found: str | None = None
+
+    def location(self) -> str:
+        """The ``file:line`` / ``file: key`` prefix of the one-line form (may be empty)."""
+        parts = []
+        if self.path is not None:
+            parts.append(self.path if self.line is None else f"{self.path}:{self.line}")
+        elif self.line is not None:
+            parts.append(f"line {self.line}")
+        if self.key_path:
+            parts.append(self.key_path)
+        return ": ".join(parts)
+
+    def __str__(self) -> str:
+        where = self.location()
+        return f"{where}: {self.message}" if where else self.message
+
+
+def _problem_text(problem: Problem) -> str:
+    return str(problem)
+
+
+class KepatuhanError(Exception):
+    """Root of every error kepatuhan raises on purpose.
+
+    Catch this one class to handle any bad rubric, observation file, plugin or argument.
+    ``problems`` lists every problem found (at least one); the attributes ``path``,
+    ``line``, ``key_path``, ``expected`` and ``found`` are those of the first.
+    """
+
+    def __init__(self, problems: Problem | str | Sequence[Problem]) -> None:
+        if isinstance(problems, str):
+            problems = [Problem(problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        if not self.problems:
+            self.problems = (Problem("unspecified error"),)
+        super().__init__("\n".join(_problem_text(p) for p in self.problems))
+
+    @property
+    def path(self) -> str | None:
+        """The file of the first problem."""
+        return self.problems[0].path
+
+    @property
+    def line(self) -> int | None:
+        """The 1-based line of the first problem, if it is about a line."""
+        return self.problems[0].line
+
+    @property
+    def key_path(self) -> str | None:
+        """The key path of the first problem, if it is about a key."""
+        return self.problems[0].key_path
+
+    @property
+    def expected(self) -> str | None:
+        """What was expected at the first problem's place."""
+        return self.problems[0].expected
+
+    @property
+    def found(self) -> str | None:
+        """What was found at the first problem's place."""
+        return self.problems[0].found
+
+    def with_path(self, path: str) -> KepatuhanError:
+        """The same error (same class) with ``path`` filled in where it was missing."""
+        fixed = [p if p.path is not None else attrs.evolve(p, path=path) for p in self.problems]
+        return type(self)(fixed)
+
+
+class InputFileError(KepatuhanError):
+    """A file cannot be read: missing, a directory, not UTF-8, not valid TOML/CSV/JSON, too big."""
+
+
+class RubricError(KepatuhanError):
+    """A rubric is invalid: wrong types, unknown keys, bad tree, weights, bands or scales."""
+
+
+class ObservationError(KepatuhanError):
+    """An observation is invalid: unknown criterion or entity, value outside its scale, …"""
+
+
+class DuplicateObservationError(ObservationError):
+    """The same entity and criterion are observed more than once."""
+
+
+class PluginError(KepatuhanError):
+    """A plugin misbehaved: raised, returned the wrong type, or failed to load."""
+
+
+class DuplicateNameError(PluginError):
+    """Two plugins registered the same rubric id, aggregator or scale name."""
+
+
+class UnknownNameError(KepatuhanError):
+    """A rubric, aggregator or scale name that no installed plugin provides."""
+
+
+class ScaleError(RubricError):
+    """A leaf's scale is unknown or its parameters are invalid."""
+
+
+class AggregatorError(RubricError):
+    """A criterion or level names an aggregator that is unknown or misused."""
+
+
+def fmt(value: object) -> str:
+    """Render a found value for a message: strings quoted, others as ``repr``."""
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value)

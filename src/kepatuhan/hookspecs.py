@@ -1,0 +1,95 @@
+"""Every hook a kepatuhan plugin can implement, in one place.
+
+Plugins are found through the entry-point group ``kepatuhan`` and implement hooks with
+the :data:`hookimpl` marker::
+
+    from kepatuhan import hookimpl, load_rubric
+
+    @hookimpl
+    def kepatuhan_register_rubrics(register):
+        register(load_rubric(files("my_plugin") / "my-rubric-2026.toml"))
+
+Registration hooks receive a ``register`` callback (as in ``llm``): call it once per thing
+provided. The registry behind it validates, records which plugin provided what, and
+refuses a duplicate name with an error naming both plugins. Each docstring below says
+when the hook is called, what it receives, what it returns, and whether the first
+non-``None`` result wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .aggregators import Aggregator
+    from .errors import Problem
+    from .observations import ObservationTable, UnitSelection
+    from .rubric import Rubric
+    from .scales import Scale
+
+__all__ = ["PROJECT", "hookimpl", "hookspec"]
+
+#: The pluggy project name and the entry-point group.
+PROJECT = "kepatuhan"
+#: Marks a hook specification (used only in this module).
+hookspec = pluggy.HookspecMarker(PROJECT)
+#: Marks a plugin's hook implementation: ``@kepatuhan.hookimpl``.
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def kepatuhan_register_scales(register: Callable[[Scale], None]) -> None:
+    """Provide value scales (yes/no, points out of N, …) that rubrics name.
+
+    Called once when a plugin manager first builds its registry, before aggregators and
+    rubrics. Call ``register(scale)`` for each :class:`~kepatuhan.scales.Scale` instance.
+    Returns nothing; every implementation is called (no first-result rule).
+    """
+
+
+@hookspec
+def kepatuhan_register_aggregators(register: Callable[[Aggregator], None]) -> None:
+    """Provide combination rules (weighted mean, sum of points, …) that rubrics name.
+
+    Called once when the registry is built, after scales and before rubrics. Call
+    ``register(aggregator)`` for each :class:`~kepatuhan.aggregators.Aggregator`.
+    Returns nothing; every implementation is called.
+    """
+
+
+@hookspec
+def kepatuhan_register_rubrics(register: Callable[[Rubric], None]) -> None:
+    """Provide rubric editions (usually TOML files shipped as package data).
+
+    Called once when the registry is built, after scales and aggregators, so a
+    registered rubric is checked against every scale and aggregator installed. Call
+    ``register(rubric)`` for each :class:`~kepatuhan.Rubric`. Returns nothing; every
+    implementation is called.
+    """
+
+
+@hookspec(firstresult=True)
+def kepatuhan_select_units(rubric: Rubric, table: ObservationTable) -> UnitSelection | None:
+    """Say which units count for the institution scores, how much, and which extra views.
+
+    Called by :func:`kepatuhan.score` once per scoring run, before any arithmetic, with
+    the rubric and the whole table (all institutions at once, so a plugin can decide with
+    numpy rather than a loop). Return a :class:`~kepatuhan.observations.UnitSelection`
+    (unit weights, named views such as the 2024 SPM-focus score, warnings) or ``None``
+    to leave every unit weighing 1. The **first non-None result wins**, so a plugin
+    should answer only for the rubrics it owns (check ``rubric.id``).
+    """
+
+
+@hookspec
+def kepatuhan_validate(rubric: Rubric, table: ObservationTable) -> list[Problem] | None:
+    """Extra checks of a table against a rubric, beyond what the engine checks.
+
+    Called by :func:`kepatuhan.score` after the engine's own checks and before scoring.
+    Return a list of :class:`~kepatuhan.Problem` (empty or ``None`` when all is well);
+    never raise. Every implementation is called and all problems are reported together;
+    any problem stops scoring with an :class:`~kepatuhan.ObservationError`.
+    """

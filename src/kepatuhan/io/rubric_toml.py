@@ -1,0 +1,312 @@
+"""Rubric files in TOML: read with exact decimals, write back so the round trip is the identity.
+
+cattrs structures the TOML tables into the attrs classes of :mod:`kepatuhan.rubric`
+(unknown keys refused, every problem collected); its exception groups are turned into
+one :class:`~kepatuhan.RubricError` whose problems name the file and the key path in the
+user's terms (``criterion "proses".weight``), with a did-you-mean for a misspelt key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import sys
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+import cattrs
+import tomli_w
+from cattrs.errors import (
+    AttributeValidationNote,
+    BaseValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationNote,
+)
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from ..bands import BandScheme
+from ..errors import InputFileError, KepatuhanError, Problem, RubricError, fmt
+from ..rubric import Label, Rubric, ScaleRef, to_decimal
+from .files import read_text
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = [
+    "dump_rubric",
+    "load_rubric",
+    "parse_toml",
+    "rubric_from_dict",
+    "rubric_from_toml",
+    "rubric_to_toml",
+    "unstructure_rubric",
+]
+
+# attrs attribute name -> TOML key, per class (lists of tables read better singular).
+# Nested classes first: a class's generated hook captures its fields' hooks when made.
+_RENAME: dict[type, dict[str, str]] = {
+    BandScheme: {"bands": "band"},
+    Rubric: {"criteria": "criterion", "sources": "source"},
+}
+
+
+class _Invalid(ValueError):
+    """A value of the wrong type or form; the message says what was expected and found."""
+
+
+def _strict_str(value: Any, _: Any) -> str:
+    if not isinstance(value, str):
+        raise _Invalid(f"expected a string, found {fmt(value)}")
+    return value
+
+
+def _strict_bool(value: Any, _: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid(f"expected true or false, found {fmt(value)}")
+    return value
+
+
+def _strict_int(value: Any, _: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Invalid(f"expected a whole number, found {fmt(value)}")
+    return value
+
+
+def _decimal(value: Any, _: Any) -> Decimal:
+    try:
+        return to_decimal(value)
+    except ValueError as exc:
+        raise _Invalid(str(exc)) from None
+
+
+def _label(value: Any, _: Any) -> Label:
+    if isinstance(value, str):
+        return Label(value)
+    if isinstance(value, Mapping):
+        extra = set(value) - {"id", "en"}
+        if extra:
+            raise _Invalid(f"a label has keys id and en, found {', '.join(sorted(extra))}")
+        if not isinstance(value.get("id"), str):
+            raise _Invalid(f"expected label.id (Indonesian text), found {fmt(value.get('id'))}")
+        en = value.get("en")
+        if en is not None and not isinstance(en, str):
+            raise _Invalid(f"expected label.en to be text, found {fmt(en)}")
+        return Label(value["id"], en)
+    raise _Invalid(f'expected a label: "text" or {{ id = "…", en = "…" }}, found {fmt(value)}')
+
+
+def _param(value: Any) -> Any:
+    if isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, float, Decimal)):
+        return to_decimal(value)
+    if isinstance(value, list):
+        return tuple(to_decimal(v) for v in value)
+    raise _Invalid(f"scale parameters are numbers, text, true/false or lists of numbers, found {fmt(value)}")
+
+
+def _scale(value: Any, _: Any) -> ScaleRef:
+    if isinstance(value, str):
+        return ScaleRef(value)
+    if isinstance(value, Mapping):
+        if not isinstance(value.get("name"), str):
+            raise _Invalid(f"expected scale.name (a registered scale), found {fmt(value.get('name'))}")
+        try:
+            params = {k: _param(v) for k, v in value.items() if k != "name"}
+        except ValueError as exc:
+            raise _Invalid(str(exc)) from None
+        return ScaleRef(value["name"], tuple(params.items()))
+    raise _Invalid(f'expected a scale: "name" or {{ name = "…", … }}, found {fmt(value)}')
+
+
+def _make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter(forbid_extra_keys=True, omit_if_default=True)
+    conv.register_structure_hook(str, _strict_str)
+    conv.register_structure_hook(bool, _strict_bool)
+    conv.register_structure_hook(int, _strict_int)
+    conv.register_structure_hook(Decimal, _decimal)
+    conv.register_structure_hook(Label, _label)
+    conv.register_structure_hook(ScaleRef, _scale)
+    conv.register_unstructure_hook(Decimal, lambda d: d)
+    conv.register_unstructure_hook(
+        Label, lambda lab: lab.id if lab.en is None else {"id": lab.id, "en": lab.en}
+    )
+    conv.register_unstructure_hook(
+        ScaleRef,
+        lambda s: s.name
+        if not s.params
+        else {"name": s.name, **{k: list(v) if isinstance(v, tuple) else v for k, v in s.params}},
+    )
+    for cls, renames in _RENAME.items():
+        kw = {attr: override(rename=key) for attr, key in renames.items()}
+        conv.register_structure_hook(
+            cls, make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True, **kw)
+        )
+        conv.register_unstructure_hook(
+            cls, make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True, **kw)
+        )
+    return conv
+
+
+_CONVERTER = _make_converter()
+
+
+def _fields_of(cls: type | None) -> list[str]:
+    if cls is None or not attrs.has(cls):
+        return []
+    renames = _RENAME.get(cls, {})
+    return [renames.get(a.name, a.name) for a in attrs.fields(cls)]
+
+
+def _key_name(cls: type | None, attr: str) -> str:
+    return _RENAME.get(cls, {}).get(attr, attr) if cls is not None else attr
+
+
+def _render_path(segments: list[Any], data: Any) -> str:
+    """``["criterion", 3, "weight"]`` → ``criterion "proses".weight`` (ids looked up in data)."""
+    out = ""
+    node = data
+    for seg in segments:
+        if isinstance(seg, int):
+            item = node[seg] if isinstance(node, list) and 0 <= seg < len(node) else None
+            ident = item.get("id") if isinstance(item, Mapping) else None
+            out += f' "{ident}"' if isinstance(ident, str) else f"[{seg}]"
+            node = item
+        else:
+            out += f".{seg}" if out else str(seg)
+            node = node.get(seg) if isinstance(node, Mapping) else None
+    return out
+
+
+def _problems(exc: BaseException, segments: list[Any], cls: type | None, data: Any) -> list[Problem]:
+    if isinstance(exc, BaseValidationError):
+        out: list[Problem] = []
+        sub_cls = getattr(exc, "cl", None)
+        for sub in exc.exceptions:
+            seg: list[Any] = []
+            sub_type: Any = None
+            for note in getattr(sub, "__notes__", []):
+                if isinstance(note, AttributeValidationNote):
+                    seg = [_key_name(sub_cls, note.name)]
+                    sub_type = note.type
+                elif isinstance(note, IterableValidationNote):
+                    seg = [note.index]
+                    sub_type = note.type
+            inner_cls = sub_type if isinstance(sub_type, type) and attrs.has(sub_type) else None
+            out.extend(_problems(sub, segments + seg, inner_cls or sub_cls, data))
+        return out
+    key = _render_path(segments, data)
+    if isinstance(exc, ForbiddenExtraKeysError):
+        known = _fields_of(exc.cl)
+        return [
+            Problem(
+                f'unknown key "{k}"'
+                + (
+                    f' (did you mean "{m[0]}"?)'
+                    if (m := difflib.get_close_matches(k, known, n=1))
+                    else f"; known keys: {', '.join(known)}"
+                ),
+                key_path=f"{key}.{k}" if key else k,
+                expected="one of " + ", ".join(known),
+                found=f'"{k}"',
+            )
+            for k in sorted(exc.extra_fields)
+        ]
+    if isinstance(exc, KeyError):
+        return [Problem("required key missing", key_path=key, expected="a value", found="nothing")]
+    if isinstance(exc, KepatuhanError):
+        return [
+            attrs.evolve(p, key_path=f"{key}.{p.key_path}" if key and p.key_path else p.key_path or key)
+            for p in exc.problems
+        ]
+    if isinstance(exc, _Invalid):
+        return [Problem(str(exc), key_path=key)]
+    if isinstance(exc, (TypeError, ValueError)):
+        return [Problem(f"invalid value: {exc}", key_path=key)]
+    raise exc
+
+
+def _with_path(problems: list[Problem], path: str | None) -> list[Problem]:
+    return [p if p.path is not None or path is None else attrs.evolve(p, path=path) for p in problems]
+
+
+def rubric_from_dict(data: Mapping[str, Any], path: str | None = None) -> Rubric:
+    """A rubric from parsed TOML (a dict with Decimal numbers); RubricError on any problem."""
+    if not isinstance(data, Mapping):
+        raise RubricError(Problem(f"expected a table, found {fmt(data)}", path=path))
+    try:
+        return _CONVERTER.structure(dict(data), Rubric)
+    except BaseValidationError as exc:
+        raise RubricError(_with_path(_problems(exc, [], Rubric, data), path)) from None
+    except KepatuhanError as exc:
+        raise RubricError(_with_path(list(exc.problems), path)) from None
+
+
+_TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def parse_toml(text: str, path: str | None = None) -> dict[str, Any]:
+    """Parse TOML with floats as exact Decimals; InputFileError with the line on bad syntax."""
+    try:
+        return tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = _TOML_POS.search(msg)
+        line = int(m.group(1)) if m else None
+        raise InputFileError(
+            Problem(f"invalid TOML: {_TOML_POS.sub('', msg).strip()}", path=path, line=line)
+        ) from None
+    except RecursionError:
+        raise InputFileError(
+            Problem("invalid TOML: nested too deeply to read", path=path)
+        ) from None
+
+
+def rubric_from_toml(text: str, path: str | None = None) -> Rubric:
+    """A rubric from TOML text."""
+    return rubric_from_dict(parse_toml(text, path), path)
+
+
+def load_rubric(path: str | os.PathLike[str] | Any) -> Rubric:
+    """Read a rubric TOML file (a path, or a ``importlib.resources`` Traversable).
+
+    Raises :class:`~kepatuhan.InputFileError` if the file cannot be read or parsed and
+    :class:`~kepatuhan.RubricError` listing every problem of its content. Scale and
+    aggregator names are checked when the rubric is registered or used, not here.
+    """
+    if isinstance(path, (str, os.PathLike)):
+        return rubric_from_toml(read_text(path), str(path))
+    try:  # importlib.resources.abc.Traversable (package data of a plugin)
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(Problem(f"cannot read: {exc}", path=str(path))) from None
+    return rubric_from_toml(text, str(path))
+
+
+def unstructure_rubric(rubric: Rubric) -> dict[str, Any]:
+    """The rubric as plain TOML-ready data (defaults omitted)."""
+    data: dict[str, Any] = _CONVERTER.unstructure(rubric)
+    return data
+
+
+def rubric_to_toml(rubric: Rubric) -> str:
+    """The rubric as TOML text; ``rubric_from_toml(rubric_to_toml(r)) == r``."""
+    data = unstructure_rubric(rubric)
+    # Scalars first, then tables: tomli-w keeps key order, and this reads best by hand.
+    order = ["id", "title", "year", "version", "description", "missing", "levels", "bands", "source", "criterion"]
+    ordered = {k: data[k] for k in order if k in data}
+    ordered.update({k: v for k, v in data.items() if k not in ordered})
+    return tomli_w.dumps(ordered, multiline_strings=True)
+
+
+def dump_rubric(rubric: Rubric, path: str | os.PathLike[str]) -> None:
+    """Write ``rubric`` to ``path`` as TOML."""
+    Path(path).write_text(rubric_to_toml(rubric), encoding="utf-8")
+
+

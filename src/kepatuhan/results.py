@@ -1,0 +1,400 @@
+"""Scores, score cards and explanations: read-only views over the engine's matrices.
+
+:class:`Scores` keeps, per level (institution, unit, product), a ``node × entity`` matrix
+of values (0–100, float64) and one of states — *scored*, *zero* (missing, counted as 0
+by the rubric's policy), *not applicable*, or *empty* (not computed: not needed because a
+node above was given directly). Nothing here computes a score; it only looks them up,
+rounds them for display (:func:`kepatuhan.publish`), finds bands, and explains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from .aggregators import Aggregator
+from .bands import Band
+from .observations import ObservationTable
+from .rounding import publish
+from .rubric import LEVELS, Rubric
+
+__all__ = [
+    "EMPTY",
+    "NA",
+    "SCORED",
+    "STATE_NAMES",
+    "ZERO",
+    "ExplainNode",
+    "Provenance",
+    "ScoreCard",
+    "Scores",
+]
+
+#: Cell states of the result matrices.
+EMPTY, SCORED, NA, ZERO = 0, 1, 2, 3
+#: The state names used in JSON and explanations.
+STATE_NAMES = {EMPTY: "not_computed", SCORED: "scored", NA: "not_applicable", ZERO: "missing_as_zero"}
+
+FloatArray = NDArray[np.float64]
+
+
+@attrs.frozen
+class Provenance:
+    """What produced a result: rubric id, version and digest, input digest, versions."""
+
+    rubric_id: str
+    rubric_version: str
+    rubric_digest: str
+    input_digest: str
+    kepatuhan_version: str
+    plugins: Mapping[str, str | None]
+
+
+@attrs.frozen
+class ScoreCard:
+    """One entity's result: overall score, published form, band, criteria, children.
+
+    ``score`` is unrounded (0–100) or ``None`` when the entity is not applicable;
+    ``published`` the two-decimal string. ``criteria`` maps every computed node to its
+    value *in the node's own unit* (points for a node with ``points``, else 0–100).
+    """
+
+    level: str
+    id: str
+    score: float | None
+    published: str | None
+    state: str
+    band: Band | None
+    criteria: Mapping[str, float]
+    name: str | None = None
+    kind: str | None = None
+    sector: str | None = None
+    weight: float | None = None
+    children: tuple[ScoreCard, ...] = ()
+    views: Mapping[str, float | None] = attrs.field(factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``kepatuhan score --format json``)."""
+        band = None
+        if self.band is not None:
+            band = {"id": self.band.id, "label": self.band.label, "zone": self.band.zone}
+        out: dict[str, Any] = {"id": self.id}
+        if self.name:
+            out["name"] = self.name
+        if self.kind:
+            out["kind"] = self.kind
+        if self.sector:
+            out["sector"] = self.sector
+        out.update(
+            score=self.score,
+            published=self.published,
+            state=self.state,
+            band=band,
+            criteria=dict(self.criteria),
+        )
+        if self.weight is not None and self.level != "institution":
+            out["weight"] = self.weight
+        if self.views:
+            out["views"] = {k: {"score": v, "published": None if v is None else publish(v)} for k, v in self.views.items()}
+        if self.level == "institution":
+            out["units"] = [c.to_dict() for c in self.children]
+        elif self.level == "unit" and self.children:
+            out["products"] = [c.to_dict() for c in self.children]
+        return out
+
+
+@attrs.frozen
+class ExplainNode:
+    """One node of an explanation tree.
+
+    ``score`` is 0–100; ``value`` is in the node's own unit (points out of
+    ``maximum``). ``share`` is the node's weight among the siblings that apply;
+    ``effective_weight`` its weight in the explained entity's overall score;
+    ``contribution`` = effective weight × score and ``lost`` = effective weight ×
+    (100 − score): points of the overall score gained and lost here. ``children`` are
+    the criteria below (same entity); ``entities`` the sub-entities a roll-up combines.
+    """
+
+    criterion: str
+    label: str
+    entity: str
+    level: str
+    state: str
+    given: bool
+    score: float | None
+    value: float | None
+    maximum: float
+    share: float
+    effective_weight: float
+    contribution: float
+    lost: float
+    rule: str | None
+    children: tuple[ExplainNode, ...] = ()
+    entities: tuple[ExplainNode, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON."""
+        d = attrs.asdict(self, recurse=False)
+        d["children"] = [c.to_dict() for c in self.children]
+        d["entities"] = [c.to_dict() for c in self.entities]
+        return d
+
+    def walk(self) -> list[ExplainNode]:
+        """This node and every node below it, depth first."""
+        out = [self]
+        for c in (*self.children, *self.entities):
+            out.extend(c.walk())
+        return out
+
+
+@attrs.frozen(eq=False)
+class Scores:
+    """The result of :func:`kepatuhan.score`: every node for every entity at every level.
+
+    Use :meth:`cards` / :meth:`card` for score cards, :meth:`to_dict` for the JSON
+    document, :meth:`to_records` for one flat row per entity and node, and
+    :meth:`explain` for the contribution tree. ``provenance`` says what produced it.
+    """
+
+    rubric: Rubric
+    table: ObservationTable
+    node_ids: tuple[str, ...]
+    node_levels: tuple[int, ...]
+    weights: FloatArray
+    aggregators: tuple[Aggregator | None, ...]
+    level_aggregators: tuple[Aggregator, Aggregator]
+    unit_max: FloatArray
+    has_points: NDArray[np.bool_]
+    values: tuple[FloatArray, FloatArray, FloatArray]
+    states: tuple[NDArray[np.int8], NDArray[np.int8], NDArray[np.int8]]
+    given: tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]
+    sub_weights: tuple[FloatArray, FloatArray, FloatArray]
+    row_node: NDArray[np.intp]
+    row_used: NDArray[np.bool_]
+    views: Mapping[str, tuple[FloatArray, NDArray[np.int8]]]
+    warnings: tuple[Any, ...]
+    provenance: Provenance
+
+    # -- lookups ---------------------------------------------------------------------------
+    @property
+    def root(self) -> int:
+        """Index of the root criterion."""
+        return self.rubric.tree.root_index
+
+    def _entities(self, level: int) -> tuple[Any, ...]:
+        return (self.table.institutions, self.table.units, self.table.products)[level]
+
+    def institution_index(self, institution: str) -> int:
+        """Index of an institution id; ``KepatuhanError`` naming the known ids if absent."""
+        for i, inst in enumerate(self.table.institutions):
+            if inst.id == institution:
+                return i
+        from .errors import UnknownNameError
+
+        known = ", ".join(i.id for i in self.table.institutions[:10])
+        raise UnknownNameError(f'no institution "{institution}" in the data (it has: {known}…)')
+
+    def scores(self, level: str = "institution") -> FloatArray:
+        """Overall scores of every entity of ``level`` (0.0 where not scored; see states)."""
+        return self.values[LEVELS.index(level)][self.root].copy()
+
+    def score_states(self, level: str = "institution") -> NDArray[np.int8]:
+        """States of the overall scores of every entity of ``level``."""
+        return self.states[LEVELS.index(level)][self.root].copy()
+
+    def _score(self, level: int, e: int, node: int | None = None) -> float | None:
+        n = self.root if node is None else node
+        if self.node_levels[n] < level:
+            return None
+        s = self.states[level][n, e]
+        if s in (SCORED, ZERO):
+            return float(self.values[level][n, e])
+        return None
+
+    def band(self, value: float | None) -> Band | None:
+        """The band of a score under the rubric's scheme (``None`` without a scheme)."""
+        if value is None or self.rubric.bands is None:
+            return None
+        return self.rubric.bands.lookup(value)
+
+    def _criteria(self, level: int, e: int) -> dict[str, float]:
+        out = {}
+        for n, cid in enumerate(self.node_ids):
+            v = self._score(level, e, n)
+            if v is not None:
+                out[cid] = v * self.unit_max[n] / 100.0 if self.has_points[n] else v
+        return out
+
+    def _card(self, level: int, e: int, with_children: bool = True) -> ScoreCard:
+        ent = self._entities(level)[e]
+        v = self._score(level, e)
+        state = STATE_NAMES[int(self.states[level][self.root, e])] if self.node_levels[self.root] >= level else "not_computed"
+        children: tuple[ScoreCard, ...] = ()
+        if with_children and level < 2:
+            par = self.table.unit_institution if level == 0 else self.table.product_unit
+            kids = np.flatnonzero(par == e)
+            children = tuple(self._card(level + 1, int(k)) for k in kids)
+        views = {}
+        if level == 0:
+            for name, (vals, sts) in self.views.items():
+                views[name] = float(vals[e]) if sts[e] in (SCORED, ZERO) else None
+        return ScoreCard(
+            level=LEVELS[level],
+            id=ent.id,
+            score=v,
+            published=None if v is None else publish(v),
+            state=state,
+            band=self.band(v),
+            criteria=self._criteria(level, e),
+            name=ent.name,
+            kind=getattr(ent, "kind", None),
+            sector=getattr(ent, "sector", None),
+            weight=float(self.sub_weights[level][e]),
+            children=children,
+            views=views,
+        )
+
+    def card(self, institution: str) -> ScoreCard:
+        """The score card of one institution, with its units (and their products)."""
+        return self._card(0, self.institution_index(institution))
+
+    def cards(self) -> list[ScoreCard]:
+        """Score cards of every institution, in the order they appear in the data."""
+        return [self._card(0, i) for i in range(len(self.table.institutions))]
+
+    # -- accounting ------------------------------------------------------------------------
+    def accounting(self) -> dict[str, Any]:
+        """Every input row accounted for: used, or overridden by a node given above it."""
+        over = np.flatnonzero(~self.row_used)
+        return {
+            "rows": len(self.table),
+            "used": int(self.row_used.sum()),
+            "overridden": int(len(over)),
+            "rejected": 0,
+            "overridden_lines": [int(self.table.line[r]) for r in over[:1000]],
+        }
+
+    # -- export ----------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of ``kepatuhan score --format json``."""
+        p = self.provenance
+        return {
+            "rubric": {"id": p.rubric_id, "version": p.rubric_version, "digest": p.rubric_digest},
+            "kepatuhan_version": p.kepatuhan_version,
+            "plugins": dict(p.plugins),
+            "input": {"source": self.table.source, "digest": p.input_digest},
+            "accounting": self.accounting(),
+            "warnings": [str(w) for w in self.warnings],
+            "institutions": [c.to_dict() for c in self.cards()],
+        }
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One flat row per entity and computed node: ids, criterion, score, value, state."""
+        rows: list[dict[str, Any]] = []
+        for level in range(3):
+            ents = self._entities(level)
+            for n, cid in enumerate(self.node_ids):
+                if self.node_levels[n] < level:
+                    continue
+                st = self.states[level][n]
+                for e in np.flatnonzero(st != EMPTY):
+                    ent = ents[e]
+                    v = self._score(level, int(e), n)
+                    rows.append(
+                        {
+                            "level": LEVELS[level],
+                            "institution": ent.id if level == 0 else ent.institution,
+                            "unit": None if level == 0 else (ent.id if level == 1 else ent.unit),
+                            "product": ent.id if level == 2 else None,
+                            "criterion": cid,
+                            "score": v,
+                            "value": None if v is None else (v * self.unit_max[n] / 100 if self.has_points[n] else v),
+                            "state": STATE_NAMES[int(st[e])],
+                        }
+                    )
+        return rows
+
+    # -- explanation ---------------------------------------------------------------------
+    def explain(self, institution: str, unit: str | None = None, product: str | None = None) -> ExplainNode:
+        """The contribution tree of an entity's overall score, down to the indicators."""
+        i = self.institution_index(institution)
+        level, e = 0, i
+        if unit is not None:
+            us = [k for k, u in enumerate(self.table.units) if u.id == unit and self.table.unit_institution[k] == i]
+            if not us:
+                from .errors import UnknownNameError
+
+                raise UnknownNameError(f'institution "{institution}" has no unit "{unit}" in the data')
+            level, e = 1, us[0]
+            if product is not None:
+                ps = [k for k, p in enumerate(self.table.products) if p.id == product and self.table.product_unit[k] == e]
+                if not ps:
+                    from .errors import UnknownNameError
+
+                    raise UnknownNameError(f'unit "{unit}" has no product "{product}" in the data')
+                level, e = 2, ps[0]
+        return self._explain(level, e, self.root, 1.0, 1.0)
+
+    def _explain(self, level: int, e: int, n: int, share: float, eff: float) -> ExplainNode:
+        crit = self.rubric.tree.nodes[n]
+        st = int(self.states[level][n, e])
+        v = self._score(level, e, n)
+        given = bool(self.given[level][n, e])
+        children: list[ExplainNode] = []
+        entities: list[ExplainNode] = []
+        if not given and st in (SCORED, ZERO):
+            if self.node_levels[n] == level and self.rubric.tree.children[n]:
+                kids = self.rubric.tree.children[n]
+                inc = [k for k in kids if self.states[level][k, e] in (SCORED, ZERO)]
+                shares = self._shares(n, level, e, inc)
+                for k in kids:
+                    sh = shares.get(k, 0.0)
+                    children.append(self._explain(level, e, k, sh, eff * sh))
+            elif self.node_levels[n] > level:
+                par = self.table.unit_institution if level == 0 else self.table.product_unit
+                subs = np.flatnonzero(par == e)
+                w = self.sub_weights[level + 1] if n == self.root else np.ones(len(par))
+                inc = [int(s) for s in subs if self.states[level + 1][n, s] in (SCORED, ZERO) and w[s] > 0]
+                vals = [float(self.values[level + 1][n, s]) for s in inc]
+                agg = self.level_aggregators[level]
+                got = dict(zip(inc, agg.shares(vals, [float(w[s]) for s in inc]))) if inc else {}
+                for s in subs:
+                    sh = got.get(int(s), 0.0)
+                    entities.append(self._explain(level + 1, int(s), n, sh, eff * sh))
+        score = v
+        value = None if v is None else (v * self.unit_max[n] / 100 if self.has_points[n] else v)
+        return ExplainNode(
+            criterion=crit.id,
+            label=crit.label.id,
+            entity=self.table.entity_label(level, e),
+            level=LEVELS[level],
+            state="given" if given and st == SCORED else STATE_NAMES[st],
+            given=given,
+            score=score,
+            value=value,
+            maximum=float(self.unit_max[n]),
+            share=share,
+            effective_weight=eff,
+            contribution=0.0 if v is None else eff * v,
+            lost=0.0 if v is None else eff * (100.0 - v),
+            rule=self._rule_name(n, level),
+            children=tuple(children),
+            entities=tuple(entities),
+        )
+
+    def _rule_name(self, n: int, level: int) -> str | None:
+        if self.node_levels[n] == level:
+            agg = self.aggregators[n]
+            return None if agg is None else agg.name
+        return self.level_aggregators[level].name if level < 2 else None
+
+    def _shares(self, n: int, level: int, e: int, inc: list[int]) -> dict[int, float]:
+        agg = self.aggregators[n]
+        if not inc or agg is None:
+            return {}
+        vals = [float(self.values[level][k, e]) for k in inc]
+        return dict(zip(inc, agg.shares(vals, [float(self.weights[k]) for k in inc])))

@@ -1,0 +1,602 @@
+"""Rubric, Criterion, levels and scale references: one methodology edition as frozen values.
+
+A rubric is data. It names its aggregators and scales by registered name only (never an
+import path), so building or reading one runs no plugin code. Cross-field rules — one
+root, no cycles, weights that add up, bands that tile 0–100 — are checked when a
+:class:`Rubric` is built, and every problem is reported at once as a :class:`RubricError`
+whose key paths look like ``criterion "proses".points``.
+
+Numbers that people write by hand (weights, points, band bounds) are kept as
+:class:`decimal.Decimal`, so ``21.85 + 32.37 + 24.24 + 21.54 == 100`` holds exactly.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any, Union
+
+import attrs
+
+from .bands import BandScheme, check_bands
+from .errors import Problem, RubricError, fmt
+
+__all__ = [
+    "CONFIDENCES",
+    "LEVELS",
+    "MISSING_POLICIES",
+    "WEIGHT_BY",
+    "Criterion",
+    "CriterionTree",
+    "Label",
+    "LevelRule",
+    "Levels",
+    "Rubric",
+    "ScaleRef",
+    "Source",
+    "to_decimal",
+]
+
+#: The entity levels, coarsest first: an institution has units, a unit has service products.
+LEVELS: tuple[str, ...] = ("institution", "unit", "product")
+#: What a rubric may do with a leaf that has no observation: count it as zero (observed and
+#: failed), treat it as not applicable (excluded, siblings renormalised), or refuse to score.
+MISSING_POLICIES: tuple[str, ...] = ("zero", "not_applicable", "error")
+#: How the entities of one level weigh when their parent level combines them.
+WEIGHT_BY: tuple[str, ...] = ("equal", "products")
+#: How sure the source of a number is (``../shared/domain.md`` tags).
+CONFIDENCES: tuple[str, ...] = ("stated", "secondary", "inferred", "assumed")
+#: The most nested a criterion tree may be; deeper trees are refused with a clear error.
+MAX_DEPTH = 64
+#: The alias every observation file may use for the root criterion.
+TOTAL = "total"
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+
+ParamValue = Union[Decimal, str, bool, tuple[Decimal, ...]]
+
+
+def to_decimal(value: object) -> Decimal:
+    """Convert a hand-written number to an exact Decimal (floats through ``repr``).
+
+    Raises ``ValueError`` for booleans, strings and anything not finite.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise ValueError(f"expected a number, found {fmt(value)}")
+    try:
+        d = value if isinstance(value, Decimal) else Decimal(repr(value))
+    except InvalidOperation as exc:  # pragma: no cover - repr of a float is always valid
+        raise ValueError(f"expected a number, found {value!r}") from exc
+    if not d.is_finite():
+        raise ValueError(f"expected a finite number, found {value!r}")
+    return d
+
+
+def _opt_decimal(value: object) -> Decimal | None:
+    return None if value is None else to_decimal(value)
+
+
+@attrs.frozen
+class Label:
+    """A bilingual label: Bahasa Indonesia (``id``) first, English (``en``) optional."""
+
+    id: str
+    en: str | None = None
+
+    def text(self, lang: str = "id") -> str:
+        """The label in ``lang`` ("id" or "en"), falling back to Indonesian."""
+        return self.en if lang == "en" and self.en else self.id
+
+
+def _to_label(value: object) -> Label:
+    if isinstance(value, Label):
+        return value
+    if isinstance(value, str):
+        return Label(value)
+    raise TypeError(f"expected a label (string or {{id, en}}), found {fmt(value)}")
+
+
+@attrs.frozen
+class Source:
+    """A document a number comes from; criteria and bands cite it by ``id``."""
+
+    id: str
+    title: str
+    url: str | None = None
+    note: str | None = None
+
+
+@attrs.frozen
+class ScaleRef:
+    """A leaf's value scale: a registered scale ``name`` and its parameters.
+
+    ``params`` is a sorted tuple of ``(key, value)`` pairs so the reference stays hashable;
+    :meth:`get` reads one. Example: ``ScaleRef("points", (("max", Decimal(3)),))``.
+    """
+
+    name: str
+    params: tuple[tuple[str, ParamValue], ...] = attrs.field(
+        default=(), converter=lambda p: tuple(sorted(dict(p).items()))
+    )
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The parameter ``key``, or ``default``."""
+        for k, v in self.params:
+            if k == key:
+                return v
+        return default
+
+    def as_dict(self) -> dict[str, ParamValue]:
+        """The parameters as a plain dict."""
+        return dict(self.params)
+
+
+def _to_scale(value: object) -> ScaleRef | None:
+    if value is None or isinstance(value, ScaleRef):
+        return value
+    if isinstance(value, str):
+        return ScaleRef(value)
+    raise TypeError(f"expected a scale name or {{name, …}}, found {fmt(value)}")
+
+
+@attrs.frozen
+class Criterion:
+    """A node of the criterion tree; a node with no children is an indicator (leaf).
+
+    ``weight`` is the node's weight among its siblings (any positive number; only ratios
+    matter). ``points`` is its maximum in points, used when the parent's ``rule`` is
+    ``"sum"`` (the 2022–2024 dimensions: points out of 21.85, 32.37, …); a value given
+    directly for a node with ``points`` is read in points. ``rule`` names the aggregator
+    that combines the children. A leaf has a ``scale`` and the ``level`` it is observed at.
+    ``source`` and ``confidence`` say where the node's numbers come from.
+    """
+
+    id: str
+    label: Label = attrs.field(converter=_to_label)
+    parent: str | None = None
+    weight: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    points: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    rule: str = "weighted_mean"
+    scale: ScaleRef | None = attrs.field(default=None, converter=_to_scale)
+    level: str | None = None
+    na_allowed: bool = True
+    source: str | None = None
+    confidence: str | None = None
+    note: str | None = None
+
+    @property
+    def effective_weight(self) -> Decimal:
+        """The weight used among siblings: ``weight``, else ``points``, else 1."""
+        if self.weight is not None:
+            return self.weight
+        if self.points is not None:
+            return self.points
+        return Decimal(1)
+
+
+@attrs.frozen
+class LevelRule:
+    """How one level combines the entities of the level below it.
+
+    ``combine`` names an aggregator: the default ``"weighted_mean"`` with equal weights is
+    the plain mean, and also honours unit weights from plugins; ``"mean"`` ignores all
+    weights. ``weight_by`` is ``"equal"`` or ``"products"`` (each unit weighs by its number
+    of scored service products, which makes the combination the mean over all products).
+    """
+
+    combine: str = "weighted_mean"
+    weight_by: str = "equal"
+    source: str | None = None
+    confidence: str | None = None
+    note: str | None = None
+
+
+@attrs.frozen
+class Levels:
+    """The roll-up rules: how an institution combines its units, a unit its products."""
+
+    institution: LevelRule = LevelRule()
+    unit: LevelRule = LevelRule()
+
+    def rule(self, level: str) -> LevelRule:
+        """The rule of ``level`` ("institution" or "unit")."""
+        if level == "institution":
+            return self.institution
+        if level == "unit":
+            return self.unit
+        raise ValueError(f"level {level!r} combines nothing below it")
+
+
+@attrs.frozen
+class Rubric:
+    """One methodology edition: criterion tree, levels, bands and missing-data policy.
+
+    Built from a TOML file by :func:`kepatuhan.load_rubric` or in Python; construction
+    validates everything that can be checked without plugins and raises one
+    :class:`~kepatuhan.RubricError` listing every problem. Immutable and hashable;
+    :attr:`digest` identifies its content.
+    """
+
+    id: str
+    title: str
+    criteria: tuple[Criterion, ...] = attrs.field(converter=tuple)
+    version: str = "1"
+    year: int | None = None
+    description: str | None = None
+    levels: Levels = Levels()
+    bands: BandScheme | None = None
+    missing: str = "zero"
+    sources: tuple[Source, ...] = attrs.field(default=(), converter=tuple)
+
+    def __attrs_post_init__(self) -> None:
+        problems = check_rubric(self)
+        if problems:
+            raise RubricError(problems)
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the rubric's canonical content (stable across runs and machines)."""
+        return rubric_digest(self)
+
+    @property
+    def tree(self) -> CriterionTree:
+        """The criterion tree, indexed (computed once per rubric)."""
+        return criterion_tree(self)
+
+    @property
+    def root(self) -> Criterion:
+        """The root criterion (the entity's overall score)."""
+        return self.tree.root
+
+    def criterion(self, cid: str) -> Criterion:
+        """The criterion ``cid`` (``"total"`` is the root); ``KeyError``-free: raises RubricError."""
+        return self.tree.node(cid)
+
+    def source(self, sid: str) -> Source | None:
+        """The source with id ``sid``, if the rubric lists one."""
+        for s in self.sources:
+            if s.id == sid:
+                return s
+        return None
+
+
+@attrs.frozen(eq=False)
+class CriterionTree:
+    """Index over a rubric's criteria: order, children, depth, computed levels."""
+
+    nodes: tuple[Criterion, ...]
+    index: Mapping[str, int]
+    parent: tuple[int, ...]
+    children: tuple[tuple[int, ...], ...]
+    order: tuple[int, ...]
+    """Post-order: every node after all of its children."""
+    level: tuple[int, ...]
+    """Per node, the finest level at which it is computed from its children (0..2)."""
+
+    @property
+    def root(self) -> Criterion:
+        """The root criterion."""
+        return self.nodes[self.order[-1]]
+
+    @property
+    def root_index(self) -> int:
+        """Index of the root criterion."""
+        return self.order[-1]
+
+    def node(self, cid: str) -> Criterion:
+        """The criterion ``cid`` (``"total"`` is the root)."""
+        if cid == TOTAL and TOTAL not in self.index:
+            return self.root
+        try:
+            return self.nodes[self.index[cid]]
+        except KeyError:
+            raise RubricError(
+                Problem(
+                    f'unknown criterion "{cid}"',
+                    expected="a criterion id of the rubric",
+                    found=fmt(cid),
+                )
+            ) from None
+
+    def is_leaf(self, i: int) -> bool:
+        """Whether node ``i`` has no children."""
+        return not self.children[i]
+
+    def leaves(self) -> Iterator[int]:
+        """Indices of the leaves, in post-order."""
+        return (i for i in self.order if not self.children[i])
+
+    def path(self, i: int) -> tuple[int, ...]:
+        """Indices from the root down to node ``i``."""
+        out = [i]
+        while self.parent[out[-1]] >= 0:
+            out.append(self.parent[out[-1]])
+        return tuple(reversed(out))
+
+
+def _key(c: Criterion) -> str:
+    return f'criterion "{c.id}"'
+
+
+def _tree_problems(criteria: tuple[Criterion, ...]) -> tuple[list[Problem], int | None]:
+    """Check ids, parents and acyclicity; return problems and the root index."""
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for i, c in enumerate(criteria):
+        if not isinstance(c.id, str) or not _ID.match(c.id):
+            problems.append(
+                Problem(
+                    "expected an id of letters, digits, '_', '-', '.', found " + fmt(c.id),
+                    key_path=f"criterion[{i}].id",
+                )
+            )
+        if c.id in seen:
+            problems.append(
+                Problem(
+                    f'duplicate criterion id "{c.id}" (also criterion[{seen[c.id]}])',
+                    key_path=f"criterion[{i}].id",
+                    expected="unique ids",
+                    found=fmt(c.id),
+                )
+            )
+        else:
+            seen[c.id] = i
+    roots = [c for c in criteria if c.parent is None]
+    if not criteria:
+        problems.append(Problem("expected at least one [[criterion]], found none", key_path="criterion"))
+        return problems, None
+    if len(roots) != 1:
+        problems.append(
+            Problem(
+                "expected exactly one root criterion (one without parent), found "
+                + (", ".join(f'"{r.id}"' for r in roots) if roots else "none"),
+                key_path="criterion",
+            )
+        )
+    for c in criteria:
+        if c.parent is not None and c.parent not in seen:
+            problems.append(
+                Problem(
+                    f'parent "{c.parent}" is not a criterion of this rubric (orphan)',
+                    key_path=f"{_key(c)}.parent",
+                    expected="the id of another criterion",
+                    found=fmt(c.parent),
+                )
+            )
+        if c.id == TOTAL and c.parent is not None:
+            problems.append(
+                Problem(
+                    '"total" is reserved for the root criterion',
+                    key_path=f"{_key(c)}.id",
+                )
+            )
+    if problems:
+        return problems, None
+    # Walk each node up to the root; a walk that revisits a node is a cycle.
+    depth: dict[str, int] = {}
+    for c in criteria:
+        chain: list[str] = []
+        cur: str | None = c.id
+        while cur is not None and cur not in depth:
+            if cur in chain:
+                cycle = chain[chain.index(cur) :] + [cur]
+                problems.append(
+                    Problem(
+                        "criterion cycle: " + " -> ".join(f'"{x}"' for x in cycle),
+                        key_path=f'criterion "{cur}".parent',
+                    )
+                )
+                return problems, None
+            chain.append(cur)
+            cur = criteria[seen[cur]].parent
+        base = -1 if cur is None else depth[cur]
+        for k, name in enumerate(reversed(chain)):
+            depth[name] = base + 1 + k
+    deepest = max(depth.values())
+    if deepest > MAX_DEPTH:
+        worst = max(depth, key=lambda k: depth[k])
+        problems.append(
+            Problem(
+                f"criterion tree too deep: expected at most {MAX_DEPTH} levels, found {deepest}",
+                key_path=f'criterion "{worst}"',
+            )
+        )
+        return problems, None
+    return problems, seen[roots[0].id]
+
+
+def _build_tree(criteria: tuple[Criterion, ...]) -> CriterionTree:
+    index = {c.id: i for i, c in enumerate(criteria)}
+    parent = tuple(-1 if c.parent is None else index[c.parent] for c in criteria)
+    kids: list[list[int]] = [[] for _ in criteria]
+    for i, p in enumerate(parent):
+        if p >= 0:
+            kids[p].append(i)
+    root = parent.index(-1)
+    order: list[int] = []
+    stack: list[tuple[int, bool]] = [(root, False)]
+    while stack:  # iterative post-order, so deep trees cannot exhaust the C stack
+        i, done = stack.pop()
+        if done:
+            order.append(i)
+        else:
+            stack.append((i, True))
+            stack.extend((k, False) for k in reversed(kids[i]))
+    level = [0] * len(criteria)
+    for i in order:
+        if kids[i]:
+            level[i] = min(level[k] for k in kids[i])
+        else:
+            lv = criteria[i].level
+            level[i] = LEVELS.index(lv) if lv in LEVELS else 0
+    return CriterionTree(
+        nodes=criteria,
+        index=index,
+        parent=parent,
+        children=tuple(tuple(k) for k in kids),
+        order=tuple(order),
+        level=tuple(level),
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def criterion_tree(rubric: Rubric) -> CriterionTree:
+    """The indexed criterion tree of ``rubric`` (cached by rubric)."""
+    return _build_tree(rubric.criteria)
+
+
+def _node_problems(criteria: tuple[Criterion, ...], tree: CriterionTree) -> list[Problem]:
+    problems: list[Problem] = []
+    for i, c in enumerate(criteria):
+        key = _key(c)
+        leaf = tree.is_leaf(i)
+        for field in ("weight", "points"):
+            v = getattr(c, field)
+            if v is not None and not v > 0:
+                problems.append(
+                    Problem(
+                        f"expected a number > 0, found {v}",
+                        key_path=f"{key}.{field}",
+                        expected="a number > 0",
+                        found=str(v),
+                    )
+                )
+        if c.confidence is not None and c.confidence not in CONFIDENCES:
+            problems.append(
+                Problem(
+                    f"expected one of {', '.join(CONFIDENCES)}, found {fmt(c.confidence)}",
+                    key_path=f"{key}.confidence",
+                )
+            )
+        if leaf:
+            if c.scale is None:
+                problems.append(
+                    Problem(
+                        "an indicator (a criterion without children) needs a scale, found none",
+                        key_path=f"{key}.scale",
+                        expected="a scale name",
+                        found="nothing",
+                    )
+                )
+            if c.level not in LEVELS:
+                problems.append(
+                    Problem(
+                        f"expected the level it is observed at ({', '.join(LEVELS)}), "
+                        f"found {fmt(c.level) if c.level is not None else 'nothing'}",
+                        key_path=f"{key}.level",
+                    )
+                )
+        else:
+            if c.scale is not None:
+                problems.append(
+                    Problem(
+                        "only indicators (criteria without children) have a scale; "
+                        "this criterion has children",
+                        key_path=f"{key}.scale",
+                    )
+                )
+            if c.level is not None:
+                problems.append(
+                    Problem(
+                        "only indicators have a level; a parent's level follows its children",
+                        key_path=f"{key}.level",
+                    )
+                )
+            if c.rule == "sum":
+                problems.extend(_sum_problems(c, i, tree))
+    return problems
+
+
+def _sum_problems(c: Criterion, i: int, tree: CriterionTree) -> list[Problem]:
+    """Children of a ``sum`` node are points that must add up to the node's maximum."""
+    kids = [tree.nodes[k] for k in tree.children[i]]
+    missing = [k.id for k in kids if k.points is None]
+    if missing:
+        return [
+            Problem(
+                f'rule "sum" adds points: every child needs points, found none on '
+                + ", ".join(f'"{m}"' for m in missing),
+                key_path=f"{_key(c)}.rule",
+            )
+        ]
+    total = sum((k.points for k in kids if k.points is not None), Decimal(0))
+    target = c.points if c.points is not None else (Decimal(100) if c.parent is None else None)
+    if target is not None and total != target:
+        return [
+            Problem(
+                f"children's points add up to {total}, expected {target} "
+                "(checked exactly, in decimal)",
+                key_path=f"{_key(c)}.points" if c.points is not None else f"{_key(c)}.rule",
+                expected=str(target),
+                found=str(total),
+            )
+        ]
+    return []
+
+
+def check_rubric(rubric: Rubric) -> list[Problem]:
+    """Every structural problem of ``rubric`` (empty when valid); plugins are not consulted."""
+    problems: list[Problem] = []
+    if not isinstance(rubric.id, str) or not _ID.match(rubric.id):
+        problems.append(
+            Problem(
+                "expected a rubric id of letters, digits, '_', '-', '.', found " + fmt(rubric.id),
+                key_path="id",
+            )
+        )
+    if rubric.missing not in MISSING_POLICIES:
+        problems.append(
+            Problem(
+                f"expected one of {', '.join(MISSING_POLICIES)}, found {fmt(rubric.missing)}",
+                key_path="missing",
+            )
+        )
+    for name in ("institution", "unit"):
+        rule = rubric.levels.rule(name)
+        if rule.weight_by not in WEIGHT_BY:
+            problems.append(
+                Problem(
+                    f"expected one of {', '.join(WEIGHT_BY)}, found {fmt(rule.weight_by)}",
+                    key_path=f"levels.{name}.weight_by",
+                )
+            )
+    if rubric.levels.unit.weight_by == "products":
+        problems.append(
+            Problem(
+                'a unit combines its products; "products" weighting is for the institution level',
+                key_path="levels.unit.weight_by",
+            )
+        )
+    ids = [s.id for s in rubric.sources]
+    for s in {x for x in ids if ids.count(x) > 1}:
+        problems.append(Problem(f'duplicate source id "{s}"', key_path="source"))
+    tree_problems, root = _tree_problems(rubric.criteria)
+    problems.extend(tree_problems)
+    if root is not None:
+        problems.extend(_node_problems(rubric.criteria, criterion_tree(rubric)))
+    if rubric.bands is not None:
+        problems.extend(check_bands(rubric.bands))
+    return problems
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return value
+
+
+@functools.lru_cache(maxsize=256)
+def rubric_digest(rubric: Rubric) -> str:
+    """The ``sha256:…`` digest of the rubric's canonical JSON (decimals as strings)."""
+    from .io.rubric_toml import unstructure_rubric  # local: io sits at the edge
+
+    payload = json.dumps(_canonical(unstructure_rubric(rubric)), sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()
