@@ -128,7 +128,10 @@ class Registry:
         return self.aggregators[name].value
 
     def rubric(self, rubric_id: str) -> Rubric:
-        """The rubric ``rubric_id``; UnknownNameError listing the known ones if none."""
+        """The rubric ``rubric_id`` (or ``id:alternative``); UnknownNameError if none."""
+        base, _, alt = rubric_id.partition(":")
+        if alt and base in self.rubrics:
+            return self.rubrics[base].value.with_alternative(alt)
         if rubric_id not in self.rubrics:
             known = ", ".join(sorted(self.rubrics)) or "none installed"
             raise UnknownNameError(

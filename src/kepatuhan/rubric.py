@@ -27,6 +27,7 @@ from .errors import Problem, RubricError, fmt
 
 __all__ = [
     "CONFIDENCES",
+    "Alternative",
     "LEVELS",
     "MISSING_POLICIES",
     "WEIGHT_BY",
@@ -56,6 +57,8 @@ MAX_DEPTH = 64
 TOTAL = "total"
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+# A rubric id may carry ":alternative" once an alternative is applied.
+_RUBRIC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(:[A-Za-z0-9][A-Za-z0-9_.\-]*)?$")
 
 ParamValue = Union[Decimal, str, bool, tuple[Decimal, ...]]
 
@@ -212,6 +215,23 @@ class Levels:
 
 
 @attrs.frozen
+class Alternative:
+    """A named variant of a rubric's roll-up, for rules the public record leaves open.
+
+    Selected as ``"<rubric id>:<alternative id>"`` (e.g. ``ombudsman-2021:unit-mean``);
+    it replaces the rubric's ``levels`` and/or ``missing`` policy and keeps the rest.
+    """
+
+    id: str
+    title: str
+    levels: Levels | None = None
+    missing: str | None = None
+    source: str | None = None
+    confidence: str | None = None
+    note: str | None = None
+
+
+@attrs.frozen
 class Rubric:
     """One methodology edition: criterion tree, levels, bands and missing-data policy.
 
@@ -231,6 +251,7 @@ class Rubric:
     bands: BandScheme | None = None
     missing: str = "zero"
     sources: tuple[Source, ...] = attrs.field(default=(), converter=tuple)
+    alternatives: tuple[Alternative, ...] = attrs.field(default=(), converter=tuple)
 
     def __attrs_post_init__(self) -> None:
         problems = check_rubric(self)
@@ -255,6 +276,26 @@ class Rubric:
     def criterion(self, cid: str) -> Criterion:
         """The criterion ``cid`` (``"total"`` is the root); ``KeyError``-free: raises RubricError."""
         return self.tree.node(cid)
+
+    def with_alternative(self, alt_id: str) -> Rubric:
+        """The rubric under its named alternative ``alt_id`` (id becomes ``id:alt_id``)."""
+        for alt in self.alternatives:
+            if alt.id == alt_id:
+                return attrs.evolve(
+                    self,
+                    id=f"{self.id}:{alt.id}",
+                    title=f"{self.title} — {alt.title}",
+                    levels=alt.levels if alt.levels is not None else self.levels,
+                    missing=alt.missing if alt.missing is not None else self.missing,
+                    alternatives=(),
+                )
+        known = ", ".join(a.id for a in self.alternatives) or "none"
+        raise RubricError(
+            Problem(
+                f'rubric "{self.id}" has no alternative "{alt_id}"; its alternatives: {known}',
+                key_path="alternative",
+            )
+        )
 
     def source(self, sid: str) -> Source | None:
         """The source with id ``sid``, if the rubric lists one."""
@@ -541,7 +582,7 @@ def _sum_problems(c: Criterion, i: int, tree: CriterionTree) -> list[Problem]:
 def check_rubric(rubric: Rubric) -> list[Problem]:
     """Every structural problem of ``rubric`` (empty when valid); plugins are not consulted."""
     problems: list[Problem] = []
-    if not isinstance(rubric.id, str) or not _ID.match(rubric.id):
+    if not isinstance(rubric.id, str) or not _RUBRIC_ID.match(rubric.id):
         problems.append(
             Problem(
                 "expected a rubric id of letters, digits, '_', '-', '.', found " + fmt(rubric.id),

@@ -52,7 +52,7 @@ __all__ = [
 # Nested classes first: a class's generated hook captures its fields' hooks when made.
 _RENAME: dict[type, dict[str, str]] = {
     BandScheme: {"bands": "band"},
-    Rubric: {"criteria": "criterion", "sources": "source"},
+    Rubric: {"criteria": "criterion", "sources": "source", "alternatives": "alternative"},
 }
 
 
@@ -299,7 +299,8 @@ def rubric_to_toml(rubric: Rubric) -> str:
     """The rubric as TOML text; ``rubric_from_toml(rubric_to_toml(r)) == r``."""
     data = unstructure_rubric(rubric)
     # Scalars first, then tables: tomli-w keeps key order, and this reads best by hand.
-    order = ["id", "title", "year", "version", "description", "missing", "levels", "bands", "source", "criterion"]
+    order = ["id", "title", "year", "version", "description", "missing", "levels", "alternative",
+             "bands", "source", "criterion"]
     ordered = {k: data[k] for k in order if k in data}
     ordered.update({k: v for k, v in data.items() if k not in ordered})
     return tomli_w.dumps(ordered, multiline_strings=True)

@@ -1,0 +1,29 @@
+"""Hook implementations of the Ombudsman editions plugin (entry point ``ombudsman``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.resources import files
+
+from kepatuhan import ObservationTable, Rubric, UnitSelection, hookimpl, load_rubric
+
+from . import EDITIONS
+from .spm import spm_selection
+
+__all__ = ["kepatuhan_register_rubrics", "kepatuhan_select_units"]
+
+
+@hookimpl
+def kepatuhan_register_rubrics(register: Callable[[Rubric], None]) -> None:
+    """Register every edition shipped as package data."""
+    base = files("kepatuhan_ombudsman") / "rubrics"
+    for rubric_id in EDITIONS:
+        register(load_rubric(base / f"{rubric_id}.toml"))
+
+
+@hookimpl
+def kepatuhan_select_units(rubric: Rubric, table: ObservationTable) -> UnitSelection | None:
+    """2024: report the SPM-sector score beside the overall one; other years: no opinion."""
+    if rubric.id.split(":")[0] == "ombudsman-2024":
+        return spm_selection(table)
+    return None
