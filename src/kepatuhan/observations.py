@@ -365,34 +365,60 @@ class TableBuilder:
         return index
 
     def build(self) -> ObservationTable:
-        """The finished, immutable table."""
-        inst_ids = list(self._inst)
+        """The finished, immutable table.
+
+        Entities are put in a canonical order (sorted by id within their parent), so the
+        order in which rows arrived cannot change a single bit of any score: segmented
+        sums always add the same numbers in the same order.
+        """
         a0, a1, a2 = self._attrs
+        inst_keys = list(self._inst)
+        unit_keys = list(self._unit)
+        prod_keys = list(self._prod)
+        inst_old = sorted(range(len(inst_keys)), key=inst_keys.__getitem__)
+        unit_old = sorted(range(len(unit_keys)), key=unit_keys.__getitem__)
+        prod_old = sorted(range(len(prod_keys)), key=prod_keys.__getitem__)
+        inst_new = _inverse(inst_old)
+        unit_new = _inverse(unit_old)
+        prod_new = _inverse(prod_old)
         institutions = tuple(
             Institution(
-                i,
+                inst_keys[k],
                 a0.get(k, {}).get("institution_name"),
                 a0.get(k, {}).get("institution_kind"),
             )
-            for k, i in enumerate(inst_ids)
+            for k in inst_old
         )
         units = tuple(
-            Unit(u, inst, a1.get(k, {}).get("unit_name"), a1.get(k, {}).get("unit_sector"))
-            for k, (inst, u) in enumerate(self._unit)
+            Unit(
+                unit_keys[k][1],
+                unit_keys[k][0],
+                a1.get(k, {}).get("unit_name"),
+                a1.get(k, {}).get("unit_sector"),
+            )
+            for k in unit_old
         )
         products = tuple(
-            ServiceProduct(p, u, inst, a2.get(k, {}).get("product_name"))
-            for k, (inst, u, p) in enumerate(self._prod)
+            ServiceProduct(prod_keys[k][2], prod_keys[k][1], prod_keys[k][0], a2.get(k, {}).get("product_name"))
+            for k in prod_old
         )
+        unit_inst = np.asarray(self._unit_inst, dtype=np.intp)
+        prod_unit = np.asarray(self._prod_unit, dtype=np.intp)
+        level = np.asarray(self.level, dtype=np.int8)
+        entity = np.asarray(self.entity, dtype=np.intp)
+        for lv, new in ((0, inst_new), (1, unit_new), (2, prod_new)):
+            m = level == lv
+            if new.size:
+                entity[m] = new[entity[m]]
         return ObservationTable(
             institutions=institutions,
             units=units,
             products=products,
-            unit_institution=np.asarray(self._unit_inst, dtype=np.intp),
-            product_unit=np.asarray(self._prod_unit, dtype=np.intp),
+            unit_institution=inst_new[unit_inst[unit_old]] if unit_old else np.zeros(0, dtype=np.intp),
+            product_unit=unit_new[prod_unit[prod_old]] if prod_old else np.zeros(0, dtype=np.intp),
             criterion_ids=tuple(self._crit),
-            level=np.asarray(self.level, dtype=np.int8),
-            entity=np.asarray(self.entity, dtype=np.intp),
+            level=level,
+            entity=entity,
             criterion=np.asarray(self.criterion, dtype=np.intp),
             value=np.asarray(self.value, dtype=np.float64),
             state=np.asarray(self.state, dtype=np.int8),
@@ -400,3 +426,10 @@ class TableBuilder:
             source=self.source,
             line_kind=self.line_kind,
         )
+
+
+def _inverse(order: list[int]) -> NDArray[np.intp]:
+    """For a list of old codes in new order, the array old code -> new code."""
+    inv = np.empty(len(order), dtype=np.intp)
+    inv[np.asarray(order, dtype=np.intp)] = np.arange(len(order), dtype=np.intp)
+    return inv
