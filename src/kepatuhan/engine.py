@@ -222,7 +222,8 @@ def _normalise(comp: CompiledRubric, table: ObservationTable, node: IntArray) ->
             for r in bad[: max(0, MAX_LISTED - len(problems))]
         )
     _raise(ObservationError, problems, total_bad)
-    return out
+    # v/max·100 can land one ulp above 100 (11 · (100/11)); a score never leaves 0–100.
+    return np.clip(out, 0.0, 100.0)
 
 
 def _check_duplicates(comp: CompiledRubric, table: ObservationTable, node: IntArray) -> None:
@@ -383,10 +384,12 @@ def _evaluate(
                         w = w * np.bincount(table.product_unit[scored], minlength=sizes[1])
                     else:
                         w = w * product_count
-                    _check_product_weights(table, comp, n, S[1][n], w, unit_w)
+                    used = (N[0][n] & (GS[0][n] == 0))[par]
+                    _check_product_weights(table, comp, n, S[1][n], w, (unit_w > 0) & used)
                 if n == root:
                     sub_weights[L + 1] = w
-                v, s = _rollup(comp.level_aggregators[L], V[L + 1][n], S[L + 1][n], w, par, m)
+                present = unit_w > 0 if L == 0 else np.ones(sizes[L + 1], dtype=bool)
+                v, s = _rollup(comp.level_aggregators[L], V[L + 1][n], S[L + 1][n], w, present, par, m)
             # missing: needed, not given, nothing below
             gs = GS[L][n]
             miss = N[L][n] & (((gs == 0) & (s == EMPTY)) | (gs == 1 + MISSING))
@@ -417,10 +420,10 @@ def _evaluate(
 
 
 def _check_product_weights(
-    table: ObservationTable, comp: CompiledRubric, n: int, unit_state: StateArray, w: FloatArray, unit_w: FloatArray
+    table: ObservationTable, comp: CompiledRubric, n: int, unit_state: StateArray, w: FloatArray, used: BoolArray
 ) -> None:
     """Under "products" weighting a scored unit with no scored products cannot be weighed."""
-    lost = np.flatnonzero(((unit_state == SCORED) | (unit_state == ZERO)) & (w == 0) & (unit_w > 0))
+    lost = np.flatnonzero(((unit_state == SCORED) | (unit_state == ZERO)) & (w == 0) & used)
     problems = [
         Problem(
             f'{table.entity_label(1, int(u))}: criterion "{comp.ids[n]}" has a score but the '
@@ -450,10 +453,10 @@ def _combine(comp: CompiledRubric, n: int, V: FloatArray, S: StateArray, m: int)
 
 
 def _rollup(
-    agg: Aggregator, v: FloatArray, s: StateArray, w: FloatArray, par: IntArray, m: int
+    agg: Aggregator, v: FloatArray, s: StateArray, w: FloatArray, present: BoolArray, par: IntArray, m: int
 ) -> tuple[FloatArray, StateArray]:
-    present = w > 0
-    inc = ((s == SCORED) | (s == ZERO)) & present
+    """Combine sub-entities into their parents; ``present`` = selected (weight > 0)."""
+    inc = ((s == SCORED) | (s == ZERO)) & present & (w > 0)
     out = agg.reduce(v[inc], w[inc], par[inc], m)
     n_inc = np.bincount(par[inc], minlength=m)
     n_na = np.bincount(par[(s == NA) & present], minlength=m)

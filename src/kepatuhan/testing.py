@@ -1,0 +1,311 @@
+"""Test kit for kepatuhan and for plugin authors: reference scorer, strategies, plugin managers.
+
+Needs the ``test`` extra (``pip install kepatuhan[test]``) for the hypothesis strategies.
+
+- :func:`reference_scores` — a plain, obviously-correct Python scorer (recursive, one
+  entity at a time) that the vectorised engine must equal, bit for bit;
+- :func:`rubrics` and :func:`tables` — hypothesis strategies for random valid rubrics and
+  random observation tables for a given rubric;
+- :func:`fresh_manager` — a plugin manager with the built-ins only, plus any plugins
+  given, for one test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+from .errors import ObservationError, Problem
+from .observations import NOT_APPLICABLE, VALUE, ObservationTable
+from .plugins import PluginManager, Registry
+from .rubric import LEVELS, TOTAL, Criterion, LevelRule, Levels, Rubric, ScaleRef
+
+__all__ = ["fresh_manager", "reference_scores", "rubrics", "table_records", "tables"]
+
+Result = tuple[str, float]  # ("v", value) | ("z", 0.0) missing-as-zero | ("na", 0.0)
+
+
+def fresh_manager(*plugins: object) -> PluginManager:
+    """A plugin manager with the built-in plugin and ``plugins`` (no entry points)."""
+    pm = PluginManager(entrypoints=False, env={})
+    for i, p in enumerate(plugins):
+        pm.register(p, name=f"test-plugin-{i}")
+    pm.check_pending()
+    return pm
+
+
+def reference_scores(
+    rubric: Rubric,
+    table: ObservationTable,
+    registry: Registry,
+    unit_weights: Iterable[float] | None = None,
+) -> dict[tuple[int, int], float | None]:
+    """Overall score of every entity, ``{(level, index): score or None}``, computed plainly.
+
+    Follows the rules of :mod:`kepatuhan.engine` one entity at a time with recursion and
+    plain Python arithmetic (the aggregators' ``reduce_one``). ``None`` is not applicable.
+    Raises :class:`~kepatuhan.ObservationError` where the engine must raise too.
+    """
+    tree = rubric.tree
+    nodes = tree.nodes
+    kids = tree.children
+    uw = [1.0] * len(table.units) if unit_weights is None else [float(w) for w in unit_weights]
+    sub_of: list[list[list[int]]] = [[[] for _ in table.institutions], [[] for _ in table.units], []]
+    for u, i in enumerate(table.unit_institution.tolist()):
+        sub_of[0][i].append(u)
+    for p, u in enumerate(table.product_unit.tolist()):
+        sub_of[1][u].append(p)
+    index = dict(tree.index)
+    if TOTAL not in index:
+        index[TOTAL] = tree.root_index
+    given: dict[tuple[int, int, int], tuple[int, float]] = {}
+    for r in range(len(table)):
+        n = index[table.criterion_ids[int(table.criterion[r])]]
+        raw = float(table.value[r])
+        state = int(table.state[r])
+        if state == VALUE:
+            c = nodes[n]
+            if c.scale is not None:
+                scale = registry.scale(c.scale.name)
+                val = float(scale.normalise(np.array([raw]), c.scale)[0])
+            else:
+                hi = float(c.points) if c.points is not None else 100.0
+                val = raw * (100.0 / hi)
+            val = min(100.0, max(0.0, val))
+        else:
+            val = 0.0
+        given[(int(table.level[r]), int(table.entity[r]), n)] = (state, val)
+
+    def weight(n: int) -> float:
+        p = tree.parent[n]
+        c = nodes[n]
+        if p >= 0 and nodes[p].rule == "sum" and c.points is not None:
+            return float(c.points)
+        return float(c.effective_weight)
+
+    def missing(L: int, e: int, n: int) -> Result:
+        if rubric.missing == "zero":
+            return ("z", 0.0)
+        if rubric.missing == "not_applicable":
+            return ("na", 0.0)
+        raise ObservationError(Problem(f"missing {nodes[n].id} at level {L} entity {e}"))
+
+    memo: dict[tuple[int, int, int], Result] = {}
+
+    def value(L: int, e: int, n: int) -> Result:
+        key = (L, e, n)
+        if key in memo:
+            return memo[key]
+        got = given.get(key)
+        if got is not None:
+            state, val = got
+            res: Result = ("v", val) if state == VALUE else ("na", 0.0) if state == NOT_APPLICABLE else missing(L, e, n)
+        elif tree.level[n] == L:
+            if not kids[n]:
+                res = missing(L, e, n)
+            else:
+                parts = [(value(L, e, k), weight(k)) for k in kids[n]]
+                inc = [(r[1], w) for r, w in parts if r[0] != "na"]
+                if not inc:
+                    res = ("na", 0.0)
+                else:
+                    agg = registry.aggregator(nodes[n].rule)
+                    res = ("v", agg.reduce_one([v for v, _ in inc], [w for _, w in inc]))
+        else:
+            subs = sub_of[L][e]
+            if L == 0:
+                subs = [s for s in subs if uw[s] > 0]
+            if not subs:
+                res = missing(L, e, n)
+            else:
+                rule = rubric.levels.rule(LEVELS[L])
+                parts2 = []
+                for s in subs:
+                    w = uw[s] if L == 0 else 1.0
+                    r = value(L + 1, s, n)
+                    if L == 0 and rule.weight_by == "products":
+                        if tree.level[n] == 2:
+                            w *= sum(1 for p in sub_of[1][s] if value(2, p, n)[0] != "na")
+                        else:
+                            w *= len(sub_of[1][s])
+                        if w == 0 and r[0] != "na":
+                            raise ObservationError(Problem(f"unit {s} has a score but no products"))
+                    parts2.append((r, w))
+                inc = [(r[1], w) for r, w in parts2 if r[0] != "na" and w > 0]
+                if not inc:
+                    res = ("na", 0.0)
+                else:
+                    agg = registry.aggregator(rule.combine)
+                    res = ("v", agg.reduce_one([v for v, _ in inc], [w for _, w in inc]))
+        memo[key] = res
+        return res
+
+    out: dict[tuple[int, int], float | None] = {}
+    sizes = (len(table.institutions), len(table.units), len(table.products))
+    for L in range(3):
+        if tree.level[tree.root_index] < L:
+            continue
+        for e in range(sizes[L]):
+            r = value(L, e, tree.root_index)
+            out[(L, e)] = None if r[0] == "na" else r[1]
+    return out
+
+
+# -- hypothesis strategies --------------------------------------------------------------------
+_SCALES = ("yes_no", "points", "percentage", "ordinal")
+
+
+@st.composite
+def _scale(draw: Callable[..., Any]) -> ScaleRef:
+    name = draw(st.sampled_from(_SCALES))
+    if name == "points":
+        return ScaleRef("points", (("max", Decimal(draw(st.integers(1, 10)))),))
+    if name == "ordinal":
+        steps = draw(st.lists(st.integers(0, 5), min_size=1, max_size=4))
+        pts = [Decimal(0)]
+        for s in steps:
+            pts.append(pts[-1] + s)
+        if pts[-1] == 0:
+            pts[-1] = Decimal(1)
+        return ScaleRef("ordinal", (("points", tuple(pts)),))
+    return ScaleRef(name)
+
+
+def _split(draw: Callable[..., Any], total: int, k: int) -> list[int]:
+    if k == 1:
+        return [total]
+    cuts = sorted(draw(st.lists(st.integers(1, total - 1), min_size=k - 1, max_size=k - 1, unique=True)))
+    edges = [0, *cuts, total]
+    return [b - a for a, b in zip(edges, edges[1:])]
+
+
+@st.composite
+def rubrics(draw: Callable[..., Any], max_depth: int = 3, max_children: int = 4) -> Rubric:
+    """Random valid rubrics: trees of weighted means, means, minima and sums of points."""
+    crits: list[Criterion] = []
+    counter = [0]
+
+    def new_id() -> str:
+        counter[0] += 1
+        return f"c{counter[0]}"
+
+    def build(cid: str, parent: str | None, depth: int, budget: int | None, weight: int | None) -> None:
+        leaf = depth >= max_depth or (parent is not None and draw(st.booleans()))
+        pts = Decimal(budget) if budget is not None else None
+        w = Decimal(weight) if weight is not None else None
+        if leaf:
+            crits.append(
+                Criterion(
+                    cid, cid, parent=parent, weight=w, points=pts,
+                    scale=draw(_scale()), level=draw(st.sampled_from(LEVELS)),
+                )
+            )
+            return
+        k = draw(st.integers(1, max_children))
+        rules = ["weighted_mean", "mean", "minimum"]
+        if budget is not None and budget >= k:
+            rules.append("sum")
+        rule = draw(st.sampled_from(rules))
+        crits.append(Criterion(cid, cid, parent=parent, weight=w, points=pts, rule=rule))
+        if rule == "sum":
+            assert budget is not None
+            for b in _split(draw, budget, k):
+                build(new_id(), cid, depth + 1, b, None)
+        else:
+            for _ in range(k):
+                child_budget = draw(st.one_of(st.none(), st.integers(4, 60)))
+                build(new_id(), cid, depth + 1, child_budget, draw(st.integers(1, 10)))
+
+    build("root", None, 0, 100, None)
+    has_products = any(c.level == "product" for c in crits)
+    levels = Levels(
+        institution=LevelRule(
+            combine=draw(st.sampled_from(["weighted_mean", "mean", "minimum"])),
+            # weighing units by their products needs products to exist
+            weight_by=draw(st.sampled_from(["equal", "products"] if has_products else ["equal"])),
+        ),
+        unit=LevelRule(combine=draw(st.sampled_from(["weighted_mean", "mean", "minimum"]))),
+    )
+    return Rubric(
+        id="random",
+        title="random rubric",
+        criteria=tuple(crits),
+        levels=levels,
+        missing=draw(st.sampled_from(["zero", "not_applicable"])),
+    )
+
+
+def _raw_value(draw: Callable[..., Any], scale: ScaleRef, registry: Registry) -> float:
+    s = registry.scale(scale.name)
+    allowed = s.discrete(scale)
+    if allowed is not None:
+        return float(draw(st.sampled_from(allowed)))
+    lo, hi = s.bounds(scale)
+    return float(draw(st.integers(0, 100))) * (hi - lo) / 100.0 + lo
+
+
+@st.composite
+def table_records(
+    draw: Callable[..., Any],
+    rubric: Rubric,
+    registry: Registry,
+    max_institutions: int = 3,
+    max_units: int = 3,
+    max_products: int = 2,
+    overrides: bool = True,
+) -> list[dict[str, Any]]:
+    """Random observation records (dicts with the CSV's columns) for ``rubric``.
+
+    Every entity gets a few of its leaves (some ``na``, some missing), and sometimes an
+    internal node given directly; every unit has at least one product.
+    """
+    tree = rubric.tree
+    leaves = list(tree.leaves())
+    internal = [i for i in tree.order if tree.children[i]]
+    recs: list[dict[str, Any]] = []
+    for i in range(draw(st.integers(1, max_institutions))):
+        inst = f"i{i}"
+        ents: list[tuple[int, str, str]] = [(0, "", "")]
+        for u in range(draw(st.integers(1, max_units))):
+            ents.append((1, f"u{u}", ""))
+            for p in range(draw(st.integers(1, max_products))):
+                ents.append((2, f"u{u}", f"p{p}"))
+        for lv, unit, prod in ents:
+            for n in leaves:
+                if tree.level[n] != lv:
+                    continue
+                kind = draw(st.sampled_from(["value"] * 8 + ["na", "missing"]))
+                if kind == "missing":
+                    continue
+                c = tree.nodes[n]
+                assert c.scale is not None
+                val: Any = "na" if kind == "na" else _raw_value(draw, c.scale, registry)
+                recs.append(dict(institution=inst, unit=unit, product=prod, criterion=c.id, value=val))
+            if overrides and internal and draw(st.integers(0, 4)) == 0:
+                n = draw(st.sampled_from(internal))
+                if tree.level[n] >= lv:
+                    c = tree.nodes[n]
+                    hi = float(c.points) if c.points is not None else 100.0
+                    v = draw(st.integers(0, 100)) * hi / 100.0
+                    key = (inst, unit, prod, c.id)
+                    recs = [r for r in recs if (r["institution"], r["unit"], r["product"], r["criterion"]) != key]
+                    recs.append(dict(institution=inst, unit=unit, product=prod, criterion=c.id, value=v))
+    if not recs:
+        c = tree.nodes[leaves[0]]
+        assert c.scale is not None
+        lv = tree.level[leaves[0]]
+        recs.append(
+            dict(institution="i0", unit="u0" if lv >= 1 else "", product="p0" if lv == 2 else "",
+                 criterion=c.id, value=_raw_value(draw, c.scale, registry))
+        )
+    return recs
+
+
+def tables(rubric: Rubric, registry: Registry, **kw: Any) -> st.SearchStrategy[ObservationTable]:
+    """Random :class:`ObservationTable` for ``rubric`` (see :func:`table_records`)."""
+    return table_records(rubric, registry, **kw).map(ObservationTable.from_records)
+
