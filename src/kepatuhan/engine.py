@@ -379,11 +379,8 @@ def _evaluate(
                 assert par is not None
                 w = np.ones(sizes[L + 1]) if L == 1 else unit_w.copy()
                 if L == 0 and comp.weight_by[0] == "products":
-                    if comp.level[n] == 2:
-                        scored = (S[2][n] == SCORED) | (S[2][n] == ZERO)
-                        w = w * np.bincount(table.product_unit[scored], minlength=sizes[1])
-                    else:
-                        w = w * product_count
+                    # a unit weighs by the number of its service products in the data
+                    w = w * product_count
                     used = (N[0][n] & (GS[0][n] == 0))[par]
                     _check_product_weights(table, comp, n, S[1][n], w, (unit_w > 0) & used)
                 if n == root:

@@ -188,7 +188,8 @@ class LevelRule:
     ``combine`` names an aggregator: the default ``"weighted_mean"`` with equal weights is
     the plain mean, and also honours unit weights from plugins; ``"mean"`` ignores all
     weights. ``weight_by`` is ``"equal"`` or ``"products"`` (each unit weighs by its number
-    of scored service products, which makes the combination the mean over all products).
+    of service products in the data, which makes the combination the mean over all
+    products when every product is scored).
     """
 
     combine: str = "weighted_mean"

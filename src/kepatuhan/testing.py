@@ -128,10 +128,7 @@ def reference_scores(
                     w = uw[s] if L == 0 else 1.0
                     r = value(L + 1, s, n)
                     if L == 0 and rule.weight_by == "products":
-                        if tree.level[n] == 2:
-                            w *= sum(1 for p in sub_of[1][s] if value(2, p, n)[0] != "na")
-                        else:
-                            w *= len(sub_of[1][s])
+                        w *= len(sub_of[1][s])
                         if w == 0 and r[0] != "na":
                             raise ObservationError(Problem(f"unit {s} has a score but no products"))
                     parts2.append((r, w))
