@@ -346,7 +346,7 @@ class Scores:
         given = bool(self.given[level][n, e])
         children: list[ExplainNode] = []
         entities: list[ExplainNode] = []
-        if not given and st in (SCORED, ZERO):
+        if not given and st in (SCORED, ZERO, NA):
             if self.node_levels[n] == level and self.rubric.tree.children[n]:
                 kids = self.rubric.tree.children[n]
                 inc = [k for k in kids if self.states[level][k, e] in (SCORED, ZERO)]

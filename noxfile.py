@@ -1,0 +1,43 @@
+"""Sessions: tests, lint (ruff), typing (mypy --strict), docs, bench."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typing"]
+PLUGIN = "./plugins/kepatuhan-ombudsman"
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole test suite (HYPOTHESIS_PROFILE=nightly for the thorough laws)."""
+    session.install("-e", ".[test]", "-e", PLUGIN)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and format check."""
+    session.install("ruff")
+    session.run("ruff", "check", "src", "tests", "plugins", "noxfile.py")
+
+
+@nox.session
+def typing(session: nox.Session) -> None:
+    """mypy --strict on the library and the plugin."""
+    session.install("mypy", "-e", ".[test]", "-e", PLUGIN)
+    session.run("mypy", "--strict", "src/kepatuhan", "plugins/kepatuhan-ombudsman/src")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Check the docs: every hook documented, every CLI command in the reference, doctests."""
+    session.install("-e", ".[test]", "-e", PLUGIN)
+    session.run("pytest", "tests/test_docs.py", "--doctest-glob=*.md", "docs")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks: ratios against a plain-Python baseline measured in the same run."""
+    session.install("-e", ".[test]", "-e", PLUGIN)
+    session.run("python", "benchmarks/bench_score.py", *session.posargs)
