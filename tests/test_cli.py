@@ -1,0 +1,74 @@
+"""The command line: exit codes, JSON documents, messages without tracebacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kepatuhan.cli import main
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "maluku-tenggara-2023.csv"
+
+
+def test_score_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["score", str(EXAMPLE), "--rubric", "ombudsman-2023", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc["rubric"]) == {"id", "version", "digest"}
+    inst = doc["institutions"][0]
+    assert inst["published"] == "60.80" and inst["band"] == {"id": "C", "label": "Kualitas Sedang", "zone": "kuning"}
+    assert {u["id"] for u in inst["units"]} >= {"puskesmas-watdek", "dinas-pendidikan"}
+    assert doc["accounting"]["rows"] == 13 and doc["accounting"]["used"] == 13
+
+
+def test_show_json_lists_every_criterion_with_parent_and_weight(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", "ombudsman-2023", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    by_id = {c["id"]: c for c in doc["criteria"]}
+    assert by_id["proses"]["points"] == 32.37 and by_id["proses"]["parent"] == "total"
+    assert by_id["standar_pelayanan"]["scale"]["name"] == "percentage"
+    assert [b["id"] for b in doc["bands"]] == ["E", "D", "C", "B", "A"]
+
+
+def test_explain_prints_the_contribution_tree(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", str(EXAMPLE), "--rubric", "ombudsman-2023", "--institution", "kab-maluku-tenggara"]) == 0
+    out = capsys.readouterr().out
+    assert "input @ puskesmas-watdek: 8.72/21.85" in out
+
+
+def test_bad_input_exits_1_with_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("institution,unit,product,criterion,value\ni,u,,input,99\n")
+    assert main(["score", str(bad), "--rubric", "ombudsman-2023"]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:2:" in err and "from 0 to 21.85" in err and "Traceback" not in err
+
+
+def test_unknown_rubric_exits_1_and_lists_known(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["score", str(EXAMPLE), "--rubric", "ombudsman-2032"]) == 1
+    assert "known: " in capsys.readouterr().err
+
+
+def test_usage_error_exits_2() -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["--nope"])
+    assert e.value.code == 2
+
+
+def test_validate_reports_each_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text('id = "x"\n[[criterion]\n')
+    assert main(["validate", str(EXAMPLE), str(broken)]) == 1
+    cap = capsys.readouterr()
+    assert f"ok {EXAMPLE}" in cap.out and "broken.toml:2" in cap.err
+
+
+@pytest.mark.parametrize("cmd", [["rubrics"], ["plugins"]])
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+def test_listings_take_every_format(cmd: list[str], fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*cmd, "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    if fmt == "json":
+        assert isinstance(json.loads(out), list)
+    assert "ombudsman" in out

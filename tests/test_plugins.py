@@ -1,0 +1,95 @@
+"""The plugin manager: registration, duplicates naming both plugins, env switches, bad plugins."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from kepatuhan import DuplicateNameError, PluginError, PluginManager, Rubric, hookimpl, load_rubric
+from kepatuhan.aggregators import WeightedMean
+from kepatuhan.testing import fresh_manager
+
+
+def test_builtins_are_registered_like_any_plugin() -> None:
+    pm = fresh_manager()
+    info = {p.name: p for p in pm.plugins()}
+    assert set(info["kepatuhan.builtin"].scales) == {"yes_no", "points", "percentage", "ordinal"}
+    assert "weighted_mean" in info["kepatuhan.builtin"].aggregators
+
+
+def test_a_duplicate_aggregator_name_names_both_plugins() -> None:
+    class Again:
+        @hookimpl
+        def kepatuhan_register_aggregators(self, register: Callable[[object], None]) -> None:
+            register(WeightedMean())
+
+    pm = fresh_manager(Again())
+    with pytest.raises(DuplicateNameError) as e:
+        _ = pm.registry
+    assert 'aggregator "weighted_mean" is registered twice' in str(e.value)
+    assert "'kepatuhan.builtin'" in str(e.value) and "'test-plugin-0'" in str(e.value)
+
+
+def test_a_duplicate_rubric_id_names_both_plugins(demo_rubric_path: Path) -> None:
+    rubric = load_rubric(demo_rubric_path)
+
+    class P:
+        @hookimpl
+        def kepatuhan_register_rubrics(self, register: Callable[[Rubric], None]) -> None:
+            register(rubric)
+
+    pm = fresh_manager(P(), P())
+    with pytest.raises(DuplicateNameError, match='rubric "demo" is registered twice'):
+        _ = pm.registry
+
+
+def test_a_misspelt_hook_fails_loudly() -> None:
+    class Typo:
+        @hookimpl
+        def kepatuhan_register_rubric(self, register: object) -> None:  # missing "s"
+            pass
+
+    with pytest.raises(PluginError, match="kepatuhan_register_rubric"):
+        fresh_manager(Typo())
+
+
+def test_a_plugin_that_raises_is_named() -> None:
+    class Broken:
+        @hookimpl
+        def kepatuhan_register_scales(self, register: object) -> None:
+            raise RuntimeError("boom")
+
+    with pytest.raises(PluginError, match="'test-plugin-0' raised in kepatuhan_register_scales: RuntimeError: boom"):
+        _ = fresh_manager(Broken()).registry
+
+
+def test_a_plugin_that_registers_the_wrong_type_is_named() -> None:
+    class Wrong:
+        @hookimpl
+        def kepatuhan_register_rubrics(self, register: Callable[[object], None]) -> None:
+            register("ombudsman-2099")
+
+    with pytest.raises(PluginError, match="'test-plugin-0' registered 'ombudsman-2099', expected a Rubric"):
+        _ = fresh_manager(Wrong()).registry
+
+
+def test_env_load_plugins_empty_loads_none() -> None:
+    pm = PluginManager(env={"KEPATUHAN_LOAD_PLUGINS": ""})
+    assert [p.name for p in pm.plugins()] == ["kepatuhan.builtin"]
+
+
+def test_env_disable_plugins_switches_one_off() -> None:
+    pm = PluginManager(env={"KEPATUHAN_DISABLE_PLUGINS": "ombudsman"})
+    assert "ombudsman" not in [p.name for p in pm.plugins()]
+    assert "ombudsman-2023" not in pm.registry.rubrics
+
+
+def test_unknown_scale_in_a_rubric_is_reported_at_registration(demo_rubric_path: Path) -> None:
+    text = demo_rubric_path.read_text().replace('scale = "yes_no"', 'scale = "ya_tidak"')
+    from kepatuhan import rubric_from_toml
+
+    rubric = rubric_from_toml(text)
+    problems = fresh_manager().registry.check(rubric)
+    assert any('unknown scale "ya_tidak"' in p.message and p.key_path == 'criterion "sarpras".scale' for p in problems)
