@@ -86,7 +86,7 @@ def _extreme(rubric: Rubric, best: bool) -> list[dict[str, Any]]:
         for i in range(2):
             for u in range(2):
                 for p in range(2):
-                    if lv == 0 and (u or p) or lv == 1 and p:
+                    if (lv == 0 and (u or p)) or (lv == 1 and p):
                         continue
                     recs.append(
                         dict(institution=f"i{i}", unit=f"u{u}" if lv >= 1 else "",

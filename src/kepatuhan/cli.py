@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import KepatuhanError, ObservationError, Problem
+from .io.files import read_text
 from .io.observations_io import read_observations
 from .io.rubric_toml import load_rubric, parse_toml
-from .io.files import read_text
 from .plugins import PluginManager, default_manager
 from .results import ExplainNode, Scores
 from .rubric import Rubric

@@ -273,7 +273,7 @@ class Scores:
         return {
             "rows": len(self.table),
             "used": int(self.row_used.sum()),
-            "overridden": int(len(over)),
+            "overridden": len(over),
             "rejected": 0,
             "overridden_lines": [int(self.table.line[r]) for r in over[:1000]],
         }

@@ -27,10 +27,10 @@ from .errors import Problem, RubricError, fmt
 
 __all__ = [
     "CONFIDENCES",
-    "Alternative",
     "LEVELS",
     "MISSING_POLICIES",
     "WEIGHT_BY",
+    "Alternative",
     "Criterion",
     "CriterionTree",
     "Label",
@@ -560,7 +560,7 @@ def _sum_problems(c: Criterion, i: int, tree: CriterionTree) -> list[Problem]:
     if missing:
         return [
             Problem(
-                f'rule "sum" adds points: every child needs points, found none on '
+                'rule "sum" adds points: every child needs points, found none on '
                 + ", ".join(f'"{m}"' for m in missing),
                 key_path=f"{_key(c)}.rule",
             )

@@ -10,6 +10,7 @@ changes the overall score. A unit's sector comes from the ``unit_sector`` column
 from __future__ import annotations
 
 import numpy as np
+
 from kepatuhan import ObservationTable, Problem, UnitSelection
 
 __all__ = ["EXPECTED_KAB_KOTA", "SPM_SECTORS", "spm_selection"]

@@ -1,0 +1,40 @@
+"""The docs stay in sync with the code: every hook, CLI command and rubric key is documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+
+from kepatuhan import hookspecs
+from kepatuhan.bands import Band, BandScheme
+from kepatuhan.cli import build_parser
+from kepatuhan.rubric import Criterion, LevelRule, Rubric
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def test_every_hook_has_an_entry_in_the_hook_reference() -> None:
+    text = (DOCS / "hooks.md").read_text()
+    hooks = [n for n in dir(hookspecs) if n.startswith("kepatuhan_")]
+    assert hooks
+    for name in hooks:
+        assert f"## `{name}(" in text, name
+
+
+def test_every_cli_command_is_in_the_cli_reference() -> None:
+    text = (DOCS / "cli.md").read_text()
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    for name in sub.choices:  # type: ignore[union-attr]
+        assert f"`kepatuhan {name}" in text, name
+
+
+def test_every_rubric_key_is_in_the_format_reference() -> None:
+    text = (DOCS / "rubric-format.md").read_text()
+    renamed = {"criteria": "criterion", "sources": "source", "alternatives": "alternative", "bands": "bands"}
+    for cls in (Rubric, Criterion, LevelRule, Band, BandScheme):
+        for f in attrs.fields(cls):
+            key = renamed.get(f.name, f.name)
+            if cls is BandScheme and f.name == "bands":
+                continue
+            assert f"`{key}`" in text, f"{cls.__name__}.{f.name}"
