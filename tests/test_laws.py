@@ -299,9 +299,11 @@ def test_not_applicable_is_the_same_as_absent_from_the_rubric(case: tuple[Rubric
     a, b = run(rubric, as_na), run(reduced, without)
     assume(a is not None and b is not None)
     assert a is not None and b is not None
+    # an entity with rows only for the removed leaf would vanish from the reduced table
+    # (a different set of units, a different mean): the law is about the same entities
+    assume(a.table.units == b.table.units and a.table.products == b.table.products)
     sa, sb = by_id(a), by_id(b)
-    # entities with rows only for the removed leaf vanish from the reduced table, and the
-    # root may be computed at another level: compare what both have
+    # the root may be computed at another level: compare what both have
     common = sa.keys() & sb.keys()
     assert common
     assert {k: sa[k] for k in common} == {k: sb[k] for k in common}
