@@ -10,32 +10,17 @@ Lookup is total (every score in range falls in exactly one band) and monotone.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .errors import Problem, fmt
+from .decimals import opt_decimal, to_decimal
+from .errors import Problem
 from .rounding import round_scores
 
 __all__ = ["Band", "BandScheme", "check_bands"]
-
-
-def _dec(value: object) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-        raise ValueError(f"expected a number, found {fmt(value)}")
-    try:
-        d = value if isinstance(value, Decimal) else Decimal(repr(value))
-    except InvalidOperation as exc:  # pragma: no cover
-        raise ValueError(f"expected a number, found {value!r}") from exc
-    if not d.is_finite():
-        raise ValueError(f"expected a finite number, found {value!r}")
-    return d
-
-
-def _opt_dec(value: object) -> Decimal | None:
-    return None if value is None else _dec(value)
 
 
 @attrs.frozen
@@ -49,8 +34,8 @@ class Band:
 
     id: str
     label: str
-    min: Decimal = attrs.field(converter=_dec)
-    max: Decimal | None = attrs.field(default=None, converter=_opt_dec)
+    min: Decimal = attrs.field(converter=to_decimal)
+    max: Decimal | None = attrs.field(default=None, converter=opt_decimal)
     zone: str | None = None
     label_en: str | None = None
     source: str | None = None
@@ -62,8 +47,8 @@ class BandScheme:
     """Ordered bands covering ``0 … maximum`` at the given ``resolution`` (0.01)."""
 
     bands: tuple[Band, ...] = attrs.field(converter=tuple)
-    resolution: Decimal = attrs.field(default=Decimal("0.01"), converter=_dec)
-    maximum: Decimal = attrs.field(default=Decimal(100), converter=_dec)
+    resolution: Decimal = attrs.field(default=Decimal("0.01"), converter=to_decimal)
+    maximum: Decimal = attrs.field(default=Decimal(100), converter=to_decimal)
     name: str | None = None
 
     def index(self, scores: ArrayLike) -> NDArray[np.intp]:

@@ -153,3 +153,4 @@ def fmt(value: object) -> str:
     if isinstance(value, str):
         return f'"{value}"'
     return repr(value)
+

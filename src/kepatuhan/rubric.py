@@ -17,12 +17,13 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Union
 
 import attrs
 
 from .bands import BandScheme, check_bands
+from .decimals import opt_decimal, to_decimal
 from .errors import Problem, RubricError, fmt
 
 __all__ = [
@@ -61,26 +62,6 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _RUBRIC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(:[A-Za-z0-9][A-Za-z0-9_.\-]*)?$")
 
 ParamValue = Union[Decimal, str, bool, tuple[Decimal, ...]]
-
-
-def to_decimal(value: object) -> Decimal:
-    """Convert a hand-written number to an exact Decimal (floats through ``repr``).
-
-    Raises ``ValueError`` for booleans, strings and anything not finite.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-        raise ValueError(f"expected a number, found {fmt(value)}")
-    try:
-        d = value if isinstance(value, Decimal) else Decimal(repr(value))
-    except InvalidOperation as exc:  # pragma: no cover - repr of a float is always valid
-        raise ValueError(f"expected a number, found {value!r}") from exc
-    if not d.is_finite():
-        raise ValueError(f"expected a finite number, found {value!r}")
-    return d
-
-
-def _opt_decimal(value: object) -> Decimal | None:
-    return None if value is None else to_decimal(value)
 
 
 @attrs.frozen
@@ -161,8 +142,8 @@ class Criterion:
     id: str
     label: Label = attrs.field(converter=_to_label)
     parent: str | None = None
-    weight: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
-    points: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    weight: Decimal | None = attrs.field(default=None, converter=opt_decimal)
+    points: Decimal | None = attrs.field(default=None, converter=opt_decimal)
     rule: str = "weighted_mean"
     scale: ScaleRef | None = attrs.field(default=None, converter=_to_scale)
     level: str | None = None
