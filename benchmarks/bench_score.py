@@ -22,10 +22,25 @@ def campaign(rubric: kepatuhan.Rubric, n_inst: int, seed: int = 0) -> Observatio
             for n in tree.leaves():
                 c = tree.nodes[n]
                 if c.level == "unit":
-                    recs.append(dict(institution=f"i{i}", unit=f"u{u}", criterion=c.id, value=float(rng.uniform(0, 100))))
+                    recs.append(
+                        dict(
+                            institution=f"i{i}",
+                            unit=f"u{u}",
+                            criterion=c.id,
+                            value=float(rng.uniform(0, 100)),
+                        )
+                    )
                 elif c.level == "product":
                     for p in range(2):
-                        recs.append(dict(institution=f"i{i}", unit=f"u{u}", product=f"p{p}", criterion=c.id, value=float(rng.uniform(0, 100))))
+                        recs.append(
+                            dict(
+                                institution=f"i{i}",
+                                unit=f"u{u}",
+                                product=f"p{p}",
+                                criterion=c.id,
+                                value=float(rng.uniform(0, 100)),
+                            )
+                        )
     return ObservationTable.from_records(recs)
 
 

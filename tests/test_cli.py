@@ -17,12 +17,18 @@ def test_score_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str])
     doc = json.loads(capsys.readouterr().out)
     assert set(doc["rubric"]) == {"id", "version", "digest"}
     inst = doc["institutions"][0]
-    assert inst["published"] == "60.80" and inst["band"] == {"id": "C", "label": "Kualitas Sedang", "zone": "kuning"}
+    assert inst["published"] == "60.80" and inst["band"] == {
+        "id": "C",
+        "label": "Kualitas Sedang",
+        "zone": "kuning",
+    }
     assert {u["id"] for u in inst["units"]} >= {"puskesmas-watdek", "dinas-pendidikan"}
     assert doc["accounting"]["rows"] == 13 and doc["accounting"]["used"] == 13
 
 
-def test_show_json_lists_every_criterion_with_parent_and_weight(capsys: pytest.CaptureFixture[str]) -> None:
+def test_show_json_lists_every_criterion_with_parent_and_weight(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["show", "ombudsman-2023", "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     by_id = {c["id"]: c for c in doc["criteria"]}
@@ -32,12 +38,26 @@ def test_show_json_lists_every_criterion_with_parent_and_weight(capsys: pytest.C
 
 
 def test_explain_prints_the_contribution_tree(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["explain", str(EXAMPLE), "--rubric", "ombudsman-2023", "--institution", "kab-maluku-tenggara"]) == 0
+    assert (
+        main(
+            [
+                "explain",
+                str(EXAMPLE),
+                "--rubric",
+                "ombudsman-2023",
+                "--institution",
+                "kab-maluku-tenggara",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "input @ puskesmas-watdek: 8.72/21.85" in out
 
 
-def test_bad_input_exits_1_with_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_exits_1_with_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("institution,unit,product,criterion,value\ni,u,,input,99\n")
     assert main(["score", str(bad), "--rubric", "ombudsman-2023"]) == 1
@@ -66,7 +86,9 @@ def test_validate_reports_each_file(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 @pytest.mark.parametrize("cmd", [["rubrics"], ["plugins"]])
 @pytest.mark.parametrize("fmt", ["table", "json", "csv"])
-def test_listings_take_every_format(cmd: list[str], fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_listings_take_every_format(
+    cmd: list[str], fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main([*cmd, "--format", fmt]) == 0
     out = capsys.readouterr().out
     if fmt == "json":

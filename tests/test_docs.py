@@ -31,7 +31,12 @@ def test_every_cli_command_is_in_the_cli_reference() -> None:
 
 def test_every_rubric_key_is_in_the_format_reference() -> None:
     text = (DOCS / "rubric-format.md").read_text()
-    renamed = {"criteria": "criterion", "sources": "source", "alternatives": "alternative", "bands": "bands"}
+    renamed = {
+        "criteria": "criterion",
+        "sources": "source",
+        "alternatives": "alternative",
+        "bands": "bands",
+    }
     for cls in (Rubric, Criterion, LevelRule, Band, BandScheme):
         for f in attrs.fields(cls):
             key = renamed.get(f.name, f.name)

@@ -20,6 +20,8 @@ from kepatuhan import (
 )
 from kepatuhan.plugins import PluginManager
 
+DIMENSIONS = ("input", "proses", "output", "pengaduan")
+
 
 def table(rows: list[tuple[Any, ...]]) -> ObservationTable:
     return ObservationTable.from_records(
@@ -32,8 +34,12 @@ def demo(demo_rubric_path: Path) -> Rubric:
     return load_rubric(demo_rubric_path)
 
 
-def test_unit_is_sum_of_dimension_points_and_institution_the_plain_mean(demo: Rubric, pm: PluginManager) -> None:
-    rows = [("i", "a", "", d, v) for d, v in zip(("input", "proses", "output", "pengaduan"), (8.72, 10.76, 20.76, 9.61))]
+def test_unit_is_sum_of_dimension_points_and_institution_the_plain_mean(
+    demo: Rubric, pm: PluginManager
+) -> None:
+    rows = [
+        ("i", "a", "", d, v) for d, v in zip(DIMENSIONS, (8.72, 10.76, 20.76, 9.61), strict=True)
+    ]
     rows += [("i", "b", "", "total", 55.09)]
     res = score(demo, table(rows), plugins=pm)
     card = res.card("i")
@@ -44,8 +50,14 @@ def test_unit_is_sum_of_dimension_points_and_institution_the_plain_mean(demo: Ru
     assert units["a"].criteria["input"] == pytest.approx(8.72)
 
 
-def test_rows_under_a_node_given_directly_are_reported_as_overridden(demo: Rubric, pm: PluginManager) -> None:
-    rows = [("i", "a", "", "total", 70), ("i", "a", "", "persepsi", 10), ("i", "a", "", "aduan", 20)]
+def test_rows_under_a_node_given_directly_are_reported_as_overridden(
+    demo: Rubric, pm: PluginManager
+) -> None:
+    rows = [
+        ("i", "a", "", "total", 70),
+        ("i", "a", "", "persepsi", 10),
+        ("i", "a", "", "aduan", 20),
+    ]
     res = score(demo, table(rows), plugins=pm)
     assert res.card("i").score == 70
     acc = res.accounting()
@@ -53,26 +65,42 @@ def test_rows_under_a_node_given_directly_are_reported_as_overridden(demo: Rubri
 
 
 def test_missing_counts_as_zero_under_the_zero_policy(demo: Rubric, pm: PluginManager) -> None:
-    rows = [("i", "a", "", "input", 21.85), ("i", "a", "", "proses", 32.37), ("i", "a", "", "output", 24.24)]
+    rows = [
+        ("i", "a", "", "input", 21.85),
+        ("i", "a", "", "proses", 32.37),
+        ("i", "a", "", "output", 24.24),
+    ]
     res = score(demo, table(rows), plugins=pm)  # pengaduan has no value and nothing below it
     assert res.card("i").score == pytest.approx(78.46)
 
 
 def test_missing_is_an_error_under_the_error_policy(demo: Rubric, pm: PluginManager) -> None:
     strict = attrs.evolve(demo, missing="error")
-    rows = [("i", "a", "", "input", 21.85), ("i", "a", "", "proses", 32.37), ("i", "a", "", "output", 24.24)]
-    with pytest.raises(ObservationError, match='unit "a": no value for criterion "aduan"'):
+    rows = [
+        ("i", "a", "", "input", 21.85),
+        ("i", "a", "", "proses", 32.37),
+        ("i", "a", "", "output", 24.24),
+    ]
+    with pytest.raises(ObservationError, match=r'unit "a": no value for criterion "aduan"'):
         score(strict, table(rows), plugins=pm)
 
 
 def test_not_applicable_renormalises_the_siblings(demo: Rubric, pm: PluginManager) -> None:
-    rows = [("i", "a", "", "input", 21.85), ("i", "a", "", "proses", 32.37), ("i", "a", "", "output", 24.24),
-            ("i", "a", "", "pengaduan", "na")]
+    rows = [
+        ("i", "a", "", "input", 21.85),
+        ("i", "a", "", "proses", 32.37),
+        ("i", "a", "", "output", 24.24),
+        ("i", "a", "", "pengaduan", "na"),
+    ]
     assert score(demo, table(rows), plugins=pm).card("i").score == pytest.approx(100.0)
 
 
 def test_zero_missing_and_na_are_three_states(demo: Rubric, pm: PluginManager) -> None:
-    rows = [("i", "a", "", "persepsi", 0), ("i", "a", "", "aduan", "na"), ("i", "a", "", "kompetensi", 3)]
+    rows = [
+        ("i", "a", "", "persepsi", 0),
+        ("i", "a", "", "aduan", "na"),
+        ("i", "a", "", "kompetensi", 3),
+    ]
     res = score(demo, table(rows), plugins=pm)
     states = {n.criterion: n.state for n in res.explain("i", "a").walk()}
     assert states["persepsi"] == "given"
@@ -87,26 +115,36 @@ def test_value_outside_its_scale_names_row_and_scale(demo: Rubric, pm: PluginMan
 
 
 def test_points_above_the_maximum_are_refused(demo: Rubric, pm: PluginManager) -> None:
-    with pytest.raises(ObservationError, match="from 0 to 21.85"):
+    with pytest.raises(ObservationError, match=r"from 0 to 21.85"):
         score(demo, table([("i", "a", "", "input", 21.86)]), plugins=pm)
 
 
 def test_unknown_criterion_suggests_the_nearest(demo: Rubric, pm: PluginManager) -> None:
-    with pytest.raises(ObservationError, match='unknown criterion "proces".*did you mean "proses"'):
+    hint = r'unknown criterion "proces".*did you mean "proses"'
+    with pytest.raises(ObservationError, match=hint):
         score(demo, table([("i", "a", "", "proces", 4)]), plugins=pm)
 
 
 def test_duplicate_observation_names_both_rows(demo: Rubric, pm: PluginManager) -> None:
-    with pytest.raises(DuplicateObservationError, match="observed twice .first on line 1. with different values"):
-        score(demo, table([("i", "a", "", "persepsi", 4), ("i", "a", "", "persepsi", 5)]), plugins=pm)
+    with pytest.raises(
+        DuplicateObservationError, match=r"observed twice .first on line 1. with different values"
+    ):
+        score(
+            demo, table([("i", "a", "", "persepsi", 4), ("i", "a", "", "persepsi", 5)]), plugins=pm
+        )
 
 
-def test_a_unit_level_criterion_cannot_be_given_for_a_product(demo: Rubric, pm: PluginManager) -> None:
-    with pytest.raises(ObservationError, match='"persepsi" is scored per unit'):
+def test_a_unit_level_criterion_cannot_be_given_for_a_product(
+    demo: Rubric, pm: PluginManager
+) -> None:
+    with pytest.raises(ObservationError, match=r'"persepsi" is scored per unit'):
         score(demo, table([("i", "a", "p", "persepsi", 4)]), plugins=pm)
 
 
-@pytest.mark.parametrize(("x", "out"), [(0.285, "0.29"), (60.8014, "60.80"), (52.855, "52.86"), (-1.005, "-1.01"), (88.0, "88.00")])
+@pytest.mark.parametrize(
+    ("x", "out"),
+    [(0.285, "0.29"), (60.8014, "60.80"), (52.855, "52.86"), (-1.005, "-1.01"), (88.0, "88.00")],
+)
 def test_published_rounding_is_half_away_from_zero(x: float, out: str) -> None:
     assert publish(x) == out
     assert round_half_away(x) == float(out)

@@ -89,8 +89,13 @@ def _extreme(rubric: Rubric, best: bool) -> list[dict[str, Any]]:
                     if (lv == 0 and (u or p)) or (lv == 1 and p):
                         continue
                     recs.append(
-                        dict(institution=f"i{i}", unit=f"u{u}" if lv >= 1 else "",
-                             product=f"p{p}" if lv == 2 else "", criterion=c.id, value=hi if best else lo)
+                        dict(
+                            institution=f"i{i}",
+                            unit=f"u{u}" if lv >= 1 else "",
+                            product=f"p{p}" if lv == 2 else "",
+                            criterion=c.id,
+                            value=hi if best else lo,
+                        )
                     )
     return recs
 
@@ -107,14 +112,17 @@ def test_all_best_scores_100_and_all_worst_scores_0(rubric: Rubric) -> None:
 
 
 @given(cases(), st.randoms(use_true_random=False))
-def test_score_never_drops_when_a_value_improves(case: tuple[Rubric, list[dict[str, Any]]], rnd: random.Random) -> None:
+def test_score_never_drops_when_a_value_improves(
+    case: tuple[Rubric, list[dict[str, Any]]], rnd: random.Random
+) -> None:
     rubric, recs = case
     before = run(rubric, recs)
     assume(before is not None)
     assert before is not None
     tree = rubric.tree
     candidates = [
-        k for k, r in enumerate(recs)
+        k
+        for k, r in enumerate(recs)
         if r["value"] != "na" and tree.is_leaf(tree.index[r["criterion"]])
     ]
     assume(candidates)
@@ -124,7 +132,11 @@ def test_score_never_drops_when_a_value_improves(case: tuple[Rubric, list[dict[s
     s = REG.scale(c.scale.name)
     allowed = s.discrete(c.scale)
     lo, hi = s.bounds(c.scale)
-    higher = [v for v in allowed if v > recs[k]["value"]] if allowed else [min(hi, recs[k]["value"] + (hi - lo) / 3)]
+    higher = (
+        [v for v in allowed if v > recs[k]["value"]]
+        if allowed
+        else [min(hi, recs[k]["value"] + (hi - lo) / 3)]
+    )
     assume(higher)
     better = [dict(r) for r in recs]
     better[k]["value"] = higher[0]
@@ -137,7 +149,9 @@ def test_score_never_drops_when_a_value_improves(case: tuple[Rubric, list[dict[s
 
 
 @given(cases(), st.randoms(use_true_random=False))
-def test_order_of_rows_changes_no_bit(case: tuple[Rubric, list[dict[str, Any]]], rnd: random.Random) -> None:
+def test_order_of_rows_changes_no_bit(
+    case: tuple[Rubric, list[dict[str, Any]]], rnd: random.Random
+) -> None:
     rubric, recs = case
     res = run(rubric, recs)
     assume(res is not None)
@@ -166,7 +180,9 @@ def test_scaling_sibling_weights_changes_nothing(
     scaled = attrs.evolve(
         rubric,
         criteria=tuple(
-            attrs.evolve(c, weight=c.effective_weight * Decimal(repr(factor))) if c.id in kids else c
+            attrs.evolve(c, weight=c.effective_weight * Decimal(repr(factor)))
+            if c.id in kids
+            else c
             for c in rubric.criteria
         ),
     )
@@ -182,7 +198,9 @@ def test_scaling_sibling_weights_changes_nothing(
 
 
 @given(cases())
-def test_vectorised_engine_equals_reference_scorer(case: tuple[Rubric, list[dict[str, Any]]]) -> None:
+def test_vectorised_engine_equals_reference_scorer(
+    case: tuple[Rubric, list[dict[str, Any]]],
+) -> None:
     rubric, recs = case
     table = ObservationTable.from_records(recs)
     try:
@@ -205,12 +223,14 @@ def band_schemes(draw: Any) -> BandScheme:
 
 
 @given(band_schemes(), st.lists(st.floats(0, 100, allow_nan=False), min_size=1, max_size=50))
-def test_every_score_falls_in_one_band_and_higher_never_gets_lower(scheme: BandScheme, xs: list[float]) -> None:
+def test_every_score_falls_in_one_band_and_higher_never_gets_lower(
+    scheme: BandScheme, xs: list[float]
+) -> None:
     xs = sorted(xs)
     idx = scheme.index(xs)
     assert np.all(idx >= 0) and np.all(idx < len(scheme.bands))
     assert np.all(np.diff(idx) >= 0)
-    for x, i in zip(xs, idx):
+    for x, i in zip(xs, idx, strict=True):
         b = scheme.bands[i]
         assert float(b.min) <= kepatuhan.round_half_away(x)
         if i + 1 < len(scheme.bands):
@@ -234,7 +254,9 @@ def test_scoring_twice_gives_identical_bits(case: tuple[Rubric, list[dict[str, A
 
 
 @given(cases(overrides=False), st.data())
-def test_a_node_given_directly_overrides_its_subtree(case: tuple[Rubric, list[dict[str, Any]]], data: st.DataObject) -> None:
+def test_a_node_given_directly_overrides_its_subtree(
+    case: tuple[Rubric, list[dict[str, Any]]], data: st.DataObject
+) -> None:
     rubric, recs = case
     tree = rubric.tree
     internal = [i for i in tree.order if tree.children[i]]
@@ -245,14 +267,26 @@ def test_a_node_given_directly_overrides_its_subtree(case: tuple[Rubric, list[di
     # give node n directly for unit u0 of i0 (or the institution / a product, by its level)
     where = dict(institution="i0", unit="u0" if lv >= 1 else "", product="p0" if lv == 2 else "")
     value = float(c.points) / 2 if c.points is not None else 50.0
-    base = [r for r in recs if not (r["institution"] == "i0" and r["unit"] == where["unit"]
-                                     and r["product"] == where["product"] and r["criterion"] == c.id)]
+    base = [
+        r
+        for r in recs
+        if not (
+            r["institution"] == "i0"
+            and r["unit"] == where["unit"]
+            and r["product"] == where["product"]
+            and r["criterion"] == c.id
+        )
+    ]
     with_node = [*base, dict(where, criterion=c.id, value=value)]
     # change every observation under n for that entity: nothing at or above it may move
     below = {tree.nodes[k].id for k in range(len(tree.nodes)) if n in tree.path(k) and k != n}
     changed = [
-        dict(r, value="na") if r["criterion"] in below and r["institution"] == "i0"
-        and r["unit"] == where["unit"] and r["product"] == where["product"] else r
+        dict(r, value="na")
+        if r["criterion"] in below
+        and r["institution"] == "i0"
+        and r["unit"] == where["unit"]
+        and r["product"] == where["product"]
+        else r
         for r in with_node
     ]
     a, b = run(rubric, with_node), run(rubric, changed)
@@ -266,12 +300,16 @@ def test_a_node_given_directly_overrides_its_subtree(case: tuple[Rubric, list[di
 
 
 @given(cases(overrides=False), st.data())
-def test_not_applicable_is_the_same_as_absent_from_the_rubric(case: tuple[Rubric, list[dict[str, Any]]], data: st.DataObject) -> None:
+def test_not_applicable_is_the_same_as_absent_from_the_rubric(
+    case: tuple[Rubric, list[dict[str, Any]]], data: st.DataObject
+) -> None:
     rubric, recs = case
     tree = rubric.tree
     leaves = [
-        i for i in tree.leaves()
-        if tree.parent[i] >= 0 and len(tree.children[tree.parent[i]]) >= 2
+        i
+        for i in tree.leaves()
+        if tree.parent[i] >= 0
+        and len(tree.children[tree.parent[i]]) >= 2
         and tree.nodes[tree.parent[i]].rule != "sum"
         and tree.level[i] == tree.level[tree.parent[i]]
     ]
@@ -286,7 +324,8 @@ def test_not_applicable_is_the_same_as_absent_from_the_rubric(case: tuple[Rubric
         if (lv == 0) or (lv == 1 and r["unit"]) or (lv == 2 and r["product"])
     }
     as_na = [r for r in recs if r["criterion"] != leaf.id] + [
-        dict(institution=i, unit=u, product=p, criterion=leaf.id, value="na") for i, u, p in sorted(ents)
+        dict(institution=i, unit=u, product=p, criterion=leaf.id, value="na")
+        for i, u, p in sorted(ents)
     ]
     reduced = attrs.evolve(rubric, criteria=tuple(c for c in rubric.criteria if c.id != leaf.id))
     # The law is about renormalising siblings: it holds where removing the leaf does not

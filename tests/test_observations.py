@@ -39,7 +39,11 @@ def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
 
 def test_non_utf8_names_the_line(tmp_path: Path) -> None:
     with pytest.raises(InputFileError) as e:
-        read_observations(write(tmp_path, HEADER + "Dinas Pendidikan Kota Bogor \xe9,u,,a,1\n", encoding="latin-1"))
+        read_observations(
+            write(
+                tmp_path, HEADER + "Dinas Pendidikan Kota Bogor \xe9,u,,a,1\n", encoding="latin-1"
+            )
+        )
     assert e.value.line == 2
 
 
@@ -63,17 +67,32 @@ def test_bad_csv_gives_a_located_error(tmp_path: Path, text: str, fragment: str)
 
 
 def test_conflicting_unit_sector_is_refused(tmp_path: Path) -> None:
-    text = "institution,unit,product,criterion,value,unit_sector\ni,u,,a,1,kesehatan\ni,u,,b,1,pendidikan\n"
+    text = (
+        "institution,unit,product,criterion,value,unit_sector\n"
+        "i,u,,a,1,kesehatan\ni,u,,b,1,pendidikan\n"
+    )
     with pytest.raises(ObservationError, match="line 2"):
         read_observations(write(tmp_path, text))
 
 
 def test_toml_and_json_forms_read_the_same(tmp_path: Path) -> None:
     csv_t = read_observations(write(tmp_path, HEADER + "i,u,,a,1.5\ni,u,p,b,na\n"))
-    toml_t = read_observations(write(tmp_path, '[[observation]]\ninstitution="i"\nunit="u"\ncriterion="a"\nvalue=1.5\n'
-                                     '[[observation]]\ninstitution="i"\nunit="u"\nproduct="p"\ncriterion="b"\nvalue="na"\n', "o.toml"))
-    json_t = read_observations(write(tmp_path, '{"observations": [{"institution": "i", "unit": "u", "criterion": "a", "value": 1.5},'
-                                     '{"institution": "i", "unit": "u", "product": "p", "criterion": "b", "value": "na"}]}', "o.json"))
+    toml_t = read_observations(
+        write(
+            tmp_path,
+            '[[observation]]\ninstitution="i"\nunit="u"\ncriterion="a"\nvalue=1.5\n'
+            '[[observation]]\ninstitution="i"\nunit="u"\nproduct="p"\ncriterion="b"\nvalue="na"\n',
+            "o.toml",
+        )
+    )
+    json_t = read_observations(
+        write(
+            tmp_path,
+            '{"observations": [{"institution": "i", "unit": "u", "criterion": "a", "value": 1.5},'
+            '{"institution": "i", "unit": "u", "product": "p", "criterion": "b", "value": "na"}]}',
+            "o.json",
+        )
+    )
     for t in (toml_t, json_t):
         assert t.value.tolist() == csv_t.value.tolist()
         assert t.state.tolist() == csv_t.state.tolist()
@@ -82,5 +101,11 @@ def test_toml_and_json_forms_read_the_same(tmp_path: Path) -> None:
 
 def test_unknown_key_in_toml_names_the_record(tmp_path: Path) -> None:
     with pytest.raises(ObservationError) as e:
-        read_observations(write(tmp_path, '[[observation]]\ninstitution="i"\ncriterion="a"\nvalue=1\ncriterium="x"\n', "o.toml"))
+        read_observations(
+            write(
+                tmp_path,
+                '[[observation]]\ninstitution="i"\ncriterion="a"\nvalue=1\ncriterium="x"\n',
+                "o.toml",
+            )
+        )
     assert e.value.key_path == "observation[0].criterium"

@@ -61,7 +61,9 @@ def test_a_plugin_that_raises_is_named() -> None:
         def kepatuhan_register_scales(self, register: object) -> None:
             raise RuntimeError("boom")
 
-    with pytest.raises(PluginError, match="'test-plugin-0' raised in kepatuhan_register_scales: RuntimeError: boom"):
+    with pytest.raises(
+        PluginError, match="'test-plugin-0' raised in kepatuhan_register_scales: RuntimeError: boom"
+    ):
         _ = fresh_manager(Broken()).registry
 
 
@@ -71,7 +73,9 @@ def test_a_plugin_that_registers_the_wrong_type_is_named() -> None:
         def kepatuhan_register_rubrics(self, register: Callable[[object], None]) -> None:
             register("ombudsman-2099")
 
-    with pytest.raises(PluginError, match="'test-plugin-0' registered 'ombudsman-2099', expected a Rubric"):
+    with pytest.raises(
+        PluginError, match="'test-plugin-0' registered 'ombudsman-2099', expected a Rubric"
+    ):
         _ = fresh_manager(Wrong()).registry
 
 
@@ -92,4 +96,7 @@ def test_unknown_scale_in_a_rubric_is_reported_at_registration(demo_rubric_path:
 
     rubric = rubric_from_toml(text)
     problems = fresh_manager().registry.check(rubric)
-    assert any('unknown scale "ya_tidak"' in p.message and p.key_path == 'criterion "sarpras".scale' for p in problems)
+    assert any(
+        'unknown scale "ya_tidak"' in p.message and p.key_path == 'criterion "sarpras".scale'
+        for p in problems
+    )

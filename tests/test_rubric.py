@@ -14,7 +14,10 @@ ROOT = '[[criterion]]\nid = "total"\nlabel = "Nilai"\nrule = "sum"\n'
 
 
 def leaf(cid: str, parent: str = "total", extra: str = "") -> str:
-    return f'[[criterion]]\nid = "{cid}"\nlabel = "{cid}"\nparent = "{parent}"\nscale = "percentage"\nlevel = "unit"\n{extra}\n'
+    return (
+        f'[[criterion]]\nid = "{cid}"\nlabel = "{cid}"\nparent = "{parent}"\n'
+        f'scale = "percentage"\nlevel = "unit"\n{extra}\n'
+    )
 
 
 def test_demo_rubric_reads_back_equal_after_writing(demo_rubric_path: Path) -> None:
@@ -24,8 +27,13 @@ def test_demo_rubric_reads_back_equal_after_writing(demo_rubric_path: Path) -> N
 
 
 def test_weights_that_add_up_in_decimal_are_accepted() -> None:
-    text = HEAD + ROOT + "".join(
-        leaf(c, extra=f"points = {p}") for c, p in [("a", "21.85"), ("b", "32.37"), ("c", "24.24"), ("d", "21.54")]
+    text = (
+        HEAD
+        + ROOT
+        + "".join(
+            leaf(c, extra=f"points = {p}")
+            for c, p in [("a", "21.85"), ("b", "32.37"), ("c", "24.24"), ("d", "21.54")]
+        )
     )
     r = rubric_from_toml(text)
     assert sum((c.points for c in r.criteria if c.points is not None), Decimal(0)) == 100
@@ -65,14 +73,20 @@ def test_every_problem_is_reported_at_once() -> None:
 
 
 def test_cycle_is_reported() -> None:
-    text = HEAD + ROOT + leaf("a", parent="b") + '[[criterion]]\nid = "b"\nlabel = "b"\nparent = "a"\n'
-    with pytest.raises(RubricError, match="cycle|orphan|root"):
+    text = (
+        HEAD + ROOT + leaf("a", parent="b") + '[[criterion]]\nid = "b"\nlabel = "b"\nparent = "a"\n'
+    )
+    with pytest.raises(RubricError, match=r"cycle|orphan|root"):
         rubric_from_toml(text)
 
 
 def test_leaf_without_scale_is_reported() -> None:
-    text = HEAD + '[[criterion]]\nid = "total"\nlabel = "x"\n[[criterion]]\nid = "a"\nlabel = "a"\nparent = "total"\nlevel = "unit"\n'
-    with pytest.raises(RubricError, match='criterion "a".scale'):
+    text = (
+        HEAD
+        + '[[criterion]]\nid = "total"\nlabel = "x"\n'
+        + '[[criterion]]\nid = "a"\nlabel = "a"\nparent = "total"\nlevel = "unit"\n'
+    )
+    with pytest.raises(RubricError, match=r'criterion "a".scale'):
         rubric_from_toml(text)
 
 
@@ -82,17 +96,26 @@ def test_a_tree_1000_levels_deep_is_refused_clearly() -> None:
         parent = "total" if i == 0 else f"n{i - 1}"
         parts.append(f'[[criterion]]\nid = "n{i}"\nlabel = "x"\nparent = "{parent}"\n')
     parts.append('scale = "percentage"\nlevel = "unit"\n')
-    with pytest.raises(RubricError, match="too deep"):
+    with pytest.raises(RubricError, match=r"too deep"):
         rubric_from_toml("".join(parts))
 
 
 @pytest.mark.parametrize(
     ("bands", "fragment"),
     [
-        ('[[bands.band]]\nid="a"\nlabel="a"\nmin=0\nmax=50\n[[bands.band]]\nid="b"\nlabel="b"\nmin=51\n', "gap"),
-        ('[[bands.band]]\nid="a"\nlabel="a"\nmin=0\nmax=50\n[[bands.band]]\nid="b"\nlabel="b"\nmin=50\n', "overlap"),
+        (
+            '[[bands.band]]\nid="a"\nlabel="a"\nmin=0\nmax=50\n[[bands.band]]\nid="b"\nlabel="b"\nmin=51\n',
+            "gap",
+        ),
+        (
+            '[[bands.band]]\nid="a"\nlabel="a"\nmin=0\nmax=50\n[[bands.band]]\nid="b"\nlabel="b"\nmin=50\n',
+            "overlap",
+        ),
         ('[[bands.band]]\nid="a"\nlabel="a"\nmin=5\n', "must start at 0"),
-        ('[[bands.band]]\nid="a"\nlabel="a"\nmin=0\n[[bands.band]]\nid="b"\nlabel="b"\nmin=120\n', "within 0"),
+        (
+            '[[bands.band]]\nid="a"\nlabel="a"\nmin=0\n[[bands.band]]\nid="b"\nlabel="b"\nmin=120\n',
+            "within 0",
+        ),
     ],
 )
 def test_band_gaps_overlaps_and_range_are_reported(bands: str, fragment: str) -> None:
@@ -110,12 +133,12 @@ def test_invalid_toml_names_file_and_line(tmp_path: Path) -> None:
 
 
 def test_a_directory_is_not_a_rubric(tmp_path: Path) -> None:
-    with pytest.raises(InputFileError, match="directory"):
+    with pytest.raises(InputFileError, match=r"directory"):
         load_rubric(tmp_path)
 
 
 def test_non_utf8_file_is_refused(tmp_path: Path) -> None:
     p = tmp_path / "latin1.toml"
     p.write_bytes('id = "caf\xe9"\n'.encode("latin-1"))
-    with pytest.raises(InputFileError, match="not UTF-8"):
+    with pytest.raises(InputFileError, match=r"not UTF-8"):
         load_rubric(p)

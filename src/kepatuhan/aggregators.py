@@ -80,7 +80,7 @@ class WeightedMean(Aggregator):
     def reduce_one(self, values: Sequence[float], weights: Sequence[float]) -> float:
         """Σ wᵢvᵢ / Σ wᵢ."""
         den = sum(weights)
-        return min(100.0, max(0.0, sum(v * w for v, w in zip(values, weights)) / den))
+        return min(100.0, max(0.0, sum(v * w for v, w in zip(values, weights, strict=True)) / den))
 
 
 class Sum(WeightedMean):

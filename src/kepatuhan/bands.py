@@ -121,7 +121,7 @@ def check_bands(scheme: BandScheme, key: str = "bands") -> list[Problem]:
             if b.min <= prev.min:
                 problems.append(
                     Problem(
-                        f'bands must be listed from low to high: min {b.min} is not above '
+                        f"bands must be listed from low to high: min {b.min} is not above "
                         f'"{prev.id}"\'s min {prev.min}',
                         key_path=f"{where}.min",
                     )
@@ -142,7 +142,7 @@ def check_bands(scheme: BandScheme, key: str = "bands") -> list[Problem]:
     if last.max is not None and last.max != scheme.maximum:
         problems.append(
             Problem(
-                f'the highest band must reach {scheme.maximum}, found max = {last.max}',
+                f"the highest band must reach {scheme.maximum}, found max = {last.max}",
                 key_path=f'{key}.band "{last.id}".max',
             )
         )

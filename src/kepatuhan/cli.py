@@ -41,7 +41,12 @@ def _resolve_rubric(ref: str, pm: PluginManager) -> Rubric:
         rubric = load_rubric(ref)
         problems = pm.registry.check(rubric)
         if problems:
-            raise KepatuhanError([p if p.path else Problem(p.message, path=ref, key_path=p.key_path) for p in problems])
+            raise KepatuhanError(
+                [
+                    p if p.path else Problem(p.message, path=ref, key_path=p.key_path)
+                    for p in problems
+                ]
+            )
         return rubric
     return pm.registry.rubric(ref)
 
@@ -49,7 +54,7 @@ def _resolve_rubric(ref: str, pm: PluginManager) -> Rubric:
 def _table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
     cells = [[("" if c is None else str(c)) for c in r] for r in [header, *rows]]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -78,8 +83,14 @@ def cmd_rubrics(args: argparse.Namespace) -> int:
     items = [reg.rubrics[k] for k in sorted(reg.rubrics)]
     rows = [(r.value.id, r.value.year, r.value.version, r.plugin, r.value.title) for r in items]
     data = [
-        {"id": r.value.id, "year": r.value.year, "version": r.value.version, "title": r.value.title,
-         "plugin": r.plugin, "digest": r.value.digest}
+        {
+            "id": r.value.id,
+            "year": r.value.year,
+            "version": r.value.version,
+            "title": r.value.title,
+            "plugin": r.plugin,
+            "digest": r.value.digest,
+        }
         for r in items
     ]
     _emit(args.format, rows, ("id", "year", "version", "plugin", "title"), data)
@@ -90,15 +101,34 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     """List plugins with versions and what they provide."""
     infos = _manager().plugins()
     rows = [
-        (p.name, p.version, p.distribution, ", ".join(p.rubrics), ", ".join(p.scales), ", ".join(p.aggregators))
+        (
+            p.name,
+            p.version,
+            p.distribution,
+            ", ".join(p.rubrics),
+            ", ".join(p.scales),
+            ", ".join(p.aggregators),
+        )
         for p in infos
     ]
     data = [
-        {"name": p.name, "version": p.version, "distribution": p.distribution, "hooks": list(p.hooks),
-         "rubrics": list(p.rubrics), "scales": list(p.scales), "aggregators": list(p.aggregators)}
+        {
+            "name": p.name,
+            "version": p.version,
+            "distribution": p.distribution,
+            "hooks": list(p.hooks),
+            "rubrics": list(p.rubrics),
+            "scales": list(p.scales),
+            "aggregators": list(p.aggregators),
+        }
         for p in infos
     ]
-    _emit(args.format, rows, ("plugin", "version", "distribution", "rubrics", "scales", "aggregators"), data)
+    _emit(
+        args.format,
+        rows,
+        ("plugin", "version", "distribution", "rubrics", "scales", "aggregators"),
+        data,
+    )
     return 0
 
 
@@ -124,7 +154,19 @@ def rubric_document(rubric: Rubric) -> dict[str, Any]:
             "confidence": c.confidence,
         }
         if c.scale is not None:
-            d["scale"] = {"name": c.scale.name, **{k: (list(map(float, v)) if isinstance(v, tuple) else _num(v) if not isinstance(v, (str, bool)) else v) for k, v in c.scale.params}}
+            d["scale"] = {
+                "name": c.scale.name,
+                **{
+                    k: (
+                        list(map(float, v))
+                        if isinstance(v, tuple)
+                        else _num(v)
+                        if not isinstance(v, (str, bool))
+                        else v
+                    )
+                    for k, v in c.scale.params
+                },
+            }
         if c.note:
             d["note"] = c.note
         crits.append(d)
@@ -138,14 +180,26 @@ def rubric_document(rubric: Rubric) -> dict[str, Any]:
         "description": rubric.description,
         "missing": rubric.missing,
         "levels": {
-            name: {"combine": r.combine, "weight_by": r.weight_by, "source": r.source, "confidence": r.confidence}
+            name: {
+                "combine": r.combine,
+                "weight_by": r.weight_by,
+                "source": r.source,
+                "confidence": r.confidence,
+            }
             for name, r in (("institution", lv.institution), ("unit", lv.unit))
         },
         "bands": None
         if rubric.bands is None
         else [
-            {"id": b.id, "label": b.label, "zone": b.zone, "min": float(b.min), "max": _num(b.max),
-             "source": b.source, "confidence": b.confidence}
+            {
+                "id": b.id,
+                "label": b.label,
+                "zone": b.zone,
+                "min": float(b.min),
+                "max": _num(b.max),
+                "source": b.source,
+                "confidence": b.confidence,
+            }
             for b in rubric.bands.bands
         ],
         "criteria": crits,
@@ -162,24 +216,67 @@ def cmd_show(args: argparse.Namespace) -> int:
     for i in reversed(tree.order):
         c = tree.nodes[i]
         depth = len(tree.path(i)) - 1
-        w = f"{c.points} pts" if c.points is not None else (str(c.weight) if c.weight is not None else "")
-        scale = "" if c.scale is None else c.scale.name + "".join(f" {k}={list(v) if isinstance(v, tuple) else v}" for k, v in c.scale.params)
-        rows.append(("  " * depth + c.id, c.label.id, w, doc["criteria"][len(rows)]["level"],
-                     c.rule if not tree.is_leaf(i) else scale, c.confidence or "", c.source or ""))
+        w = (
+            f"{c.points} pts"
+            if c.points is not None
+            else (str(c.weight) if c.weight is not None else "")
+        )
+        scale = (
+            ""
+            if c.scale is None
+            else c.scale.name
+            + "".join(f" {k}={list(v) if isinstance(v, tuple) else v}" for k, v in c.scale.params)
+        )
+        rows.append(
+            (
+                "  " * depth + c.id,
+                c.label.id,
+                w,
+                doc["criteria"][len(rows)]["level"],
+                c.rule if not tree.is_leaf(i) else scale,
+                c.confidence or "",
+                c.source or "",
+            )
+        )
     if args.format != "table":
-        _emit(args.format, rows, ("criterion", "label", "weight", "level", "rule/scale", "confidence", "source"), doc)
+        _emit(
+            args.format,
+            rows,
+            ("criterion", "label", "weight", "level", "rule/scale", "confidence", "source"),
+            doc,
+        )
         return 0
     print(f"{rubric.id} — {rubric.title} (version {rubric.version}, {rubric.digest[:19]}…)")
     lv = rubric.levels
-    print(f"levels: institution = {lv.institution.combine} of units ({lv.institution.weight_by}); "
-          f"unit = {lv.unit.combine} of products; missing = {rubric.missing}")
+    print(
+        f"levels: institution = {lv.institution.combine} of units ({lv.institution.weight_by}); "
+        f"unit = {lv.unit.combine} of products; missing = {rubric.missing}"
+    )
     print()
-    print(_table(rows, ("criterion", "label", "weight", "level", "rule/scale", "confidence", "source")))
+    print(
+        _table(
+            rows, ("criterion", "label", "weight", "level", "rule/scale", "confidence", "source")
+        )
+    )
     if rubric.bands is not None:
         print()
-        print(_table([(b.id, b.label, b.zone or "", str(b.min), "" if b.max is None else str(b.max),
-                       b.confidence or "", b.source or "") for b in rubric.bands.bands],
-                     ("band", "label", "zone", "min", "max", "confidence", "source")))
+        print(
+            _table(
+                [
+                    (
+                        b.id,
+                        b.label,
+                        b.zone or "",
+                        str(b.min),
+                        "" if b.max is None else str(b.max),
+                        b.confidence or "",
+                        b.source or "",
+                    )
+                    for b in rubric.bands.bands
+                ],
+                ("band", "label", "zone", "min", "max", "confidence", "source"),
+            )
+        )
     if rubric.sources:
         print()
         for s in rubric.sources:
@@ -203,18 +300,46 @@ def cmd_score(args: argparse.Namespace) -> int:
         print(f"warning: {w}", file=sys.stderr)
     acc = res.accounting()
     if args.strict and acc["overridden"]:
-        print(f"{res.table.source}: {acc['overridden']} rows are overridden by nodes given above them "
-              f"(lines {acc['overridden_lines'][:10]}); --strict refuses that", file=sys.stderr)
+        print(
+            f"{res.table.source}: {acc['overridden']} rows are overridden by nodes given "
+            f"above them (lines {acc['overridden_lines'][:10]}); --strict refuses that",
+            file=sys.stderr,
+        )
         return 1
     rows = []
     for card in res.cards():
         b = card.band
-        rows.append(("institution", card.id, "", card.published, b.id if b else "", b.zone if b else "", card.state))
+        rows.append(
+            (
+                "institution",
+                card.id,
+                "",
+                card.published,
+                b.id if b else "",
+                b.zone if b else "",
+                card.state,
+            )
+        )
         if args.units:
             for u in card.children:
                 ub = u.band
-                rows.append(("unit", card.id, u.id, u.published, ub.id if ub else "", ub.zone if ub else "", u.state))
-    _emit(args.format, rows, ("level", "institution", "unit", "score", "band", "zone", "state"), res.to_dict())
+                rows.append(
+                    (
+                        "unit",
+                        card.id,
+                        u.id,
+                        u.published,
+                        ub.id if ub else "",
+                        ub.zone if ub else "",
+                        u.state,
+                    )
+                )
+    _emit(
+        args.format,
+        rows,
+        ("level", "institution", "unit", "score", "band", "zone", "state"),
+        res.to_dict(),
+    )
     return 0
 
 
@@ -224,7 +349,11 @@ def _render_explain(node: ExplainNode, depth: int = 0, out: list[str] | None = N
     if node.score is None:
         val = node.state
     else:
-        val = f"{node.value:.2f}" + (f"/{node.maximum:g}" if node.maximum != 100 else "") + f" ({node.score:.2f}%)"
+        val = (
+            f"{node.value:.2f}"
+            + (f"/{node.maximum:g}" if node.maximum != 100 else "")
+            + f" ({node.score:.2f}%)"
+        )
     who = node.entity.split(" ")[-1].strip('"') if depth and node.entity else node.entity
     tag = "" if node.state == "scored" else f" [{node.state}]"
     out.append(
@@ -247,10 +376,37 @@ def cmd_explain(args: argparse.Namespace) -> int:
         return 0
     nodes = tree.walk()
     if args.format == "csv":
-        print(_csv([(n.entity, n.criterion, n.state, n.score, n.value, n.maximum, n.share, n.effective_weight,
-                     n.contribution, n.lost) for n in nodes],
-                   ("entity", "criterion", "state", "score", "value", "maximum", "share", "effective_weight",
-                    "contribution", "lost")))
+        print(
+            _csv(
+                [
+                    (
+                        n.entity,
+                        n.criterion,
+                        n.state,
+                        n.score,
+                        n.value,
+                        n.maximum,
+                        n.share,
+                        n.effective_weight,
+                        n.contribution,
+                        n.lost,
+                    )
+                    for n in nodes
+                ],
+                (
+                    "entity",
+                    "criterion",
+                    "state",
+                    "score",
+                    "value",
+                    "maximum",
+                    "share",
+                    "effective_weight",
+                    "contribution",
+                    "lost",
+                ),
+            )
+        )
         return 0
     card_score = "not applicable" if tree.score is None else f"{tree.score:.4f}"
     print(f"{tree.entity} under {res.rubric.id}: {card_score}")
@@ -266,7 +422,9 @@ def _validate_one(path: str, pm: PluginManager, rubric_ref: str | None) -> None:
             rubric = load_rubric(path)
             problems = pm.registry.check(rubric)
             if problems:
-                raise KepatuhanError([Problem(x.message, path=path, key_path=x.key_path) for x in problems])
+                raise KepatuhanError(
+                    [Problem(x.message, path=path, key_path=x.key_path) for x in problems]
+                )
             return
     table = read_observations(path)
     if rubric_ref is not None:
@@ -302,12 +460,16 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser (the CLI reference in the docs is generated from it)."""
     from . import __version__
 
-    p = _Parser(prog="kepatuhan", description="Compliance scores of Ombudsman RI's Penilaian Kepatuhan.")
+    p = _Parser(
+        prog="kepatuhan", description="Compliance scores of Ombudsman RI's Penilaian Kepatuhan."
+    )
     p.add_argument("--version", action="version", version=f"kepatuhan {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def fmt(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+        sp.add_argument(
+            "--format", choices=FORMATS, default="table", help="output format (default: table)"
+        )
 
     sp = sub.add_parser("rubrics", help="list installed rubrics")
     fmt(sp)
@@ -322,8 +484,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("score", help="score an observation file (CSV, TOML or JSON)")
     sp.add_argument("data", help="observation file")
     sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")
-    sp.add_argument("--units", action="store_true", help="also list every unit (table and csv formats)")
-    sp.add_argument("--strict", action="store_true", help="fail if any row is overridden by a node given above it")
+    sp.add_argument(
+        "--units", action="store_true", help="also list every unit (table and csv formats)"
+    )
+    sp.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail if any row is overridden by a node given above it",
+    )
     fmt(sp)
     sp.set_defaults(func=cmd_score)
     sp = sub.add_parser("explain", help="explain one entity's score down to the indicators")
@@ -355,15 +523,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except KepatuhanError as exc:
-        _print_error(exc, getattr(args, "data", None) if isinstance(exc, ObservationError) else None)
+        _print_error(
+            exc, getattr(args, "data", None) if isinstance(exc, ObservationError) else None
+        )
         return 1
     except BrokenPipeError:  # `kepatuhan … | head`
         return 0
     except Exception as exc:
         if os.environ.get("KEPATUHAN_DEBUG"):
             raise
-        print(f"kepatuhan: internal error: {type(exc).__name__}: {exc} "
-              "(a bug; please report it; KEPATUHAN_DEBUG=1 shows the traceback)", file=sys.stderr)
+        print(
+            f"kepatuhan: internal error: {type(exc).__name__}: {exc} "
+            "(a bug; please report it; KEPATUHAN_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
         return 3
 
 

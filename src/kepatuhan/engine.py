@@ -104,7 +104,9 @@ def compile_rubric(rubric: Rubric, registry: Registry) -> CompiledRubric:
             weight[i] = float(c.effective_weight)
     has_points = np.array([c.points is not None for c in nodes])
     unit_max = np.array([float(c.points) if c.points is not None else 100.0 for c in nodes])
-    aggs = tuple(None if tree.is_leaf(i) else registry.aggregator(c.rule) for i, c in enumerate(nodes))
+    aggs = tuple(
+        None if tree.is_leaf(i) else registry.aggregator(c.rule) for i, c in enumerate(nodes)
+    )
     scales = tuple(registry.scale(c.scale.name) if c.scale is not None else None for c in nodes)
     lv = rubric.levels
     return CompiledRubric(
@@ -119,7 +121,10 @@ def compile_rubric(rubric: Rubric, registry: Registry) -> CompiledRubric:
         na_allowed=np.array([c.na_allowed for c in nodes]),
         aggregators=aggs,
         scales=scales,
-        level_aggregators=(registry.aggregator(lv.institution.combine), registry.aggregator(lv.unit.combine)),
+        level_aggregators=(
+            registry.aggregator(lv.institution.combine),
+            registry.aggregator(lv.unit.combine),
+        ),
         weight_by=(lv.institution.weight_by, lv.unit.weight_by),
     )
 
@@ -136,7 +141,11 @@ def _raise(cls: type[KepatuhanError], problems: list[Problem], total: int | None
 
 def _node_codes(comp: CompiledRubric, table: ObservationTable) -> IntArray:
     """Each row's node index; unknown criterion ids raise, naming the first row of each."""
-    lookup = np.array([comp.node_index(c) if comp.node_index(c) is not None else -1 for c in table.criterion_ids] or [0], dtype=np.intp)
+    lookup = np.array(
+        [comp.node_index(c) if comp.node_index(c) is not None else -1 for c in table.criterion_ids]
+        or [0],
+        dtype=np.intp,
+    )
     codes: IntArray = lookup[table.criterion] if len(table) else np.zeros(0, dtype=np.intp)
     bad = np.flatnonzero(lookup < 0)
     problems = []
@@ -148,7 +157,8 @@ def _node_codes(comp: CompiledRubric, table: ObservationTable) -> IntArray:
         problems.append(
             table.problem(
                 row,
-                f'column "criterion": unknown criterion "{cid}" for rubric "{comp.rubric.id}"{hint}',
+                f'column "criterion": unknown criterion "{cid}" '
+                f'for rubric "{comp.rubric.id}"{hint}',
                 expected="a criterion id of the rubric, or total",
                 found=f'"{cid}"',
             )
@@ -240,14 +250,15 @@ def _check_duplicates(comp: CompiledRubric, table: ObservationTable, node: IntAr
         lv, ent = int(table.level[again]), int(table.entity[again])
         same = table.value[first] == table.value[again] and table.state[first] == table.state[again]
         where_first = (
-            f"record {table.line[first]}" if table.line_kind == "record" else f"line {table.line[first]}"
+            f"record {table.line[first]}"
+            if table.line_kind == "record"
+            else f"line {table.line[first]}"
         )
         problems.append(
             table.problem(
                 again,
                 f'{table.entity_label(lv, ent)} criterion "{comp.ids[node[again]]}" is observed '
-                f"twice (first on {where_first})"
-                + ("" if same else " with different values"),
+                f"twice (first on {where_first})" + ("" if same else " with different values"),
                 expected="one observation per entity and criterion",
                 found="two",
             )
@@ -261,11 +272,15 @@ def _selection(pm: PluginManager, rubric: Rubric, table: ObservationTable) -> Un
     except KepatuhanError:
         raise
     except Exception as exc:
-        raise PluginError(f"a plugin raised in kepatuhan_select_units: {type(exc).__name__}: {exc}") from exc
+        raise PluginError(
+            f"a plugin raised in kepatuhan_select_units: {type(exc).__name__}: {exc}"
+        ) from exc
     if sel is None:
         return UnitSelection()
     if not isinstance(sel, UnitSelection):
-        raise PluginError(f"kepatuhan_select_units returned {type(sel).__name__}, expected UnitSelection")
+        raise PluginError(
+            f"kepatuhan_select_units returned {type(sel).__name__}, expected UnitSelection"
+        )
     n = len(table.units)
     for name, w in [("weights", sel.weights), *sel.views.items()]:
         if w is None:
@@ -286,7 +301,8 @@ def _validate_hook(pm: PluginManager, rubric: Rubric, table: ObservationTable) -
             got = impl.function(rubric=rubric, table=table)
         except Exception as exc:
             raise PluginError(
-                f"plugin {impl.plugin_name!r} raised in kepatuhan_validate: {type(exc).__name__}: {exc}"
+                f"plugin {impl.plugin_name!r} raised in kepatuhan_validate: "
+                f"{type(exc).__name__}: {exc}"
             ) from exc
         if got is None:
             continue
@@ -386,7 +402,9 @@ def _evaluate(
                 if n == root:
                     sub_weights[L + 1] = w
                 present = unit_w > 0 if L == 0 else np.ones(sizes[L + 1], dtype=bool)
-                v, s = _rollup(comp.level_aggregators[L], V[L + 1][n], S[L + 1][n], w, present, par, m)
+                v, s = _rollup(
+                    comp.level_aggregators[L], V[L + 1][n], S[L + 1][n], w, present, par, m
+                )
             # missing: needed, not given, nothing below
             gs = GS[L][n]
             miss = N[L][n] & (((gs == 0) & (s == EMPTY)) | (gs == 1 + MISSING))
@@ -417,7 +435,12 @@ def _evaluate(
 
 
 def _check_product_weights(
-    table: ObservationTable, comp: CompiledRubric, n: int, unit_state: StateArray, w: FloatArray, used: BoolArray
+    table: ObservationTable,
+    comp: CompiledRubric,
+    n: int,
+    unit_state: StateArray,
+    w: FloatArray,
+    used: BoolArray,
 ) -> None:
     """Under "products" weighting a scored unit with no scored products cannot be weighed."""
     lost = np.flatnonzero(((unit_state == SCORED) | (unit_state == ZERO)) & (w == 0) & used)
@@ -434,7 +457,9 @@ def _check_product_weights(
     _raise(ObservationError, problems, len(lost))
 
 
-def _combine(comp: CompiledRubric, n: int, V: FloatArray, S: StateArray, m: int) -> tuple[FloatArray, StateArray]:
+def _combine(
+    comp: CompiledRubric, n: int, V: FloatArray, S: StateArray, m: int
+) -> tuple[FloatArray, StateArray]:
     ks = np.asarray(comp.children[n], dtype=np.intp)
     sc = S[ks]
     inc = (sc == SCORED) | (sc == ZERO)
@@ -445,12 +470,20 @@ def _combine(comp: CompiledRubric, n: int, V: FloatArray, S: StateArray, m: int)
     n_inc = inc.sum(axis=0)
     n_na = (sc == NA).sum(axis=0)
     n_empty = (sc == EMPTY).sum(axis=0)
-    s = np.where((n_inc > 0) & (n_empty == 0), SCORED, np.where(n_na == len(ks), NA, EMPTY)).astype(np.int8)
+    s = np.where((n_inc > 0) & (n_empty == 0), SCORED, np.where(n_na == len(ks), NA, EMPTY)).astype(
+        np.int8
+    )
     return np.where(s == SCORED, out, 0.0), s
 
 
 def _rollup(
-    agg: Aggregator, v: FloatArray, s: StateArray, w: FloatArray, present: BoolArray, par: IntArray, m: int
+    agg: Aggregator,
+    v: FloatArray,
+    s: StateArray,
+    w: FloatArray,
+    present: BoolArray,
+    par: IntArray,
+    m: int,
 ) -> tuple[FloatArray, StateArray]:
     """Combine sub-entities into their parents; ``present`` = selected (weight > 0)."""
     inc = ((s == SCORED) | (s == ZERO)) & present & (w > 0)
@@ -467,7 +500,9 @@ def _rollup(
     return np.where(st == SCORED, out, 0.0), st
 
 
-def _missing_error(comp: CompiledRubric, table: ObservationTable, missing: Sequence[tuple[int, int, IntArray]]) -> None:
+def _missing_error(
+    comp: CompiledRubric, table: ObservationTable, missing: Sequence[tuple[int, int, IntArray]]
+) -> None:
     total = sum(len(e) for _, _, e in missing)
     problems = []
     for L, n, ents in missing:
@@ -511,7 +546,11 @@ def score(
     _check_duplicates(comp, table, node)
     _validate_hook(pm, rubric, table)
     sel = _selection(pm, rubric, table)
-    unit_w = np.ones(len(table.units)) if sel.weights is None else np.asarray(sel.weights, dtype=np.float64)
+    unit_w = (
+        np.ones(len(table.units))
+        if sel.weights is None
+        else np.asarray(sel.weights, dtype=np.float64)
+    )
     main = _evaluate(comp, table, node, norm, unit_w)
     views = {}
     for name, w in sel.views.items():

@@ -153,4 +153,3 @@ def fmt(value: object) -> str:
     if isinstance(value, str):
         return f'"{value}"'
     return repr(value)
-

@@ -320,7 +320,12 @@ class TableBuilder:
             v = rec.get(key)
             return "" if v is None else str(v).strip()
 
-        inst, unit, product, crit = text("institution"), text("unit"), text("product"), text("criterion")
+        inst, unit, product, crit = (
+            text("institution"),
+            text("unit"),
+            text("product"),
+            text("criterion"),
+        )
 
         def bad(message: str) -> ObservationError:
             return ObservationError(self._problem(line, message))
@@ -328,7 +333,9 @@ class TableBuilder:
         if not inst:
             raise bad('column "institution": expected an id, found an empty cell')
         if product and not unit:
-            raise bad(f'a product row needs its unit: column "unit" is empty for product "{product}"')
+            raise bad(
+                f'a product row needs its unit: column "unit" is empty for product "{product}"'
+            )
         if not crit:
             raise bad('column "criterion": expected a criterion id, found an empty cell')
         raw = rec.get("value")
@@ -399,7 +406,9 @@ class TableBuilder:
             for k in unit_old
         )
         products = tuple(
-            ServiceProduct(prod_keys[k][2], prod_keys[k][1], prod_keys[k][0], a2.get(k, {}).get("product_name"))
+            ServiceProduct(
+                prod_keys[k][2], prod_keys[k][1], prod_keys[k][0], a2.get(k, {}).get("product_name")
+            )
             for k in prod_old
         )
         unit_inst = np.asarray(self._unit_inst, dtype=np.intp)
@@ -414,7 +423,9 @@ class TableBuilder:
             institutions=institutions,
             units=units,
             products=products,
-            unit_institution=inst_new[unit_inst[unit_old]] if unit_old else np.zeros(0, dtype=np.intp),
+            unit_institution=inst_new[unit_inst[unit_old]]
+            if unit_old
+            else np.zeros(0, dtype=np.intp),
             product_unit=unit_new[prod_unit[prod_old]] if prod_old else np.zeros(0, dtype=np.intp),
             criterion_ids=tuple(self._crit),
             level=level,

@@ -80,7 +80,9 @@ class Registry:
         self.aggregators: dict[str, Registered[Aggregator]] = {}
         self.rubrics: dict[str, Registered[Rubric]] = {}
 
-    def _add(self, table: dict[str, Registered[Any]], kind: str, name: str, value: Any, plugin: str) -> None:
+    def _add(
+        self, table: dict[str, Registered[Any]], kind: str, name: str, value: Any, plugin: str
+    ) -> None:
         if not isinstance(name, str) or not name:
             raise PluginError(f"plugin {plugin!r} registered a {kind} without a name")
         if name in table:
@@ -109,7 +111,12 @@ class Registry:
         problems = self.check(rubric)
         if problems:
             raise RubricError(
-                [attrs.evolve(p, message=f'{p.message} (rubric "{rubric.id}" from plugin {plugin!r})') for p in problems]
+                [
+                    attrs.evolve(
+                        p, message=f'{p.message} (rubric "{rubric.id}" from plugin {plugin!r})'
+                    )
+                    for p in problems
+                ]
             )
         self._add(self.rubrics, "rubric", rubric.id, rubric, plugin)
 

@@ -37,7 +37,12 @@ __all__ = [
 #: Cell states of the result matrices.
 EMPTY, SCORED, NA, ZERO = 0, 1, 2, 3
 #: The state names used in JSON and explanations.
-STATE_NAMES = {EMPTY: "not_computed", SCORED: "scored", NA: "not_applicable", ZERO: "missing_as_zero"}
+STATE_NAMES = {
+    EMPTY: "not_computed",
+    SCORED: "scored",
+    NA: "not_applicable",
+    ZERO: "missing_as_zero",
+}
 
 FloatArray = NDArray[np.float64]
 
@@ -99,7 +104,10 @@ class ScoreCard:
         if self.weight is not None and self.level != "institution":
             out["weight"] = self.weight
         if self.views:
-            out["views"] = {k: {"score": v, "published": None if v is None else publish(v)} for k, v in self.views.items()}
+            out["views"] = {
+                k: {"score": v, "published": None if v is None else publish(v)}
+                for k, v in self.views.items()
+            }
         if self.level == "institution":
             out["units"] = [c.to_dict() for c in self.children]
         elif self.level == "unit" and self.children:
@@ -232,7 +240,11 @@ class Scores:
     def _card(self, level: int, e: int, with_children: bool = True) -> ScoreCard:
         ent = self._entities(level)[e]
         v = self._score(level, e)
-        state = STATE_NAMES[int(self.states[level][self.root, e])] if self.node_levels[self.root] >= level else "not_computed"
+        state = (
+            STATE_NAMES[int(self.states[level][self.root, e])]
+            if self.node_levels[self.root] >= level
+            else "not_computed"
+        )
         children: tuple[ScoreCard, ...] = ()
         if with_children and level < 2:
             par = self.table.unit_institution if level == 0 else self.table.product_unit
@@ -312,26 +324,40 @@ class Scores:
                             "product": ent.id if level == 2 else None,
                             "criterion": cid,
                             "score": v,
-                            "value": None if v is None else (v * self.unit_max[n] / 100 if self.has_points[n] else v),
+                            "value": None
+                            if v is None
+                            else (v * self.unit_max[n] / 100 if self.has_points[n] else v),
                             "state": STATE_NAMES[int(st[e])],
                         }
                     )
         return rows
 
     # -- explanation ---------------------------------------------------------------------
-    def explain(self, institution: str, unit: str | None = None, product: str | None = None) -> ExplainNode:
+    def explain(
+        self, institution: str, unit: str | None = None, product: str | None = None
+    ) -> ExplainNode:
         """The contribution tree of an entity's overall score, down to the indicators."""
         i = self.institution_index(institution)
         level, e = 0, i
         if unit is not None:
-            us = [k for k, u in enumerate(self.table.units) if u.id == unit and self.table.unit_institution[k] == i]
+            us = [
+                k
+                for k, u in enumerate(self.table.units)
+                if u.id == unit and self.table.unit_institution[k] == i
+            ]
             if not us:
                 from .errors import UnknownNameError
 
-                raise UnknownNameError(f'institution "{institution}" has no unit "{unit}" in the data')
+                raise UnknownNameError(
+                    f'institution "{institution}" has no unit "{unit}" in the data'
+                )
             level, e = 1, us[0]
             if product is not None:
-                ps = [k for k, p in enumerate(self.table.products) if p.id == product and self.table.product_unit[k] == e]
+                ps = [
+                    k
+                    for k, p in enumerate(self.table.products)
+                    if p.id == product and self.table.product_unit[k] == e
+                ]
                 if not ps:
                     from .errors import UnknownNameError
 
@@ -358,10 +384,15 @@ class Scores:
                 par = self.table.unit_institution if level == 0 else self.table.product_unit
                 subs = np.flatnonzero(par == e)
                 w = self.sub_weights[level + 1] if n == self.root else np.ones(len(par))
-                inc = [int(s) for s in subs if self.states[level + 1][n, s] in (SCORED, ZERO) and w[s] > 0]
+                inc = [
+                    int(s)
+                    for s in subs
+                    if self.states[level + 1][n, s] in (SCORED, ZERO) and w[s] > 0
+                ]
                 vals = [float(self.values[level + 1][n, s]) for s in inc]
                 agg = self.level_aggregators[level]
-                got = dict(zip(inc, agg.shares(vals, [float(w[s]) for s in inc]))) if inc else {}
+                ws = [float(w[s]) for s in inc]
+                got = dict(zip(inc, agg.shares(vals, ws), strict=True)) if inc else {}
                 for s in subs:
                     sh = got.get(int(s), 0.0)
                     entities.append(self._explain(level + 1, int(s), n, sh, eff * sh))
@@ -397,4 +428,4 @@ class Scores:
         if not inc or agg is None:
             return {}
         vals = [float(self.values[level][k, e]) for k in inc]
-        return dict(zip(inc, agg.shares(vals, [float(self.weights[k]) for k in inc])))
+        return dict(zip(inc, agg.shares(vals, [float(self.weights[k]) for k in inc]), strict=True))

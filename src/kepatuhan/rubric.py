@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from typing import Any, Union
+from typing import Any
 
 import attrs
 
@@ -61,7 +61,7 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 # A rubric id may carry ":alternative" once an alternative is applied.
 _RUBRIC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(:[A-Za-z0-9][A-Za-z0-9_.\-]*)?$")
 
-ParamValue = Union[Decimal, str, bool, tuple[Decimal, ...]]
+ParamValue = Decimal | str | bool | tuple[Decimal, ...]
 
 
 @attrs.frozen
@@ -256,7 +256,7 @@ class Rubric:
         return self.tree.root
 
     def criterion(self, cid: str) -> Criterion:
-        """The criterion ``cid`` (``"total"`` is the root); ``KeyError``-free: raises RubricError."""
+        """The criterion ``cid`` (``"total"`` is the root); RubricError if unknown."""
         return self.tree.node(cid)
 
     def with_alternative(self, alt_id: str) -> Rubric:
@@ -370,7 +370,9 @@ def _tree_problems(criteria: tuple[Criterion, ...]) -> tuple[list[Problem], int 
             seen[c.id] = i
     roots = [c for c in criteria if c.parent is None]
     if not criteria:
-        problems.append(Problem("expected at least one [[criterion]], found none", key_path="criterion"))
+        problems.append(
+            Problem("expected at least one [[criterion]], found none", key_path="criterion")
+        )
         return problems, None
     if len(roots) != 1:
         problems.append(
@@ -406,7 +408,7 @@ def _tree_problems(criteria: tuple[Criterion, ...]) -> tuple[list[Problem], int 
         cur: str | None = c.id
         while cur is not None and cur not in depth:
             if cur in chain:
-                cycle = chain[chain.index(cur) :] + [cur]
+                cycle = [*chain[chain.index(cur) :], cur]
                 problems.append(
                     Problem(
                         "criterion cycle: " + " -> ".join(f'"{x}"' for x in cycle),
@@ -621,5 +623,7 @@ def rubric_digest(rubric: Rubric) -> str:
     """The ``sha256:…`` digest of the rubric's canonical JSON (decimals as strings)."""
     from .io.rubric_toml import unstructure_rubric  # local: io sits at the edge
 
-    payload = json.dumps(_canonical(unstructure_rubric(rubric)), sort_keys=True, separators=(",", ":"))
+    payload = json.dumps(
+        _canonical(unstructure_rubric(rubric)), sort_keys=True, separators=(",", ":")
+    )
     return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from decimal import Decimal
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -138,7 +139,9 @@ class Percentage(Scale):
 
 
 class Ordinal(Scale):
-    """Ordered levels 0, 1, …, k-1 worth ``points[i]``: ``{ name = "ordinal", points = [0, 1, 2, 3] }``.
+    """Ordered levels 0, 1, …, k-1 worth ``points[i]``.
+
+    In a rubric: ``scale = { name = "ordinal", points = [0, 1, 2, 3] }``.
 
     The score is ``100 · points[v] / max(points)``; points must not decrease.
     """
@@ -153,7 +156,7 @@ class Ordinal(Scale):
             return [f'scale "{ref.name}" needs points = [at least two numbers]']
         if any(not isinstance(p, Decimal) or p < 0 for p in pts):
             return [f'scale "{ref.name}": points must be numbers >= 0, found {list(pts)}']
-        if any(b < a for a, b in zip(pts, pts[1:])) or not pts[-1] > 0:
+        if any(b < a for a, b in pairwise(pts)) or not pts[-1] > 0:
             return [f'scale "{ref.name}": points must not decrease and end above 0']
         return []
 

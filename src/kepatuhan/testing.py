@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -54,7 +55,11 @@ def reference_scores(
     nodes = tree.nodes
     kids = tree.children
     uw = [1.0] * len(table.units) if unit_weights is None else [float(w) for w in unit_weights]
-    sub_of: list[list[list[int]]] = [[[] for _ in table.institutions], [[] for _ in table.units], []]
+    sub_of: list[list[list[int]]] = [
+        [[] for _ in table.institutions],
+        [[] for _ in table.units],
+        [],
+    ]
     for u, i in enumerate(table.unit_institution.tolist()):
         sub_of[0][i].append(u)
     for p, u in enumerate(table.product_unit.tolist()):
@@ -103,7 +108,13 @@ def reference_scores(
         got = given.get(key)
         if got is not None:
             state, val = got
-            res: Result = ("v", val) if state == VALUE else ("na", 0.0) if state == NOT_APPLICABLE else missing(L, e, n)
+            res: Result = (
+                ("v", val)
+                if state == VALUE
+                else ("na", 0.0)
+                if state == NOT_APPLICABLE
+                else missing(L, e, n)
+            )
         elif tree.level[n] == L:
             if not kids[n]:
                 res = missing(L, e, n)
@@ -175,9 +186,11 @@ def _scale(draw: Callable[..., Any]) -> ScaleRef:
 def _split(draw: Callable[..., Any], total: int, k: int) -> list[int]:
     if k == 1:
         return [total]
-    cuts = sorted(draw(st.lists(st.integers(1, total - 1), min_size=k - 1, max_size=k - 1, unique=True)))
+    cuts = sorted(
+        draw(st.lists(st.integers(1, total - 1), min_size=k - 1, max_size=k - 1, unique=True))
+    )
     edges = [0, *cuts, total]
-    return [b - a for a, b in zip(edges, edges[1:])]
+    return [b - a for a, b in pairwise(edges)]
 
 
 @st.composite
@@ -190,15 +203,22 @@ def rubrics(draw: Callable[..., Any], max_depth: int = 3, max_children: int = 4)
         counter[0] += 1
         return f"c{counter[0]}"
 
-    def build(cid: str, parent: str | None, depth: int, budget: int | None, weight: int | None) -> None:
+    def build(
+        cid: str, parent: str | None, depth: int, budget: int | None, weight: int | None
+    ) -> None:
         leaf = depth >= max_depth or (parent is not None and draw(st.booleans()))
         pts = Decimal(budget) if budget is not None else None
         w = Decimal(weight) if weight is not None else None
         if leaf:
             crits.append(
                 Criterion(
-                    cid, cid, parent=parent, weight=w, points=pts,
-                    scale=draw(_scale()), level=draw(st.sampled_from(LEVELS)),
+                    cid,
+                    cid,
+                    parent=parent,
+                    weight=w,
+                    points=pts,
+                    scale=draw(_scale()),
+                    level=draw(st.sampled_from(LEVELS)),
                 )
             )
             return
@@ -281,7 +301,9 @@ def table_records(
                 c = tree.nodes[n]
                 assert c.scale is not None
                 val: Any = "na" if kind == "na" else _raw_value(draw, c.scale, registry)
-                recs.append(dict(institution=inst, unit=unit, product=prod, criterion=c.id, value=val))
+                recs.append(
+                    dict(institution=inst, unit=unit, product=prod, criterion=c.id, value=val)
+                )
             if overrides and internal and draw(st.integers(0, 4)) == 0:
                 n = draw(st.sampled_from(internal))
                 if tree.level[n] >= lv:
@@ -289,15 +311,26 @@ def table_records(
                     hi = float(c.points) if c.points is not None else 100.0
                     v = draw(st.integers(0, 100)) * hi / 100.0
                     key = (inst, unit, prod, c.id)
-                    recs = [r for r in recs if (r["institution"], r["unit"], r["product"], r["criterion"]) != key]
-                    recs.append(dict(institution=inst, unit=unit, product=prod, criterion=c.id, value=v))
+                    recs = [
+                        r
+                        for r in recs
+                        if (r["institution"], r["unit"], r["product"], r["criterion"]) != key
+                    ]
+                    recs.append(
+                        dict(institution=inst, unit=unit, product=prod, criterion=c.id, value=v)
+                    )
     if not recs:
         c = tree.nodes[leaves[0]]
         assert c.scale is not None
         lv = tree.level[leaves[0]]
         recs.append(
-            dict(institution="i0", unit="u0" if lv >= 1 else "", product="p0" if lv == 2 else "",
-                 criterion=c.id, value=_raw_value(draw, c.scale, registry))
+            dict(
+                institution="i0",
+                unit="u0" if lv >= 1 else "",
+                product="p0" if lv == 2 else "",
+                criterion=c.id,
+                value=_raw_value(draw, c.scale, registry),
+            )
         )
     return recs
 
@@ -305,4 +338,3 @@ def table_records(
 def tables(rubric: Rubric, registry: Registry, **kw: Any) -> st.SearchStrategy[ObservationTable]:
     """Random :class:`ObservationTable` for ``rubric`` (see :func:`table_records`)."""
     return table_records(rubric, registry, **kw).map(ObservationTable.from_records)
-

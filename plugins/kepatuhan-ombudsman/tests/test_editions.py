@@ -58,7 +58,14 @@ def _final_cases() -> list[dict[str, str]]:
 @pytest.mark.parametrize("case", _final_cases(), ids=lambda c: f"{c['rubric']}-{c['institution']}")
 def test_published_final_score_lands_in_its_published_band(case: dict[str, str]) -> None:
     table = ObservationTable.from_records(
-        [dict(institution=case["institution"], unit="", criterion="total", value=float(case["score"]))]
+        [
+            dict(
+                institution=case["institution"],
+                unit="",
+                criterion="total",
+                value=float(case["score"]),
+            )
+        ]
     )
     card = score(case["rubric"], table).card(case["institution"])
     assert card.published == f"{float(case['score']):.2f}"
@@ -68,9 +75,28 @@ def test_published_final_score_lands_in_its_published_band(case: dict[str, str])
 
 def test_2024_reports_the_spm_view_and_warns_about_missing_units() -> None:
     rows = [
-        dict(institution="kab-x", institution_kind="kabupaten", unit="dinkes", unit_sector="kesehatan", criterion="total", value=90),
-        dict(institution="kab-x", unit="disdik", unit_sector="pendidikan", criterion="total", value=80),
-        dict(institution="kab-x", unit="dpmptsp", unit_sector="perizinan", criterion="total", value=50),
+        dict(
+            institution="kab-x",
+            institution_kind="kabupaten",
+            unit="dinkes",
+            unit_sector="kesehatan",
+            criterion="total",
+            value=90,
+        ),
+        dict(
+            institution="kab-x",
+            unit="disdik",
+            unit_sector="pendidikan",
+            criterion="total",
+            value=80,
+        ),
+        dict(
+            institution="kab-x",
+            unit="dpmptsp",
+            unit_sector="perizinan",
+            criterion="total",
+            value=50,
+        ),
     ]
     res = score("ombudsman-2024", ObservationTable.from_records(rows))
     card = res.card("kab-x")

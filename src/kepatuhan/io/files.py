@@ -24,10 +24,17 @@ def check_file(path: str | os.PathLike[str]) -> Path:
     p = Path(path)
     where = str(path)
     if not p.exists():
-        raise InputFileError(Problem("no such file", path=where, expected="a file", found="nothing"))
+        raise InputFileError(
+            Problem("no such file", path=where, expected="a file", found="nothing")
+        )
     if p.is_dir():
         raise InputFileError(
-            Problem("is a directory, expected a file", path=where, expected="a file", found="a directory")
+            Problem(
+                "is a directory, expected a file",
+                path=where,
+                expected="a file",
+                found="a directory",
+            )
         )
     size = p.stat().st_size
     if size > _limit():

@@ -39,7 +39,13 @@ OPTIONAL_COLUMNS = (
     "source",
 )
 _ALL = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-_ATTRS = (("institution_name", 0), ("institution_kind", 0), ("unit_name", 1), ("unit_sector", 1), ("product_name", 2))
+_ATTRS = (
+    ("institution_name", 0),
+    ("institution_kind", 0),
+    ("unit_name", 1),
+    ("unit_sector", 1),
+    ("product_name", 2),
+)
 
 # A CSV field may be long (a note), but not unboundedly: the csv module's own limit is
 # 128 KiB; 1 MiB keeps a pasted document readable while refusing a runaway file.
@@ -64,7 +70,9 @@ def _fmt_of(path: str) -> str:
     )
 
 
-def read_observations(path: str | os.PathLike[str], *, format: str | None = None) -> ObservationTable:
+def read_observations(
+    path: str | os.PathLike[str], *, format: str | None = None
+) -> ObservationTable:
     """Read an observation file into an :class:`~kepatuhan.ObservationTable`.
 
     ``format`` ("csv", "toml", "json") defaults to the file's extension. Raises
@@ -92,7 +100,9 @@ def read_observations_text(text: str, format: str, source: str | None = None) ->
         except RecursionError:
             raise InputFileError(Problem("invalid JSON: nested too deeply", path=source)) from None
         return _read_records(data, source, "JSON")
-    raise InputFileError(Problem(f"unknown format {format!r}", path=source, expected="csv, toml or json"))
+    raise InputFileError(
+        Problem(f"unknown format {format!r}", path=source, expected="csv, toml or json")
+    )
 
 
 def _header(row: list[str], source: str | None) -> dict[str, int]:
@@ -119,7 +129,9 @@ def _header(row: list[str], source: str | None) -> dict[str, int]:
     if missing:
         problems.append(
             Problem(
-                "missing column" + ("s " if len(missing) > 1 else " ") + ", ".join(f'"{m}"' for m in missing),
+                "missing column"
+                + ("s " if len(missing) > 1 else " ")
+                + ", ".join(f'"{m}"' for m in missing),
                 path=source,
                 line=1,
                 expected="columns " + ",".join(REQUIRED_COLUMNS),
@@ -134,7 +146,12 @@ def _header(row: list[str], source: str | None) -> dict[str, int]:
 def _read_csv(text: str, source: str | None) -> ObservationTable:
     if not text.strip():
         raise InputFileError(
-            Problem("empty file", path=source, expected="a header line " + ",".join(REQUIRED_COLUMNS), found="nothing")
+            Problem(
+                "empty file",
+                path=source,
+                expected="a header line " + ",".join(REQUIRED_COLUMNS),
+                found="nothing",
+            )
         )
     reader = csv.reader(text.splitlines())
     try:
@@ -143,7 +160,11 @@ def _read_csv(text: str, source: str | None) -> ObservationTable:
         raise InputFileError(Problem(f"invalid CSV: {exc}", path=source, line=1)) from None
     if len(head) > len(_ALL) * 4:
         raise ObservationError(
-            Problem(f"{len(head)} columns in the header; expected at most {len(_ALL)}", path=source, line=1)
+            Problem(
+                f"{len(head)} columns in the header; expected at most {len(_ALL)}",
+                path=source,
+                line=1,
+            )
         )
     cols = _header(head, source)
     width = len(head)
@@ -169,14 +190,22 @@ def _read_csv(text: str, source: str | None) -> ObservationTable:
                         found=f"{len(row)} fields",
                     )
                 )
-            inst, unit, product, crit = row[ci].strip(), row[cu].strip(), row[cp].strip(), row[cc].strip()
+            inst, unit, product, crit = (
+                row[ci].strip(),
+                row[cu].strip(),
+                row[cp].strip(),
+                row[cc].strip(),
+            )
             if not inst or not crit or (product and not unit):
-                b.add_record(dict(zip(REQUIRED_COLUMNS, (inst, unit, product, crit, row[cv]))), line)
+                cells = (inst, unit, product, crit, row[cv])
+                b.add_record(dict(zip(REQUIRED_COLUMNS, cells, strict=True)), line)
                 continue  # unreachable: add_record raises the precise error
             try:
                 v, st = parse_value(row[cv])
             except ValueError as exc:
-                raise ObservationError(Problem(f'column "value": {exc}', path=source, line=line)) from None
+                raise ObservationError(
+                    Problem(f'column "value": {exc}', path=source, line=line)
+                ) from None
             lv, ent = add(inst, unit, product, crit, v, st, line)
             for col, key, alv in attr_cols:
                 val = row[col].strip()
@@ -187,7 +216,9 @@ def _read_csv(text: str, source: str | None) -> ObservationTable:
                         lv2, ent2 = entity_code(inst, unit if alv >= 1 else "", "")
                         set_attr(lv2, ent2, key, val, line)
     except csv.Error as exc:
-        raise InputFileError(Problem(f"invalid CSV: {exc}", path=source, line=reader.line_num)) from None
+        raise InputFileError(
+            Problem(f"invalid CSV: {exc}", path=source, line=reader.line_num)
+        ) from None
     finally:
         if was_enabled:
             gc.enable()
@@ -226,7 +257,11 @@ def _read_records(data: Any, source: str | None, kind: str) -> ObservationTable:
     for i, rec in enumerate(records):
         if not isinstance(rec, Mapping):
             raise ObservationError(
-                Problem(f"expected a table of columns, found {fmt(rec)}", path=source, key_path=f"observation[{i}]")
+                Problem(
+                    f"expected a table of columns, found {fmt(rec)}",
+                    path=source,
+                    key_path=f"observation[{i}]",
+                )
             )
         unknown = [k for k in rec if k not in _ALL]
         if unknown:
@@ -249,4 +284,3 @@ def _read_records(data: Any, source: str | None, kind: str) -> ObservationTable:
                 Problem(str(exc), path=source, key_path=f"observation[{i}]")
             ) from None
     return b.build()
-

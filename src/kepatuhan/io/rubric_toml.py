@@ -108,7 +108,9 @@ def _param(value: Any) -> Any:
         return to_decimal(value)
     if isinstance(value, list):
         return tuple(to_decimal(v) for v in value)
-    raise _Invalid(f"scale parameters are numbers, text, true/false or lists of numbers, found {fmt(value)}")
+    raise _Invalid(
+        f"scale parameters are numbers, text, true/false or lists of numbers, found {fmt(value)}"
+    )
 
 
 def _scale(value: Any, _: Any) -> ScaleRef:
@@ -116,7 +118,9 @@ def _scale(value: Any, _: Any) -> ScaleRef:
         return ScaleRef(value)
     if isinstance(value, Mapping):
         if not isinstance(value.get("name"), str):
-            raise _Invalid(f"expected scale.name (a registered scale), found {fmt(value.get('name'))}")
+            raise _Invalid(
+                f"expected scale.name (a registered scale), found {fmt(value.get('name'))}"
+            )
         try:
             params = {k: _param(v) for k, v in value.items() if k != "name"}
         except ValueError as exc:
@@ -139,9 +143,14 @@ def _make_converter() -> cattrs.Converter:
     )
     conv.register_unstructure_hook(
         ScaleRef,
-        lambda s: s.name
-        if not s.params
-        else {"name": s.name, **{k: list(v) if isinstance(v, tuple) else v for k, v in s.params}},
+        lambda s: (
+            s.name
+            if not s.params
+            else {
+                "name": s.name,
+                **{k: list(v) if isinstance(v, tuple) else v for k, v in s.params},
+            }
+        ),
     )
     for cls, renames in _RENAME.items():
         kw = {attr: override(rename=key) for attr, key in renames.items()}
@@ -184,7 +193,9 @@ def _render_path(segments: list[Any], data: Any) -> str:
     return out
 
 
-def _problems(exc: BaseException, segments: list[Any], cls: type | None, data: Any) -> list[Problem]:
+def _problems(
+    exc: BaseException, segments: list[Any], cls: type | None, data: Any
+) -> list[Problem]:
     if isinstance(exc, BaseValidationError):
         out: list[Problem] = []
         sub_cls = getattr(exc, "cl", None)
@@ -222,7 +233,9 @@ def _problems(exc: BaseException, segments: list[Any], cls: type | None, data: A
         return [Problem("required key missing", key_path=key, expected="a value", found="nothing")]
     if isinstance(exc, KepatuhanError):
         return [
-            attrs.evolve(p, key_path=f"{key}.{p.key_path}" if key and p.key_path else p.key_path or key)
+            attrs.evolve(
+                p, key_path=f"{key}.{p.key_path}" if key and p.key_path else p.key_path or key
+            )
             for p in exc.problems
         ]
     if isinstance(exc, _Invalid):
@@ -233,7 +246,9 @@ def _problems(exc: BaseException, segments: list[Any], cls: type | None, data: A
 
 
 def _with_path(problems: list[Problem], path: str | None) -> list[Problem]:
-    return [p if p.path is not None or path is None else attrs.evolve(p, path=path) for p in problems]
+    return [
+        p if p.path is not None or path is None else attrs.evolve(p, path=path) for p in problems
+    ]
 
 
 def rubric_from_dict(data: Mapping[str, Any], path: str | None = None) -> Rubric:
@@ -299,8 +314,19 @@ def rubric_to_toml(rubric: Rubric) -> str:
     """The rubric as TOML text; ``rubric_from_toml(rubric_to_toml(r)) == r``."""
     data = unstructure_rubric(rubric)
     # Scalars first, then tables: tomli-w keeps key order, and this reads best by hand.
-    order = ["id", "title", "year", "version", "description", "missing", "levels", "alternative",
-             "bands", "source", "criterion"]
+    order = [
+        "id",
+        "title",
+        "year",
+        "version",
+        "description",
+        "missing",
+        "levels",
+        "alternative",
+        "bands",
+        "source",
+        "criterion",
+    ]
     ordered = {k: data[k] for k in order if k in data}
     ordered.update({k: v for k, v in data.items() if k not in ordered})
     return tomli_w.dumps(ordered, multiline_strings=True)
@@ -309,5 +335,3 @@ def rubric_to_toml(rubric: Rubric) -> str:
 def dump_rubric(rubric: Rubric, path: str | os.PathLike[str]) -> None:
     """Write ``rubric`` to ``path`` as TOML."""
     Path(path).write_text(rubric_to_toml(rubric), encoding="utf-8")
-
-

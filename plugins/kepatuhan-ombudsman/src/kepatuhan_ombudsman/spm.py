@@ -56,4 +56,6 @@ def spm_selection(table: ObservationTable) -> UnitSelection:
                     path=table.source,
                 )
             )
-    return UnitSelection(weights=None, views={"spm": spm}, warnings=tuple(warnings), source="pp-2-2018")
+    return UnitSelection(
+        weights=None, views={"spm": spm}, warnings=tuple(warnings), source="pp-2-2018"
+    )
