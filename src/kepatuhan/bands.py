@@ -9,7 +9,7 @@ Lookup is total (every score in range falls in exactly one band) and monotone.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 import attrs
@@ -42,11 +42,15 @@ class Band:
     confidence: str | None = None
 
 
+def _bands(items: Iterable[Band]) -> tuple[Band, ...]:
+    return tuple(items)
+
+
 @attrs.frozen
 class BandScheme:
     """Ordered bands covering ``0 … maximum`` at the given ``resolution`` (0.01)."""
 
-    bands: tuple[Band, ...] = attrs.field(converter=tuple)
+    bands: tuple[Band, ...] = attrs.field(converter=_bands)
     resolution: Decimal = attrs.field(default=Decimal("0.01"), converter=to_decimal)
     maximum: Decimal = attrs.field(default=Decimal(100), converter=to_decimal)
     name: str | None = None

@@ -212,7 +212,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     rubric = _resolve_rubric(args.rubric, _manager())
     doc = rubric_document(rubric)
     tree = rubric.tree
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for i in reversed(tree.order):
         c = tree.nodes[i]
         depth = len(tree.path(i)) - 1

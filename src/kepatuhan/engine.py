@@ -504,7 +504,7 @@ def _missing_error(
     comp: CompiledRubric, table: ObservationTable, missing: Sequence[tuple[int, int, IntArray]]
 ) -> None:
     total = sum(len(e) for _, _, e in missing)
-    problems = []
+    problems: list[Problem] = []
     for L, n, ents in missing:
         for e in ents[: MAX_LISTED - len(problems)]:
             problems.append(

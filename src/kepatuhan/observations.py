@@ -191,14 +191,22 @@ class ObservationTable:
             h.update(np.ascontiguousarray(col).tobytes())
         return "sha256:" + h.hexdigest()
 
-    def problem(self, row: int, message: str, **kw: str) -> Problem:
+    def problem(
+        self, row: int, message: str, expected: str | None = None, found: str | None = None
+    ) -> Problem:
         """A :class:`Problem` located at row ``row`` (its file line or record)."""
         line = int(self.line[row]) or row + 1
         if self.line_kind == "record":
-            return Problem(message, path=self.source, key_path=f"observation[{line - 1}]", **kw)
+            return Problem(
+                message,
+                path=self.source,
+                key_path=f"observation[{line - 1}]",
+                expected=expected,
+                found=found,
+            )
         if self.source is None:
-            return Problem(message, key_path=f"row {line}", **kw)
-        return Problem(message, path=self.source, line=line, **kw)
+            return Problem(message, key_path=f"row {line}", expected=expected, found=found)
+        return Problem(message, path=self.source, line=line, expected=expected, found=found)
 
     def entity_label(self, level: int, index: int) -> str:
         """``institution "x" unit "y" product "z"`` for an entity, for messages."""
@@ -266,10 +274,18 @@ class TableBuilder:
             self._prod_unit.append(u)
         return 2, p
 
-    def _problem(self, line: int, message: str, **kw: str) -> Problem:
+    def _problem(
+        self, line: int, message: str, expected: str | None = None, found: str | None = None
+    ) -> Problem:
         if self.line_kind == "record":
-            return Problem(message, path=self.source, key_path=f"observation[{line - 1}]", **kw)
-        return Problem(message, path=self.source, line=line, **kw)
+            return Problem(
+                message,
+                path=self.source,
+                key_path=f"observation[{line - 1}]",
+                expected=expected,
+                found=found,
+            )
+        return Problem(message, path=self.source, line=line, expected=expected, found=found)
 
     def set_attr(self, level: int, index: int, key: str, value: str, line: int) -> None:
         """Record an entity attribute (name, kind, sector); conflicting values raise."""

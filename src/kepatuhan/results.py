@@ -208,11 +208,13 @@ class Scores:
 
     def scores(self, level: str = "institution") -> FloatArray:
         """Overall scores of every entity of ``level`` (0.0 where not scored; see states)."""
-        return self.values[LEVELS.index(level)][self.root].copy()
+        out: FloatArray = self.values[LEVELS.index(level)][self.root].copy()
+        return out
 
     def score_states(self, level: str = "institution") -> NDArray[np.int8]:
         """States of the overall scores of every entity of ``level``."""
-        return self.states[LEVELS.index(level)][self.root].copy()
+        out: NDArray[np.int8] = self.states[LEVELS.index(level)][self.root].copy()
+        return out
 
     def _score(self, level: int, e: int, node: int | None = None) -> float | None:
         n = self.root if node is None else node

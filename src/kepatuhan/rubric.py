@@ -16,7 +16,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -94,6 +94,24 @@ class Source:
     note: str | None = None
 
 
+def _sorted_params(
+    params: Iterable[tuple[str, ParamValue]] | Mapping[str, ParamValue],
+) -> tuple[tuple[str, ParamValue], ...]:
+    return tuple(sorted(dict(params).items()))
+
+
+def _criteria(items: Iterable[Criterion]) -> tuple[Criterion, ...]:
+    return tuple(items)
+
+
+def _sources(items: Iterable[Source]) -> tuple[Source, ...]:
+    return tuple(items)
+
+
+def _alternatives(items: Iterable[Alternative]) -> tuple[Alternative, ...]:
+    return tuple(items)
+
+
 @attrs.frozen
 class ScaleRef:
     """A leaf's value scale: a registered scale ``name`` and its parameters.
@@ -103,9 +121,7 @@ class ScaleRef:
     """
 
     name: str
-    params: tuple[tuple[str, ParamValue], ...] = attrs.field(
-        default=(), converter=lambda p: tuple(sorted(dict(p).items()))
-    )
+    params: tuple[tuple[str, ParamValue], ...] = attrs.field(default=(), converter=_sorted_params)
 
     def get(self, key: str, default: Any = None) -> Any:
         """The parameter ``key``, or ``default``."""
@@ -225,15 +241,15 @@ class Rubric:
 
     id: str
     title: str
-    criteria: tuple[Criterion, ...] = attrs.field(converter=tuple)
+    criteria: tuple[Criterion, ...] = attrs.field(converter=_criteria)
     version: str = "1"
     year: int | None = None
     description: str | None = None
     levels: Levels = Levels()
     bands: BandScheme | None = None
     missing: str = "zero"
-    sources: tuple[Source, ...] = attrs.field(default=(), converter=tuple)
-    alternatives: tuple[Alternative, ...] = attrs.field(default=(), converter=tuple)
+    sources: tuple[Source, ...] = attrs.field(default=(), converter=_sources)
+    alternatives: tuple[Alternative, ...] = attrs.field(default=(), converter=_alternatives)
 
     def __attrs_post_init__(self) -> None:
         problems = check_rubric(self)

@@ -135,7 +135,8 @@ class Percentage(Scale):
 
     def normalise(self, values: FloatArray, ref: ScaleRef) -> FloatArray:
         """The value itself."""
-        return values.copy()
+        out: FloatArray = values.copy()
+        return out
 
 
 class Ordinal(Scale):

@@ -158,8 +158,8 @@ def reference_scores(
         if tree.level[tree.root_index] < L:
             continue
         for e in range(sizes[L]):
-            r = value(L, e, tree.root_index)
-            out[(L, e)] = None if r[0] == "na" else r[1]
+            res = value(L, e, tree.root_index)
+            out[(L, e)] = None if res[0] == "na" else res[1]
     return out
 
 

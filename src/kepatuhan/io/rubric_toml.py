@@ -36,7 +36,7 @@ from .files import read_text
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
-    import tomli as tomllib
+    import tomli as tomllib  # the `tomli` dependency on Python < 3.11
 
 __all__ = [
     "dump_rubric",
@@ -153,7 +153,7 @@ def _make_converter() -> cattrs.Converter:
         ),
     )
     for cls, renames in _RENAME.items():
-        kw = {attr: override(rename=key) for attr, key in renames.items()}
+        kw: dict[str, Any] = {attr: override(rename=key) for attr, key in renames.items()}
         conv.register_structure_hook(
             cls, make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True, **kw)
         )
