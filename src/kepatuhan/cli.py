@@ -18,10 +18,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import KepatuhanError, ObservationError, Problem
+import attrs
+
+from .errors import KepatuhanError, ObservationError, Problem, RubricError
 from .io.files import read_text
 from .io.observations_io import read_observations
-from .io.rubric_toml import load_rubric, parse_toml
+from .io.rubric_toml import load_rubric, parse_toml, rubric_from_dict
 from .plugins import PluginManager, default_manager
 from .results import ExplainNode, Scores
 from .rubric import Rubric
@@ -35,19 +37,18 @@ def _manager() -> PluginManager:
     return default_manager()
 
 
+def _checked(rubric: Rubric, path: str, pm: PluginManager) -> Rubric:
+    """The rubric read from ``path``, after checking its scale and aggregator names."""
+    problems = pm.registry.check(rubric)
+    if problems:
+        raise RubricError([attrs.evolve(p, path=p.path or path) for p in problems])
+    return rubric
+
+
 def _resolve_rubric(ref: str, pm: PluginManager) -> Rubric:
     """An installed rubric id, or a path to a rubric TOML file."""
     if ref.endswith(".toml") or os.sep in ref or Path(ref).is_file():
-        rubric = load_rubric(ref)
-        problems = pm.registry.check(rubric)
-        if problems:
-            raise KepatuhanError(
-                [
-                    p if p.path else Problem(p.message, path=ref, key_path=p.key_path)
-                    for p in problems
-                ]
-            )
-        return rubric
+        return _checked(load_rubric(ref), ref, pm)
     return pm.registry.rubric(ref)
 
 
@@ -419,12 +420,7 @@ def _validate_one(path: str, pm: PluginManager, rubric_ref: str | None) -> None:
     if p.suffix.lower() == ".toml":
         data = parse_toml(read_text(path), path)
         if "observation" not in data and "observations" not in data:
-            rubric = load_rubric(path)
-            problems = pm.registry.check(rubric)
-            if problems:
-                raise KepatuhanError(
-                    [Problem(x.message, path=path, key_path=x.key_path) for x in problems]
-                )
+            _checked(rubric_from_dict(data, path), path, pm)
             return
     table = read_observations(path)
     if rubric_ref is not None:

@@ -141,9 +141,9 @@ def _raise(cls: type[KepatuhanError], problems: list[Problem], total: int | None
 
 def _node_codes(comp: CompiledRubric, table: ObservationTable) -> IntArray:
     """Each row's node index; unknown criterion ids raise, naming the first row of each."""
+    codes_of = [comp.node_index(c) for c in table.criterion_ids]
     lookup = np.array(
-        [comp.node_index(c) if comp.node_index(c) is not None else -1 for c in table.criterion_ids]
-        or [0],
+        [-1 if c is None else c for c in codes_of] or [0],
         dtype=np.intp,
     )
     codes: IntArray = lookup[table.criterion] if len(table) else np.zeros(0, dtype=np.intp)
