@@ -100,3 +100,22 @@ def test_unknown_scale_in_a_rubric_is_reported_at_registration(demo_rubric_path:
         'unknown scale "ya_tidak"' in p.message and p.key_path == 'criterion "sarpras".scale'
         for p in problems
     )
+
+
+def test_env_load_plugins_names_the_ones_to_load() -> None:
+    pm = PluginManager(env={"KEPATUHAN_LOAD_PLUGINS": "ombudsman"})
+    assert "ombudsman-2023" in pm.registry.rubrics
+
+
+def test_env_trace_plugins_prints_hook_calls(
+    demo_rubric_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kepatuhan import ObservationTable, score
+
+    pm = PluginManager(env={"KEPATUHAN_TRACE_PLUGINS": "1", "KEPATUHAN_LOAD_PLUGINS": ""})
+    rubric = load_rubric(demo_rubric_path)
+    table = ObservationTable.from_records(
+        [dict(institution="i", unit="u", criterion="total", value=50)]
+    )
+    score(rubric, table, plugins=pm)
+    assert "kepatuhan_select_units" in capsys.readouterr().err
