@@ -63,7 +63,8 @@ class Provenance:
 class ScoreCard:
     """One entity's result: overall score, published form, band, criteria, children.
 
-    ``score`` is unrounded (0–100) or ``None`` when the entity is not applicable;
+    ``score`` is unrounded, on the published scale (0–100, or the root's points such as
+    0–110), or ``None`` when the entity is not applicable;
     ``published`` the two-decimal string. ``criteria`` maps every computed node to its
     value *in the node's own unit* (points for a node with ``points``, else 0–100).
     """
@@ -225,8 +226,17 @@ class Scores:
             return float(self.values[level][n, e])
         return None
 
+    @property
+    def maximum(self) -> float:
+        """The top of the published scale: the root's points, else 100."""
+        return float(self.unit_max[self.root])
+
+    def published_value(self, value: float | None) -> float | None:
+        """An internal 0–100 score on the published scale (0–110 where the root has 110 points)."""
+        return None if value is None else value * self.maximum / 100.0
+
     def band(self, value: float | None) -> Band | None:
-        """The band of a score under the rubric's scheme (``None`` without a scheme)."""
+        """The band of a published-scale score under the rubric's scheme (``None`` without one)."""
         if value is None or self.rubric.bands is None:
             return None
         return self.rubric.bands.lookup(value)
@@ -241,7 +251,7 @@ class Scores:
 
     def _card(self, level: int, e: int, with_children: bool = True) -> ScoreCard:
         ent = self._entities(level)[e]
-        v = self._score(level, e)
+        v = self.published_value(self._score(level, e))
         state = (
             STATE_NAMES[int(self.states[level][self.root, e])]
             if self.node_levels[self.root] >= level
@@ -255,7 +265,9 @@ class Scores:
         views = {}
         if level == 0:
             for name, (vals, sts) in self.views.items():
-                views[name] = float(vals[e]) if sts[e] in (SCORED, ZERO) else None
+                views[name] = (
+                    self.published_value(float(vals[e])) if sts[e] in (SCORED, ZERO) else None
+                )
         return ScoreCard(
             level=LEVELS[level],
             id=ent.id,

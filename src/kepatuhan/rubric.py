@@ -217,13 +217,16 @@ class Alternative:
     """A named variant of a rubric's roll-up, for rules the public record leaves open.
 
     Selected as ``"<rubric id>:<alternative id>"`` (e.g. ``ombudsman-2021:unit-mean``);
-    it replaces the rubric's ``levels`` and/or ``missing`` policy and keeps the rest.
+    it replaces the rubric's ``levels``, ``missing`` policy, ``bands`` and/or the root's
+    maximum ``points`` (the 0–110 scale of 2016–2019 ministries) and keeps the rest.
     """
 
     id: str
     title: str
     levels: Levels | None = None
     missing: str | None = None
+    bands: BandScheme | None = None
+    points: Decimal | None = attrs.field(default=None, converter=opt_decimal)
     source: str | None = None
     confidence: str | None = None
     note: str | None = None
@@ -279,12 +282,21 @@ class Rubric:
         """The rubric under its named alternative ``alt_id`` (id becomes ``id:alt_id``)."""
         for alt in self.alternatives:
             if alt.id == alt_id:
+                root = self.tree.root.id
+                criteria = tuple(
+                    attrs.evolve(c, points=alt.points)
+                    if c.id == root and alt.points is not None
+                    else c
+                    for c in self.criteria
+                )
                 return attrs.evolve(
                     self,
                     id=f"{self.id}:{alt.id}",
                     title=f"{self.title} — {alt.title}",
+                    criteria=criteria,
                     levels=alt.levels if alt.levels is not None else self.levels,
                     missing=alt.missing if alt.missing is not None else self.missing,
+                    bands=alt.bands if alt.bands is not None else self.bands,
                     alternatives=(),
                 )
         known = ", ".join(a.id for a in self.alternatives) or "none"
@@ -621,6 +633,21 @@ def check_rubric(rubric: Rubric) -> list[Problem]:
         problems.extend(_node_problems(rubric.criteria, criterion_tree(rubric)))
     if rubric.bands is not None:
         problems.extend(check_bands(rubric.bands))
+        if root is not None:
+            top = rubric.criteria[root].points or Decimal(100)
+            if rubric.bands.maximum != top:
+                problems.append(
+                    Problem(
+                        f"bands.maximum is {rubric.bands.maximum}, but scores run to {top} "
+                        "(the root's points, 100 by default)",
+                        key_path="bands.maximum",
+                        expected=str(top),
+                        found=str(rubric.bands.maximum),
+                    )
+                )
+    for alt in rubric.alternatives:
+        if alt.bands is not None:
+            problems.extend(check_bands(alt.bands, key=f'alternative "{alt.id}".bands'))
     return problems
 
 

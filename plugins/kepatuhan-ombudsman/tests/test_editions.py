@@ -103,3 +103,27 @@ def test_2024_reports_the_spm_view_and_warns_about_missing_units() -> None:
     assert card.score == pytest.approx(220 / 3)
     assert card.views["spm"] == pytest.approx(85.0)
     assert any("sosial, kependudukan" in str(w) for w in res.warnings)
+
+
+def test_g3_ministries_use_the_0_110_scale_and_their_zones() -> None:
+    rows = [
+        dict(institution="polres-papua-1", institution_kind="polres", criterion="total", value=107),
+        dict(institution="kemhan", institution_kind="kementerian", criterion="total", value=55.5),
+        dict(institution="kl-x", institution_kind="lembaga", criterion="total", value=88.5),
+    ]
+    res = score("ombudsman-2018:kl", ObservationTable.from_records(rows))
+    got = {c.id: (c.published, c.band.id if c.band else None) for c in res.cards()}
+    assert got == {
+        "polres-papua-1": ("107.00", "hijau"),
+        "kemhan": ("55.50", "merah"),
+        "kl-x": ("88.50", "kuning"),
+    }
+
+
+def test_g3_refuses_an_institution_of_the_other_scale() -> None:
+    rows = [dict(institution="kemhan", institution_kind="kementerian", criterion="total", value=90)]
+    with pytest.raises(kepatuhan.ObservationError, match="use --rubric ombudsman-2017:kl"):
+        score("ombudsman-2017", ObservationTable.from_records(rows))
+    rows = [dict(institution="kab-x", institution_kind="kabupaten", criterion="total", value=90)]
+    with pytest.raises(kepatuhan.ObservationError, match=r"use --rubric ombudsman-2017$"):
+        score("ombudsman-2017:kl", ObservationTable.from_records(rows))

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib.resources import files
 
-from kepatuhan import ObservationTable, Rubric, UnitSelection, hookimpl, load_rubric
+from kepatuhan import ObservationTable, Problem, Rubric, UnitSelection, hookimpl, load_rubric
 
 from . import EDITIONS
+from .kinds import scale_problems
 from .spm import spm_selection
 
-__all__ = ["kepatuhan_register_rubrics", "kepatuhan_select_units"]
+__all__ = ["kepatuhan_register_rubrics", "kepatuhan_select_units", "kepatuhan_validate"]
 
 
 @hookimpl
@@ -27,3 +28,9 @@ def kepatuhan_select_units(rubric: Rubric, table: ObservationTable) -> UnitSelec
     if rubric.id.split(":")[0] == "ombudsman-2024":
         return spm_selection(table)
     return None
+
+
+@hookimpl
+def kepatuhan_validate(rubric: Rubric, table: ObservationTable) -> list[Problem]:
+    """2016–2019: refuse an institution whose kind belongs to the other scale (0–100 / 0–110)."""
+    return scale_problems(rubric, table)
