@@ -50,27 +50,40 @@ def test_kampar_2021_product_mean_is_99_32_and_unit_mean_99_26() -> None:
     assert score("ombudsman-2021:unit-mean", table).card("kab-kampar").published == "99.26"
 
 
-def _final_cases() -> list[dict[str, str]]:
-    with open(CASES / "final-scores.csv", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+def _final_cases() -> list[tuple[str, dict[str, str]]]:
+    out = []
+    for path in sorted(CASES.glob("final-*.csv")):
+        with open(path, encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                expect = dict(kv.split("=", 1) for kv in row["note"].split() if "=" in kv)
+                out.append((path.name, {**row, **expect}))
+    return out
 
 
-@pytest.mark.parametrize("case", _final_cases(), ids=lambda c: f"{c['rubric']}-{c['institution']}")
+FINAL = _final_cases()
+
+
+@pytest.mark.parametrize(
+    "case", [c for _, c in FINAL], ids=[f"{f}-{c['institution']}" for f, c in FINAL]
+)
 def test_published_final_score_lands_in_its_published_band(case: dict[str, str]) -> None:
-    table = ObservationTable.from_records(
-        [
-            dict(
-                institution=case["institution"],
-                unit="",
-                criterion="total",
-                value=float(case["score"]),
-            )
-        ]
-    )
+    table = ObservationTable.from_records([case])
     card = score(case["rubric"], table).card(case["institution"])
-    assert card.published == f"{float(case['score']):.2f}"
+    assert card.published == f"{float(case['value']):.2f}"
     assert card.band is not None
-    assert card.band.id == case["band"] and card.band.zone == case["zone"]
+    assert card.band.zone == case["zone"]
+    if case["band"] != "*":
+        assert card.band.id == case["band"]
+
+
+def test_final_score_files_score_as_published() -> None:
+    """`kepatuhan score FILE --rubric R` on a case file prints each published figure."""
+    for path in sorted(CASES.glob("final-*.csv")):
+        table = read_observations(path)
+        rubric = next(c["rubric"] for f, c in FINAL if f == path.name)
+        for card in score(rubric, table).cards():
+            assert card.published is not None
+        assert len(table) == sum(1 for f, _ in FINAL if f == path.name)
 
 
 def test_2024_reports_the_spm_view_and_warns_about_missing_units() -> None:
@@ -127,3 +140,38 @@ def test_g3_refuses_an_institution_of_the_other_scale() -> None:
     rows = [dict(institution="kab-x", institution_kind="kabupaten", criterion="total", value=90)]
     with pytest.raises(kepatuhan.ObservationError, match=r"use --rubric ombudsman-2017$"):
         score("ombudsman-2017:kl", ObservationTable.from_records(rows))
+
+
+def test_known_non_reproducing_cases_are_recorded_with_their_gap() -> None:
+    """Batang 2024 and Magelang 2021 do NOT reproduce from what was published.
+
+    Batang: the six listed units (Dinkes not listed) give 93.70, published 93.74.
+    Magelang: without product counts only the plain unit mean can be computed, 62.21
+    against the published 68.27 (the stated 2021 rule weighs units by products).
+    This test keeps the gap documented; it would fail if the data began to reproduce.
+    """
+    table = read_observations(CASES / "known-differences.csv")
+    gaps = {}
+    for inst, rubric, published in (
+        ("kab-batang", "ombudsman-2024", 93.74),
+        ("kota-magelang", "ombudsman-2021:unit-mean", 68.27),
+    ):
+        sub = ObservationTable.from_records(
+            [
+                dict(institution=inst, unit=u.id, criterion="total", value=float(v))
+                for u, v in _unit_totals(table, inst)
+            ]
+        )
+        card = score(rubric, sub).card(inst)
+        assert card.score is not None
+        gaps[inst] = round(published - card.score, 2)
+    print(f"known gaps (published - recomputed): {gaps}")
+    assert gaps == {"kab-batang": 0.04, "kota-magelang": 6.06}
+
+
+def _unit_totals(table: ObservationTable, inst: str) -> list[tuple[kepatuhan.Unit, float]]:
+    out = []
+    for r in range(len(table)):
+        if table.level[r] == 1 and table.units[table.entity[r]].institution == inst:
+            out.append((table.units[table.entity[r]], float(table.value[r])))
+    return out
