@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from .describe import rubric_document, rubric_markdown
 from .errors import KepatuhanError, ObservationError, Problem, RubricError
 from .io.files import read_text
 from .io.observations_io import read_observations
@@ -133,88 +134,13 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
-def _num(d: Any) -> Any:
-    return None if d is None else float(d)
-
-
-def rubric_document(rubric: Rubric) -> dict[str, Any]:
-    """The JSON form of ``kepatuhan show``: levels, bands and every criterion."""
-    tree = rubric.tree
-    crits = []
-    for i in reversed(tree.order):
-        c = tree.nodes[i]
-        d: dict[str, Any] = {
-            "id": c.id,
-            "parent": c.parent,
-            "label": {"id": c.label.id, "en": c.label.en},
-            "weight": _num(c.weight),
-            "points": _num(c.points),
-            "level": c.level or ["institution", "unit", "product"][tree.level[i]],
-            "rule": None if tree.is_leaf(i) else c.rule,
-            "source": c.source,
-            "confidence": c.confidence,
-        }
-        if c.scale is not None:
-            d["scale"] = {
-                "name": c.scale.name,
-                **{
-                    k: (
-                        list(map(float, v))
-                        if isinstance(v, tuple)
-                        else _num(v)
-                        if not isinstance(v, (str, bool))
-                        else v
-                    )
-                    for k, v in c.scale.params
-                },
-            }
-        if c.note:
-            d["note"] = c.note
-        crits.append(d)
-    lv = rubric.levels
-    return {
-        "id": rubric.id,
-        "title": rubric.title,
-        "year": rubric.year,
-        "version": rubric.version,
-        "digest": rubric.digest,
-        "description": rubric.description,
-        "missing": rubric.missing,
-        "levels": {
-            name: {
-                "combine": r.combine,
-                "weight_by": r.weight_by,
-                "source": r.source,
-                "confidence": r.confidence,
-            }
-            for name, r in (("institution", lv.institution), ("unit", lv.unit))
-        },
-        "bands": None
-        if rubric.bands is None
-        else [
-            {
-                "id": b.id,
-                "label": b.label,
-                "zone": b.zone,
-                "min": float(b.min),
-                "max": _num(b.max),
-                "source": b.source,
-                "confidence": b.confidence,
-            }
-            for b in rubric.bands.bands
-        ],
-        "criteria": crits,
-        "sources": [{"id": s.id, "title": s.title, "url": s.url} for s in rubric.sources],
-    }
-
-
 def cmd_show(args: argparse.Namespace) -> int:
     """Print a rubric: tree with weights, levels, scales and sources; bands."""
     rubric = _resolve_rubric(args.rubric, _manager())
     doc = rubric_document(rubric)
     tree = rubric.tree
     rows: list[tuple[str, ...]] = []
-    for i in reversed(tree.order):
+    for i in tree.preorder():
         c = tree.nodes[i]
         depth = len(tree.path(i)) - 1
         w = (
@@ -239,6 +165,9 @@ def cmd_show(args: argparse.Namespace) -> int:
                 c.source or "",
             )
         )
+    if args.format == "markdown":
+        print(rubric_markdown(rubric), end="")
+        return 0
     if args.format != "table":
         _emit(
             args.format,
@@ -475,7 +404,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_plugins)
     sp = sub.add_parser("show", help="print a rubric: criterion tree, weights, bands, sources")
     sp.add_argument("rubric", help="an installed rubric id, or a rubric TOML file")
-    fmt(sp)
+    sp.add_argument(
+        "--format",
+        choices=(*FORMATS, "markdown"),
+        default="table",
+        help="output format (default: table; markdown is the docs page of an edition)",
+    )
     sp.set_defaults(func=cmd_show)
     sp = sub.add_parser("score", help="score an observation file (CSV, TOML or JSON)")
     sp.add_argument("data", help="observation file")

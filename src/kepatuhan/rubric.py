@@ -361,6 +361,16 @@ class CriterionTree:
         """Indices of the leaves, in post-order."""
         return (i for i in self.order if not self.children[i])
 
+    def preorder(self) -> list[int]:
+        """Indices from the root down, each node before its children, siblings in file order."""
+        out: list[int] = []
+        stack = [self.root_index]
+        while stack:
+            i = stack.pop()
+            out.append(i)
+            stack.extend(reversed(self.children[i]))
+        return out
+
     def path(self, i: int) -> tuple[int, ...]:
         """Indices from the root down to node ``i``."""
         out = [i]

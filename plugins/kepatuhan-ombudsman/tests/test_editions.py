@@ -175,3 +175,13 @@ def _unit_totals(table: ObservationTable, inst: str) -> list[tuple[kepatuhan.Uni
         if table.level[r] == 1 and table.units[table.entity[r]].institution == inst:
             out.append((table.units[table.entity[r]], float(table.value[r])))
     return out
+
+
+@pytest.mark.parametrize("rubric_id", EDITIONS)
+def test_each_edition_docs_page_is_generated_from_its_rubric(rubric_id: str) -> None:
+    """docs/editions/<id>.md is `kepatuhan show <id> --format markdown`; regenerate it when
+    the rubric changes."""
+    from kepatuhan.describe import rubric_markdown
+
+    page = Path(__file__).resolve().parents[3] / "docs" / "editions" / f"{rubric_id}.md"
+    assert page.read_text(encoding="utf-8") == rubric_markdown(kepatuhan.get_rubric(rubric_id))
