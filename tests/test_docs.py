@@ -9,7 +9,7 @@ import attrs
 from kepatuhan import hookspecs
 from kepatuhan.bands import Band, BandScheme
 from kepatuhan.cli import build_parser
-from kepatuhan.rubric import Criterion, LevelRule, Rubric
+from kepatuhan.rubric import Criterion, Flag, LevelRule, Rubric
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -35,9 +35,10 @@ def test_every_rubric_key_is_in_the_format_reference() -> None:
         "criteria": "criterion",
         "sources": "source",
         "alternatives": "alternative",
+        "flags": "flag",
         "bands": "bands",
     }
-    for cls in (Rubric, Criterion, LevelRule, Band, BandScheme):
+    for cls in (Rubric, Criterion, LevelRule, Band, BandScheme, Flag):
         for f in attrs.fields(cls):
             key = renamed.get(f.name, f.name)
             if cls is BandScheme and f.name == "bands":

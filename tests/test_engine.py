@@ -61,7 +61,14 @@ def test_rows_under_a_node_given_directly_are_reported_as_overridden(
     res = score(demo, table(rows), plugins=pm)
     assert res.card("i").score == 70
     acc = res.accounting()
-    assert acc == {"rows": 3, "used": 1, "overridden": 2, "rejected": 0, "overridden_lines": [2, 3]}
+    assert acc == {
+        "rows": 3,
+        "used": 1,
+        "flags": 0,
+        "overridden": 2,
+        "rejected": 0,
+        "overridden_lines": [2, 3],
+    }
 
 
 def test_missing_counts_as_zero_under_the_zero_policy(demo: Rubric, pm: PluginManager) -> None:

@@ -147,7 +147,8 @@ def _node_codes(comp: CompiledRubric, table: ObservationTable) -> IntArray:
         dtype=np.intp,
     )
     codes: IntArray = lookup[table.criterion] if len(table) else np.zeros(0, dtype=np.intp)
-    bad = np.flatnonzero(lookup < 0)
+    present = np.bincount(table.criterion, minlength=len(lookup)) > 0
+    bad = np.flatnonzero((lookup < 0) & present)
     problems = []
     for k in bad:
         cid = table.criterion_ids[k]
@@ -312,6 +313,56 @@ def _validate_hook(pm: PluginManager, rubric: Rubric, table: ObservationTable) -
             )
         problems.extend(got)
     _raise(ObservationError, problems)
+
+
+def _read_flags(
+    rubric: Rubric, table: ObservationTable
+) -> tuple[dict[str, NDArray[np.int8]], BoolArray]:
+    """Each flag's value per entity of its level (1 yes, 0 no, -1 unknown); flag rows."""
+    ids = {f.id: f for f in rubric.flags}
+    is_flag = np.zeros(len(table), dtype=bool)
+    out: dict[str, NDArray[np.int8]] = {}
+    if not ids:
+        return out, is_flag
+    sizes = (len(table.institutions), len(table.units), len(table.products))
+    problems: list[Problem] = []
+    for k, cid in enumerate(table.criterion_ids):
+        f = ids.get(cid)
+        if f is None:
+            continue
+        lv = LEVELS.index(f.level)
+        rows = np.flatnonzero(table.criterion == k)
+        is_flag[rows] = True
+        vals = np.full(sizes[lv], -1, dtype=np.int8)
+        for r in rows:  # flags are one per entity: a handful of rows, not observations
+            rr = int(r)
+            if int(table.level[rr]) != lv:
+                problems.append(
+                    table.problem(
+                        rr,
+                        f'flag "{f.id}" is recorded per {f.level}; this row is about a '
+                        f"{LEVELS[table.level[rr]]}",
+                    )
+                )
+                continue
+            e = int(table.entity[rr])
+            if vals[e] != -1:
+                problems.append(table.problem(rr, f'flag "{f.id}" is given twice for this entity'))
+            if table.state[rr] == VALUE:
+                if table.value[rr] not in (0.0, 1.0):
+                    problems.append(
+                        table.problem(
+                            rr,
+                            f'flag "{f.id}": expected ya/tidak, found {table.value[rr]:g}',
+                            expected="ya or tidak",
+                            found=f"{table.value[rr]:g}",
+                        )
+                    )
+                    continue
+                vals[e] = int(table.value[rr])
+        out[f.id] = vals
+    _raise(ObservationError, problems)
+    return out, is_flag
 
 
 @attrs.frozen(eq=False)
@@ -540,6 +591,15 @@ def score(
     comp = compile_rubric(rubric, reg)
     if len(table) == 0:
         raise ObservationError(Problem("no observations to score", path=table.source))
+    input_digest = table.digest
+    flags, is_flag = _read_flags(rubric, table)
+    n_flag_rows = int(is_flag.sum())
+    if n_flag_rows:
+        table = table.take(~is_flag)
+        if len(table) == 0:
+            raise ObservationError(
+                Problem("no observations to score, only flags", path=table.source)
+            )
     node = _node_codes(comp, table)
     _check_levels(comp, table, node)
     norm = _normalise(comp, table, node)
@@ -579,12 +639,14 @@ def score(
         row_node=node,
         row_used=used_rows,
         views=views,
+        flags=flags,
+        flag_rows=n_flag_rows,
         warnings=tuple(sel.warnings),
         provenance=Provenance(
             rubric_id=rubric.id,
             rubric_version=rubric.version,
             rubric_digest=rubric.digest,
-            input_digest=table.digest,
+            input_digest=input_digest,
             kepatuhan_version=__version__,
             plugins=pm.versions(),
         ),

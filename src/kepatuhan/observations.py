@@ -218,6 +218,18 @@ class ObservationTable:
         p = self.products[index]
         return f'institution "{p.institution}" unit "{p.unit}" product "{p.id}"'
 
+    def take(self, rows: NDArray[np.bool_]) -> ObservationTable:
+        """The same entities with only the rows where ``rows`` is true."""
+        return attrs.evolve(
+            self,
+            level=self.level[rows],
+            entity=self.entity[rows],
+            criterion=self.criterion[rows],
+            value=self.value[rows],
+            state=self.state[rows],
+            line=self.line[rows],
+        )
+
     @classmethod
     def from_records(
         cls, records: Iterable[Observation | Mapping[str, Any]], source: str | None = None

@@ -82,6 +82,10 @@ class ScoreCard:
     weight: float | None = None
     children: tuple[ScoreCard, ...] = ()
     views: Mapping[str, float | None] = attrs.field(factory=dict)
+    flags: Mapping[str, bool | None] = attrs.field(factory=dict)
+    opinion: str | None = None
+    """The band label, with the suffix of every flag that is yes (2025:
+    ``Kualitas Sedang Tanpa Maladministrasi``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``kepatuhan score --format json``)."""
@@ -104,6 +108,10 @@ class ScoreCard:
         )
         if self.weight is not None and self.level != "institution":
             out["weight"] = self.weight
+        if self.flags:
+            out["flags"] = dict(self.flags)
+        if self.opinion is not None:
+            out["opinion"] = self.opinion
         if self.views:
             out["views"] = {
                 k: {"score": v, "published": None if v is None else publish(v)}
@@ -185,6 +193,9 @@ class Scores:
     row_node: NDArray[np.intp]
     row_used: NDArray[np.bool_]
     views: Mapping[str, tuple[FloatArray, NDArray[np.int8]]]
+    flags: Mapping[str, NDArray[np.int8]]
+    """Per flag, per entity of its level: 1 yes, 0 no, -1 not given."""
+    flag_rows: int
     warnings: tuple[Any, ...]
     provenance: Provenance
 
@@ -268,13 +279,24 @@ class Scores:
                 views[name] = (
                     self.published_value(float(vals[e])) if sts[e] in (SCORED, ZERO) else None
                 )
+        flags: dict[str, bool | None] = {}
+        suffixes = []
+        for f in self.rubric.flags:
+            if LEVELS.index(f.level) != level:
+                continue
+            got = int(self.flags[f.id][e]) if f.id in self.flags else -1
+            flags[f.id] = None if got < 0 else bool(got)
+            if got == 1 and f.suffix:
+                suffixes.append(f.suffix)
+        band = self.band(v)
+        opinion = None if band is None else " ".join([band.label, *suffixes])
         return ScoreCard(
             level=LEVELS[level],
             id=ent.id,
             score=v,
             published=None if v is None else publish(v),
             state=state,
-            band=self.band(v),
+            band=band,
             criteria=self._criteria(level, e),
             name=ent.name,
             kind=getattr(ent, "kind", None),
@@ -282,6 +304,8 @@ class Scores:
             weight=float(self.sub_weights[level][e]),
             children=children,
             views=views,
+            flags=flags,
+            opinion=opinion,
         )
 
     def card(self, institution: str) -> ScoreCard:
@@ -297,8 +321,9 @@ class Scores:
         """Every input row accounted for: used, or overridden by a node given above it."""
         over = np.flatnonzero(~self.row_used)
         return {
-            "rows": len(self.table),
-            "used": int(self.row_used.sum()),
+            "rows": len(self.table) + self.flag_rows,
+            "used": int(self.row_used.sum()) + self.flag_rows,
+            "flags": self.flag_rows,
             "overridden": len(over),
             "rejected": 0,
             "overridden_lines": [int(self.table.line[r]) for r in over[:1000]],

@@ -34,6 +34,7 @@ __all__ = [
     "Alternative",
     "Criterion",
     "CriterionTree",
+    "Flag",
     "Label",
     "LevelRule",
     "Levels",
@@ -213,6 +214,29 @@ class Levels:
 
 
 @attrs.frozen
+class Flag:
+    """A yes/no fact recorded beside the score, never part of it (``[[flag]]``).
+
+    Observed like an indicator (criterion = the flag's ``id``, value ``ya``/``tidak``) at
+    its ``level``. When it is yes, ``suffix`` is appended to the entity's opinion — the
+    2025 *Tanpa Maladministrasi* qualifier, which depends on following up Ombudsman
+    products and does not change the number.
+    """
+
+    id: str
+    label: Label = attrs.field(converter=_to_label)
+    level: str = "institution"
+    suffix: str | None = None
+    source: str | None = None
+    confidence: str | None = None
+    note: str | None = None
+
+
+def _flags(items: Iterable[Flag]) -> tuple[Flag, ...]:
+    return tuple(items)
+
+
+@attrs.frozen
 class Alternative:
     """A named variant of a rubric's roll-up, for rules the public record leaves open.
 
@@ -253,6 +277,7 @@ class Rubric:
     missing: str = "zero"
     sources: tuple[Source, ...] = attrs.field(default=(), converter=_sources)
     alternatives: tuple[Alternative, ...] = attrs.field(default=(), converter=_alternatives)
+    flags: tuple[Flag, ...] = attrs.field(default=(), converter=_flags)
 
     def __attrs_post_init__(self) -> None:
         problems = check_rubric(self)
@@ -655,6 +680,22 @@ def check_rubric(rubric: Rubric) -> list[Problem]:
                         found=str(rubric.bands.maximum),
                     )
                 )
+    crit_ids = {c.id for c in rubric.criteria} | {TOTAL}
+    seen_flags: set[str] = set()
+    for f in rubric.flags:
+        key = f'flag "{f.id}"'
+        if f.id in crit_ids or f.id in seen_flags:
+            problems.append(
+                Problem(f'flag id "{f.id}" is already used by a criterion or flag', key_path=key)
+            )
+        seen_flags.add(f.id)
+        if f.level not in LEVELS:
+            problems.append(
+                Problem(
+                    f"expected one of {', '.join(LEVELS)}, found {fmt(f.level)}",
+                    key_path=f"{key}.level",
+                )
+            )
     for alt in rubric.alternatives:
         if alt.bands is not None:
             problems.extend(check_bands(alt.bands, key=f'alternative "{alt.id}".bands'))

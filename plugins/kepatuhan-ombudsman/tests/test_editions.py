@@ -185,3 +185,30 @@ def test_each_edition_docs_page_is_generated_from_its_rubric(rubric_id: str) -> 
 
     page = Path(__file__).resolve().parents[3] / "docs" / "editions" / f"{rubric_id}.md"
     assert page.read_text(encoding="utf-8") == rubric_markdown(kepatuhan.get_rubric(rubric_id))
+
+
+def test_2025_opinion_carries_tanpa_maladministrasi_without_changing_the_score() -> None:
+    rows = [
+        dict(institution="pemprov-malut", criterion="total", value=65.98),
+        dict(institution="pemprov-malut", criterion="tanpa_maladministrasi", value="ya"),
+        dict(institution="kab-morotai", criterion="total", value=53.38),
+        dict(institution="kab-morotai", criterion="tanpa_maladministrasi", value="tidak"),
+        dict(institution="kab-halut", criterion="total", value=69.63),
+    ]
+    res = score("ombudsman-2025", ObservationTable.from_records(rows))
+    got = {c.id: (c.published, c.opinion, c.flags["tanpa_maladministrasi"]) for c in res.cards()}
+    assert got == {
+        "pemprov-malut": ("65.98", "Kualitas Sedang Tanpa Maladministrasi", True),
+        "kab-morotai": ("53.38", "Kualitas Rendah", False),
+        "kab-halut": ("69.63", "Kualitas Sedang", None),
+    }
+    assert res.accounting()["flags"] == 2
+
+
+def test_a_flag_value_other_than_yes_or_no_is_refused() -> None:
+    rows = [
+        dict(institution="x", criterion="total", value=65.98),
+        dict(institution="x", criterion="tanpa_maladministrasi", value=2),
+    ]
+    with pytest.raises(kepatuhan.ObservationError, match="expected ya/tidak, found 2"):
+        score("ombudsman-2025", ObservationTable.from_records(rows))

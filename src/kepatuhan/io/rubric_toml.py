@@ -52,7 +52,12 @@ __all__ = [
 # Nested classes first: a class's generated hook captures its fields' hooks when made.
 _RENAME: dict[type, dict[str, str]] = {
     BandScheme: {"bands": "band"},
-    Rubric: {"criteria": "criterion", "sources": "source", "alternatives": "alternative"},
+    Rubric: {
+        "criteria": "criterion",
+        "sources": "source",
+        "alternatives": "alternative",
+        "flags": "flag",
+    },
 }
 
 
