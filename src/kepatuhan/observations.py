@@ -114,6 +114,28 @@ class UnitSelection:
     source: str | None = None
 
 
+def _located(
+    source: str | None,
+    line_kind: str,
+    line: int,
+    message: str,
+    expected: str | None = None,
+    found: str | None = None,
+) -> Problem:
+    """A problem at a CSV line (``file:line``) or a TOML/JSON record (``observation[i]``)."""
+    if line_kind == "record":
+        return Problem(
+            message,
+            path=source,
+            key_path=f"observation[{line - 1}]",
+            expected=expected,
+            found=found,
+        )
+    if source is None:
+        return Problem(message, key_path=f"row {line}", expected=expected, found=found)
+    return Problem(message, path=source, line=line, expected=expected, found=found)
+
+
 def parse_value(token: str) -> tuple[float, int]:
     """Parse a cell of the ``value`` column into ``(number, state)``.
 
@@ -196,17 +218,7 @@ class ObservationTable:
     ) -> Problem:
         """A :class:`Problem` located at row ``row`` (its file line or record)."""
         line = int(self.line[row]) or row + 1
-        if self.line_kind == "record":
-            return Problem(
-                message,
-                path=self.source,
-                key_path=f"observation[{line - 1}]",
-                expected=expected,
-                found=found,
-            )
-        if self.source is None:
-            return Problem(message, key_path=f"row {line}", expected=expected, found=found)
-        return Problem(message, path=self.source, line=line, expected=expected, found=found)
+        return _located(self.source, self.line_kind, line, message, expected, found)
 
     def entity_label(self, level: int, index: int) -> str:
         """``institution "x" unit "y" product "z"`` for an entity, for messages."""
@@ -289,15 +301,7 @@ class TableBuilder:
     def _problem(
         self, line: int, message: str, expected: str | None = None, found: str | None = None
     ) -> Problem:
-        if self.line_kind == "record":
-            return Problem(
-                message,
-                path=self.source,
-                key_path=f"observation[{line - 1}]",
-                expected=expected,
-                found=found,
-            )
-        return Problem(message, path=self.source, line=line, expected=expected, found=found)
+        return _located(self.source, self.line_kind, line, message, expected, found)
 
     def set_attr(self, level: int, index: int, key: str, value: str, line: int) -> None:
         """Record an entity attribute (name, kind, sector); conflicting values raise."""
