@@ -6,6 +6,8 @@ Needs the ``test`` extra (``pip install kepatuhan[test]``) for the hypothesis st
   entity at a time) that the vectorised engine must equal, bit for bit;
 - :func:`rubrics` and :func:`tables` — hypothesis strategies for random valid rubrics and
   random observation tables for a given rubric;
+- :func:`synthetic_campaign` — a realistic random national round for any rubric (numpy only;
+  also importable from :mod:`kepatuhan.synthetic` without hypothesis);
 - :func:`fresh_manager` — a plugin manager with the built-ins only, plus any plugins
   given, for one test.
 """
@@ -24,8 +26,16 @@ from .errors import ObservationError, Problem
 from .observations import NOT_APPLICABLE, VALUE, ObservationTable
 from .plugins import PluginManager, Registry
 from .rubric import LEVELS, TOTAL, Criterion, LevelRule, Levels, Rubric, ScaleRef
+from .synthetic import synthetic_campaign
 
-__all__ = ["fresh_manager", "reference_scores", "rubrics", "table_records", "tables"]
+__all__ = [
+    "fresh_manager",
+    "reference_scores",
+    "rubrics",
+    "synthetic_campaign",
+    "table_records",
+    "tables",
+]
 
 Result = tuple[str, float]  # ("v", value) | ("z", 0.0) missing-as-zero | ("na", 0.0)
 
