@@ -190,7 +190,9 @@ def _normalise(comp: CompiledRubric, table: ObservationTable, node: IntArray) ->
     out = np.zeros(len(table))
     problems: list[Problem] = []
     total_bad = 0
-    order = np.argsort(node, kind="stable")
+    # A stable sort of small integers is a radix sort in numpy: O(n), not O(n log n).
+    small = node.astype(np.int16) if len(comp.ids) < 2**15 else node
+    order = np.argsort(small, kind="stable")
     bounds = np.flatnonzero(np.diff(node[order])) + 1
     for rows in np.split(order, bounds) if len(order) else []:
         n = int(node[rows[0]])
@@ -242,6 +244,11 @@ def _check_duplicates(comp: CompiledRubric, table: ObservationTable, node: IntAr
     sizes = (len(table.institutions), len(table.units), len(table.products))
     offset = np.array([0, sizes[0], sizes[0] + sizes[1]], dtype=np.int64)
     key = (offset[table.level] + table.entity.astype(np.int64)) * n_nodes + node
+    cells = int(sum(sizes)) * n_nodes
+    # Counting is O(n); sorting is needed only to name the rows when there is a duplicate.
+    small = cells <= 8 * len(key) + 1_000_000
+    if small and not np.any(np.bincount(key, minlength=cells) > 1):
+        return
     order = np.argsort(key, kind="stable")
     sk = key[order]
     dup = np.flatnonzero(sk[1:] == sk[:-1])
