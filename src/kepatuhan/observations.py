@@ -289,6 +289,7 @@ class TableBuilder:
         self.value: list[float] = []
         self.state: list[int] = []
         self.line: list[int] = []
+        self._columns: tuple[NDArray[Any], ...] | None = None
 
     def entity_code(self, institution: str, unit: str = "", product: str = "") -> tuple[int, int]:
         """``(level, index)`` of an entity, creating it (and its parents) if new."""
@@ -335,6 +336,22 @@ class TableBuilder:
                     found=fmt(value),
                 )
             )
+
+    def set_columns(
+        self,
+        level: NDArray[np.int8],
+        entity: NDArray[np.intp],
+        criterion: NDArray[np.intp],
+        value: NDArray[np.float64],
+        state: NDArray[np.int8],
+        line: NDArray[np.int64],
+    ) -> None:
+        """Give all rows at once as columns (a vectorised reader); replaces rows added so far."""
+        self._columns = (level, entity, criterion, value, state, line)
+
+    def criterion_code(self, criterion: str) -> int:
+        """The code of a criterion id, creating it if new."""
+        return self._crit.setdefault(criterion, len(self._crit))
 
     def add(
         self,
@@ -456,8 +473,17 @@ class TableBuilder:
         )
         unit_inst = np.asarray(self._unit_inst, dtype=np.intp)
         prod_unit = np.asarray(self._prod_unit, dtype=np.intp)
-        level = np.asarray(self.level, dtype=np.int8)
-        entity = np.asarray(self.entity, dtype=np.intp)
+        cols: tuple[Any, ...] = self._columns or (
+            self.level,
+            self.entity,
+            self.criterion,
+            self.value,
+            self.state,
+            self.line,
+        )
+        lv_c, ent_c, crit_c, val_c, st_c, line_c = cols
+        level = np.asarray(lv_c, dtype=np.int8)
+        entity = np.array(ent_c, dtype=np.intp)
         for lv, new in ((0, inst_new), (1, unit_new), (2, prod_new)):
             m = level == lv
             if new.size:
@@ -473,10 +499,10 @@ class TableBuilder:
             criterion_ids=tuple(self._crit),
             level=level,
             entity=entity,
-            criterion=np.asarray(self.criterion, dtype=np.intp),
-            value=np.asarray(self.value, dtype=np.float64),
-            state=np.asarray(self.state, dtype=np.int8),
-            line=np.asarray(self.line, dtype=np.int64),
+            criterion=np.asarray(crit_c, dtype=np.intp),
+            value=np.asarray(val_c, dtype=np.float64),
+            state=np.asarray(st_c, dtype=np.int8),
+            line=np.asarray(line_c, dtype=np.int64),
             source=self.source,
             line_kind=self.line_kind,
         )
