@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import InputFileError, KepatuhanError, ObservationError, Problem, fmt
 from ..observations import ObservationTable, TableBuilder, parse_value
@@ -99,6 +100,14 @@ def read_observations(
     return read_observations_text(read_text(path), fmt_, where)
 
 
+def _first_rows(codes: NDArray[np.int64], m: int) -> NDArray[np.int64]:
+    """The first row of each code (in a fancy assignment with repeats the last write wins,
+    so writing the rows backwards leaves the first)."""
+    first = np.full(m, len(codes), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1, dtype=np.int64)
+    return first
+
+
 def _read_csv_arrow(path: str, required: bool) -> ObservationTable | None:
     """The pyarrow path for a plain five-column CSV; None hands the file to the stdlib path."""
     try:
@@ -112,7 +121,7 @@ def _read_csv_arrow(path: str, required: bool) -> ObservationTable | None:
         return None
     with open(path, "rb") as f:
         data = f.read()
-    head = data.partition(b"\n")[0].rstrip(b"\r")
+    head = data[: data.find(b"\n") if b"\n" in data else len(data)].rstrip(b"\r")
     if head != ",".join(REQUIRED_COLUMNS).encode():
         return None  # other columns, a BOM, another order: the stdlib path handles them
     # One row per line: no quoted newlines and no blank lines, or the line numbers would lie.
@@ -151,8 +160,7 @@ def _read_csv_arrow(path: str, required: bool) -> ObservationTable | None:
         uniq = np.flatnonzero(present)
         inverse = (np.cumsum(present) - 1)[key]
     # Entities are coded in order of first appearance, as the stdlib path codes them.
-    first = np.full(len(uniq), n, dtype=np.int64)
-    np.minimum.at(first, inverse, np.arange(n))
+    first = _first_rows(inverse, len(uniq))
     ent_level = np.empty(len(uniq), dtype=np.int8)
     ent_index = np.empty(len(uniq), dtype=np.intp)
     for k in np.argsort(first, kind="stable").tolist():
@@ -166,8 +174,7 @@ def _read_csv_arrow(path: str, required: bool) -> ObservationTable | None:
         if not inst or (prod and not unit):
             return None  # the stdlib path names the line
         ent_level[k], ent_index[k] = b.entity_code(inst, unit, prod)
-    crit_first = np.full(len(words["criterion"]), n, dtype=np.int64)
-    np.minimum.at(crit_first, codes["criterion"], np.arange(n))
+    crit_first = _first_rows(codes["criterion"], len(words["criterion"]))
     crit_map = np.empty(len(words["criterion"]), dtype=np.intp)
     for k in np.argsort(crit_first, kind="stable").tolist():
         name = words["criterion"][k].strip()
