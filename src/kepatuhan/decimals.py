@@ -22,7 +22,7 @@ def to_decimal(value: object) -> Decimal:
     except InvalidOperation as exc:  # pragma: no cover - repr of a float is always valid
         raise ValueError(f"expected a number, found {value!r}") from exc
     if not d.is_finite():
-        raise ValueError(f"expected a finite number, found {value!r}")
+        raise ValueError(f"expected a finite number, found {value}")
     return d
 
 

@@ -474,6 +474,10 @@ def _evaluate(
                     s = np.where(miss, NA, s).astype(np.int8)
                 else:
                     missing.append((L, n, np.flatnonzero(miss)))
+                    # stand-in zeros: the error is raised below, and the nodes above must
+                    # not report the same hole again as their own missing value
+                    v = np.where(miss, 0.0, v)
+                    s = np.where(miss, ZERO, s).astype(np.int8)
             v = np.where(gs == 1 + VALUE, G[L][n], v)
             s = np.where(gs == 1 + VALUE, SCORED, s)
             s = np.where(gs == 1 + NOT_APPLICABLE, NA, s)
