@@ -42,3 +42,10 @@ def bench(session: nox.Session) -> None:
     """Benchmarks: ratios against a plain-Python baseline measured in the same run."""
     session.install("-e", ".[test]", "-e", PLUGIN)
     session.run("python", "benchmarks/bench_score.py", *session.posargs)
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """atheris on the readers; pass libFuzzer options, e.g. ``-- -max_total_time=60``."""
+    session.install("atheris", "-e", ".")
+    session.run("python", "fuzz/fuzz_readers.py", *(session.posargs or ["-max_total_time=60"]))
