@@ -72,6 +72,8 @@ class CompiledRubric:
     scales: tuple[Scale | None, ...]
     level_aggregators: tuple[Aggregator, Aggregator]
     weight_by: tuple[str, str]
+    providers: dict[str, str] = attrs.field(factory=dict)
+    """``"scale yes_no"`` / ``"aggregator sum"`` → the plugin that registered it."""
 
     @property
     def root(self) -> int:
@@ -126,6 +128,10 @@ def compile_rubric(rubric: Rubric, registry: Registry) -> CompiledRubric:
             registry.aggregator(lv.unit.combine),
         ),
         weight_by=(lv.institution.weight_by, lv.unit.weight_by),
+        providers={
+            **{f"scale {k}": v.plugin for k, v in registry.scales.items()},
+            **{f"aggregator {k}": v.plugin for k, v in registry.aggregators.items()},
+        },
     )
 
 
@@ -216,7 +222,9 @@ def _normalise(comp: CompiledRubric, table: ObservationTable, node: IntArray) ->
         if scale is not None and crit.scale is not None:
             ok = scale.valid(raw, crit.scale)
             expected = scale.describe(crit.scale)
-            out[vr[ok]] = scale.normalise(raw[ok], crit.scale)
+            got = np.asarray(scale.normalise(raw[ok], crit.scale), dtype=np.float64)
+            _check_plugin_output(comp, "scale", scale.name, got, int(ok.sum()))
+            out[vr[ok]] = got
         else:
             hi = comp.unit_max[n]
             ok = (raw >= 0) & (raw <= hi)
@@ -274,20 +282,19 @@ def _check_duplicates(comp: CompiledRubric, table: ObservationTable, node: IntAr
     _raise(DuplicateObservationError, problems, len(dup))
 
 
-def _selection(pm: PluginManager, rubric: Rubric, table: ObservationTable) -> UnitSelection:
-    try:
-        sel = pm.hook.kepatuhan_select_units(rubric=rubric, table=table)
-    except KepatuhanError:
-        raise
-    except Exception as exc:
-        raise PluginError(
-            f"a plugin raised in kepatuhan_select_units: {type(exc).__name__}: {exc}"
-        ) from exc
-    if sel is None:
-        return UnitSelection()
+def _selection(
+    pm: PluginManager, rubric: Rubric, table: ObservationTable
+) -> tuple[UnitSelection, list[Problem]]:
+    calls = pm.call_each("kepatuhan_select_units", firstresult=True, rubric=rubric, table=table)
+    slow = pm.slow_calls(calls, "kepatuhan_select_units")
+    answer = next((c for c in calls if c.result is not None), None)
+    if answer is None:
+        return UnitSelection(), slow
+    sel = answer.result
     if not isinstance(sel, UnitSelection):
         raise PluginError(
-            f"kepatuhan_select_units returned {type(sel).__name__}, expected UnitSelection"
+            f"plugin {answer.plugin!r}: kepatuhan_select_units returned "
+            f"{type(sel).__name__}, expected UnitSelection or None"
         )
     n = len(table.units)
     for name, w in [("weights", sel.weights), *sel.views.items()]:
@@ -296,30 +303,26 @@ def _selection(pm: PluginManager, rubric: Rubric, table: ObservationTable) -> Un
         arr = np.asarray(w, dtype=np.float64)
         if arr.shape != (n,) or not np.all(np.isfinite(arr)) or np.any(arr < 0):
             raise PluginError(
-                f"kepatuhan_select_units: {name} must be {n} finite weights >= 0 (one per unit), "
-                f"found shape {arr.shape}"
+                f"plugin {answer.plugin!r}: kepatuhan_select_units {name} must be {n} finite "
+                f"weights >= 0 (one per unit), found shape {arr.shape}"
             )
-    return sel
+    return sel, slow
 
 
-def _validate_hook(pm: PluginManager, rubric: Rubric, table: ObservationTable) -> None:
+def _validate_hook(pm: PluginManager, rubric: Rubric, table: ObservationTable) -> list[Problem]:
+    calls = pm.call_each("kepatuhan_validate", rubric=rubric, table=table)
     problems: list[Problem] = []
-    for impl in pm.pm.hook.kepatuhan_validate.get_hookimpls():
-        try:
-            got = impl.function(rubric=rubric, table=table)
-        except Exception as exc:
-            raise PluginError(
-                f"plugin {impl.plugin_name!r} raised in kepatuhan_validate: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
-        if got is None:
+    for c in calls:
+        if c.result is None:
             continue
-        if not isinstance(got, list) or not all(isinstance(p, Problem) for p in got):
+        if not isinstance(c.result, list) or not all(isinstance(p, Problem) for p in c.result):
             raise PluginError(
-                f"plugin {impl.plugin_name!r}: kepatuhan_validate must return a list of Problem"
+                f"plugin {c.plugin!r}: kepatuhan_validate must return a list of Problem, "
+                f"found {type(c.result).__name__}"
             )
-        problems.extend(got)
+        problems.extend(c.result)
     _raise(ObservationError, problems)
+    return pm.slow_calls(calls, "kepatuhan_validate")
 
 
 def _read_flags(
@@ -460,9 +463,8 @@ def _evaluate(
                 if n == root:
                     sub_weights[L + 1] = w
                 present = unit_w > 0 if L == 0 else np.ones(sizes[L + 1], dtype=bool)
-                v, s = _rollup(
-                    comp.level_aggregators[L], V[L + 1][n], S[L + 1][n], w, present, par, m
-                )
+                agg = comp.level_aggregators[L]
+                v, s = _rollup(comp, agg, V[L + 1][n], S[L + 1][n], w, present, par, m)
             # missing: needed, not given, nothing below
             gs = GS[L][n]
             miss = N[L][n] & (((gs == 0) & (s == EMPTY)) | (gs == 1 + MISSING))
@@ -529,6 +531,7 @@ def _combine(
     agg = comp.aggregators[n]
     assert agg is not None
     out = agg.reduce(V[ks][rows, cols], comp.weight[ks][rows], cols, m)
+    _check_plugin_output(comp, "aggregator", agg.name, out, m, inc.sum(axis=0) > 0)
     n_inc = inc.sum(axis=0)
     n_na = (sc == NA).sum(axis=0)
     n_empty = (sc == EMPTY).sum(axis=0)
@@ -538,7 +541,33 @@ def _combine(
     return np.where(s == SCORED, out, 0.0), s
 
 
+def _check_plugin_output(
+    comp: CompiledRubric,
+    kind: str,
+    name: str,
+    out: FloatArray,
+    size: int,
+    used: BoolArray | None = None,
+) -> None:
+    """A scale or aggregator that returns the wrong shape, NaN, or a value off 0–100 is
+    reported with its plugin's name; its output never reaches a score silently."""
+    plugin = comp.providers.get(f"{kind} {name}", "?")
+    if out.shape != (size,):
+        raise PluginError(
+            f'{kind} "{name}" of plugin {plugin!r} returned shape {out.shape}, expected ({size},)'
+        )
+    vals = out if used is None else out[used]
+    if not np.all(np.isfinite(vals)):
+        raise PluginError(f'{kind} "{name}" of plugin {plugin!r} returned NaN or infinity')
+    if np.any(vals < -1e-9) or np.any(vals > 100 + 1e-9):
+        raise PluginError(
+            f'{kind} "{name}" of plugin {plugin!r} returned {float(vals.min()):g}–'
+            f"{float(vals.max()):g}, outside 0–100"
+        )
+
+
 def _rollup(
+    comp: CompiledRubric,
     agg: Aggregator,
     v: FloatArray,
     s: StateArray,
@@ -551,6 +580,7 @@ def _rollup(
     inc = ((s == SCORED) | (s == ZERO)) & present & (w > 0)
     out = agg.reduce(v[inc], w[inc], par[inc], m)
     n_inc = np.bincount(par[inc], minlength=m)
+    _check_plugin_output(comp, "aggregator", agg.name, out, m, n_inc > 0)
     n_na = np.bincount(par[(s == NA) & present], minlength=m)
     n_present = np.bincount(par[present], minlength=m)
     n_empty = np.bincount(par[(s == EMPTY) & present], minlength=m)
@@ -615,8 +645,8 @@ def score(
     _check_levels(comp, table, node)
     norm = _normalise(comp, table, node)
     _check_duplicates(comp, table, node)
-    _validate_hook(pm, rubric, table)
-    sel = _selection(pm, rubric, table)
+    slow = _validate_hook(pm, rubric, table)
+    sel, slow_sel = _selection(pm, rubric, table)
     unit_w = (
         np.ones(len(table.units))
         if sel.weights is None
@@ -652,7 +682,7 @@ def score(
         views=views,
         flags=flags,
         flag_rows=n_flag_rows,
-        warnings=tuple(sel.warnings),
+        warnings=(*sel.warnings, *slow, *slow_sel),
         provenance=Provenance(
             rubric_id=rubric.id,
             rubric_version=rubric.version,

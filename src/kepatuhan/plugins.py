@@ -20,6 +20,7 @@ import functools
 import importlib.metadata as md
 import os
 import sys
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
@@ -39,7 +40,15 @@ from .errors import (
 from .rubric import Rubric
 from .scales import Scale
 
-__all__ = ["BUILTIN", "PluginInfo", "PluginManager", "Registered", "Registry", "default_manager"]
+__all__ = [
+    "BUILTIN",
+    "HookCall",
+    "PluginInfo",
+    "PluginManager",
+    "Registered",
+    "Registry",
+    "default_manager",
+]
 
 #: The name under which the core's own plugin is registered.
 BUILTIN = "kepatuhan.builtin"
@@ -52,6 +61,15 @@ class Registered(Generic[T]):
 
     value: T
     plugin: str
+
+
+@attrs.frozen
+class HookCall:
+    """One plugin's answer to one hook call, and how long it took."""
+
+    plugin: str
+    result: Any
+    seconds: float
 
 
 @attrs.frozen
@@ -219,9 +237,7 @@ class PluginManager:
         if entrypoints:
             self.load_entrypoints()
         self.check_pending()
-        if self.env.get("KEPATUHAN_TRACE_PLUGINS"):
-            self.pm.trace.root.setwriter(lambda s: sys.stderr.write(s))
-            self.pm.enable_tracing()
+        self.trace = bool(self.env.get("KEPATUHAN_TRACE_PLUGINS"))
 
     @property
     def hook(self) -> Any:
@@ -286,22 +302,63 @@ class PluginManager:
             self._registry = self._build_registry()
         return self._registry
 
-    def _collect(self, hook_name: str, add: Callable[[Any, str], None]) -> None:
-        caller = getattr(self.pm.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):
+    def call_each(
+        self, hook_name: str, *, firstresult: bool = False, **kwargs: Any
+    ) -> list[HookCall]:
+        """Call a hook's implementations one by one, in pluggy's order, naming each plugin.
+
+        Every call is timed; an exception that is not a KepatuhanError becomes a
+        PluginError naming the plugin and the hook; with ``firstresult`` the calls stop
+        at the first non-None result. ``KEPATUHAN_TRACE_PLUGINS`` prints each call.
+        """
+        impls = getattr(self.pm.hook, hook_name).get_hookimpls()
+        if self.trace and not impls:
+            sys.stderr.write(f"kepatuhan: {hook_name}: no plugin implements it\n")
+        calls: list[HookCall] = []
+        for impl in reversed(impls):
             name = impl.plugin_name
-
-            def register(thing: Any, _name: str = name) -> None:
-                add(thing, _name)
-
+            args = {k: v(name) if callable(v) and k == "register" else v for k, v in kwargs.items()}
+            t0 = time.perf_counter()
             try:
-                impl.function(register=register)
+                result = impl.function(**{k: args[k] for k in impl.argnames})
             except KepatuhanError:
                 raise
             except Exception as exc:
                 raise PluginError(
                     f"plugin {name!r} raised in {hook_name}: {type(exc).__name__}: {exc}"
                 ) from exc
+            seconds = time.perf_counter() - t0
+            if self.trace:
+                sys.stderr.write(
+                    f"kepatuhan: {hook_name} of plugin {name!r}: {seconds:.4f} s -> "
+                    f"{type(result).__name__}\n"
+                )
+            calls.append(HookCall(name, result, seconds))
+            if firstresult and result is not None:
+                break
+        return calls
+
+    def slow_calls(self, calls: list[HookCall], hook_name: str) -> list[Problem]:
+        """Warnings for calls slower than ``KEPATUHAN_SLOW_PLUGIN_SECONDS`` (default 5)."""
+        raw = self.env.get("KEPATUHAN_SLOW_PLUGIN_SECONDS", "5")
+        try:
+            limit = float(raw)
+        except ValueError:
+            limit = 5.0
+        return [
+            Problem(
+                f"plugin {c.plugin!r} took {c.seconds:.3f} s in {hook_name} "
+                f"(more than KEPATUHAN_SLOW_PLUGIN_SECONDS = {limit:g})"
+            )
+            for c in calls
+            if c.seconds > limit
+        ]
+
+    def _collect(self, hook_name: str, add: Callable[[Any, str], None]) -> None:
+        def register_for(plugin: str) -> Callable[[Any], None]:
+            return lambda thing: add(thing, plugin)
+
+        self.call_each(hook_name, register=register_for)
 
     def _build_registry(self) -> Registry:
         reg = Registry()
