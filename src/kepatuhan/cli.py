@@ -264,13 +264,32 @@ def cmd_score(args: argparse.Namespace) -> int:
                         u.state,
                     )
                 )
+    doc = res.to_dict()
+    # What `kepatuhan verify` needs to score the same thing again.
+    doc["rubric"]["ref"] = (
+        os.path.abspath(args.rubric) if args.rubric.endswith(".toml") else args.rubric
+    )
+    doc["input"]["path"] = os.path.abspath(args.data)
     _emit(
-        args.format,
-        rows,
-        ("level", "institution", "unit", "score", "band", "zone", "state"),
-        res.to_dict(),
+        args.format, rows, ("level", "institution", "unit", "score", "band", "zone", "state"), doc
     )
     return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Re-score what a result file records and compare, bit for bit; exit 1 if it differs."""
+    from .verify import verify_result_file
+
+    v = verify_result_file(args.result)
+    for note in v.notes:
+        print(f"note: {note}")
+    if v.reproduces:
+        print(f"reproduces: {v.compared} scores identical to the bit ({args.result})")
+        return 0
+    print(f"does not reproduce ({args.result}):")
+    for d in v.differences:
+        print(f"  {d}")
+    return 1
 
 
 def _render_explain(node: ExplainNode, depth: int = 0, out: list[str] | None = None) -> list[str]:
@@ -432,6 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--product", help="explain this product of the unit instead")
     fmt(sp)
     sp.set_defaults(func=cmd_explain)
+    sp = sub.add_parser("verify", help="check that a score --format json result still reproduces")
+    sp.add_argument("result", help="a JSON file written by kepatuhan score --format json")
+    sp.set_defaults(func=cmd_verify)
     sp = sub.add_parser("validate", help="check rubric and observation files")
     sp.add_argument("paths", nargs="+", help="rubric TOML or observation files")
     sp.add_argument("--rubric", help="also check observation files against this rubric")
