@@ -162,3 +162,30 @@ def test_a_file_over_the_size_limit_is_refused(
         kepatuhan.InputFileError, match=r"file too large: \d+ bytes, the limit is 1000"
     ):
         read_observations(p)
+
+
+def test_reading_a_rubric_or_data_imports_no_code(tmp_path: Path) -> None:
+    """A rubric naming a module as its aggregator is refused, and nothing gets imported."""
+    import subprocess
+
+    code = (
+        "import sys, kepatuhan\n"
+        "try:\n"
+        "    r = kepatuhan.load_rubric(sys.argv[1])\n"
+        "    kepatuhan.plugins.default_manager().registry.check(r)\n"
+        "    kepatuhan.read_observations(sys.argv[2])\n"
+        "except kepatuhan.KepatuhanError:\n"
+        "    pass\n"
+        "assert 'antigravity' not in sys.modules and 'this' not in sys.modules\n"
+    )
+    rubric = tmp_path / "r.toml"
+    rubric.write_text(
+        'id = "r"\ntitle = "t"\n[[criterion]]\nid = "total"\nlabel = "x"\nrule = "antigravity"\n'
+        '[[criterion]]\nid = "a"\nlabel = "a"\nparent = "total"\nscale = "this"\nlevel = "unit"\n'
+    )
+    data = tmp_path / "d.csv"
+    data.write_text("institution,unit,product,criterion,value\n__import__('this'),u,,a,1\n")
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(rubric), str(data)], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
