@@ -109,3 +109,16 @@ def test_unknown_key_in_toml_names_the_record(tmp_path: Path) -> None:
             )
         )
     assert e.value.key_path == "observation[0].criterium"
+
+
+def test_declared_entities_exist_with_their_attributes_even_without_rows(tmp_path: Path) -> None:
+    text = (
+        '[[institution]]\nid = "kab-x"\nname = "Kabupaten X"\nkind = "kabupaten"\n'
+        '[[unit]]\ninstitution = "kab-x"\nid = "disdik"\nsector = "pendidikan"\n'
+        '[[unit]]\ninstitution = "kab-x"\nid = "dinsos"\nsector = "sosial"\n'
+        '[[observation]]\ninstitution = "kab-x"\nunit = "disdik"\ncriterion = "total"\nvalue = 80\n'
+    )
+    t = read_observations(write(tmp_path, text, "o.toml"))
+    assert t.institutions[0].name == "Kabupaten X" and t.institutions[0].kind == "kabupaten"
+    assert {(u.id, u.sector) for u in t.units} == {("disdik", "pendidikan"), ("dinsos", "sosial")}
+    assert len(t) == 1

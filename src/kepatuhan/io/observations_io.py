@@ -375,18 +375,114 @@ def _read_csv(text: str, source: str | None) -> ObservationTable:
     return table
 
 
+#: Entity declarations a TOML/JSON observation file may hold, and their keys.
+_DECLARED = {
+    "institution": ("id", "name", "kind"),
+    "unit": ("institution", "id", "name", "sector"),
+    "product": ("institution", "unit", "id", "name"),
+}
+
+
+def _declarations(
+    data: Mapping[str, Any], source: str | None, b: TableBuilder
+) -> dict[str, set[tuple[str, ...]]]:
+    """Read ``[[institution]]``, ``[[unit]]``, ``[[product]]``: the entities that exist.
+
+    When a level is declared, an observation about an entity of that level that is not
+    declared is an error (a typo in an id must not create a new unit silently).
+    """
+    declared: dict[str, set[tuple[str, ...]]] = {}
+    for level, keys in _DECLARED.items():
+        items = data.get(level, data.get(level + "s"))
+        if items is None:
+            continue
+        key = level if level in data else level + "s"
+        if not isinstance(items, list):
+            raise ObservationError(
+                Problem(f"expected a list of [[{level}]] tables", path=source, key_path=key)
+            )
+        seen: set[tuple[str, ...]] = set()
+        for j, item in enumerate(items):
+            where = f"{key}[{j}]"
+            if not isinstance(item, Mapping):
+                raise ObservationError(
+                    Problem(f"expected a table, found {fmt(item)}", path=source, key_path=where)
+                )
+            unknown = [k for k in item if k not in keys]
+            missing = [k for k in keys if k not in ("name", "kind", "sector") and not item.get(k)]
+            if unknown or missing:
+                bad = unknown[0] if unknown else missing[0]
+                raise ObservationError(
+                    Problem(
+                        (
+                            f"unknown key {fmt(bad)}"
+                            if unknown
+                            else f"required key {fmt(bad)} missing"
+                        )
+                        + f"; a {level} has keys {', '.join(keys)}",
+                        path=source,
+                        key_path=f"{where}.{bad}",
+                    )
+                )
+            ident = tuple(str(item[k]).strip() for k in keys if k not in ("name", "kind", "sector"))
+            parent = ident[:-1]
+            parent_level = {"unit": "institution", "product": "unit"}.get(level)
+            if parent_level in declared and parent not in declared[parent_level]:
+                raise ObservationError(
+                    Problem(
+                        f"{level} {fmt(ident[-1])} is under {parent_level} "
+                        f"{fmt(parent[-1])}, which is not declared in [[{parent_level}]]",
+                        path=source,
+                        key_path=f"{where}.{parent_level}",
+                    )
+                )
+            seen.add(ident)
+            lv, e = b.entity_code(*ident, *([""] * (3 - len(ident))))
+            for attr in ("name", "kind", "sector"):
+                if item.get(attr):
+                    b.set_attr(lv, e, f"{level}_{attr}", str(item[attr]).strip(), j + 1)
+        declared[level] = seen
+    return declared
+
+
+def _check_declared(
+    rec: Mapping[str, Any], i: int, declared: dict[str, set[tuple[str, ...]]], source: str | None
+) -> None:
+    ids = tuple(str(rec.get(k) or "").strip() for k in ("institution", "unit", "product"))
+    for depth, level in enumerate(("institution", "unit", "product")):
+        ident = ids[: depth + 1]
+        if not ident[-1] or level not in declared or ident in declared[level]:
+            continue
+        raise ObservationError(
+            Problem(
+                f"unknown {level} {fmt(ident[-1])}"
+                + (f" of {' / '.join(ident[:-1])}" if depth else "")
+                + f": it is not declared in [[{level}]]",
+                path=source,
+                key_path=f"observation[{i}].{level}",
+                expected=f"a declared {level}",
+                found=fmt(ident[-1]),
+            )
+        )
+
+
 def _read_records(data: Any, source: str | None, kind: str) -> ObservationTable:
+    b = TableBuilder(source, line_kind="record")
+    declared: dict[str, set[tuple[str, ...]]] = {}
     if isinstance(data, Mapping):
         key = "observation" if "observation" in data else "observations"
-        extra = set(data) - {"observation", "observations"}
+        allowed = {"observation", "observations"} | {k + s for k in _DECLARED for s in ("", "s")}
+        extra = set(data) - allowed
         if extra:
             raise ObservationError(
                 Problem(
                     f"unknown key {', '.join(sorted(extra))}; an observation file holds "
-                    "[[observation]] records",
+                    "[[observation]] records and optional [[institution]], [[unit]], "
+                    "[[product]] declarations",
                     path=source,
                 )
             )
+        declared = _declarations(data, source, b)
         records = data.get(key)
     else:
         records = data
@@ -398,7 +494,6 @@ def _read_records(data: Any, source: str | None, kind: str) -> ObservationTable:
                 key_path="observation",
             )
         )
-    b = TableBuilder(source, line_kind="record")
     for i, rec in enumerate(records):
         if not isinstance(rec, Mapping):
             raise ObservationError(
@@ -419,6 +514,7 @@ def _read_records(data: Any, source: str | None, kind: str) -> ObservationTable:
                     key_path=f"observation[{i}].{k}",
                 )
             )
+        _check_declared(rec, i, declared, source)
         clean = {k: (float(v) if type(v).__name__ == "Decimal" else v) for k, v in rec.items()}
         try:
             b.add_record(clean, i + 1)
