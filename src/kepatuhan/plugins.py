@@ -303,13 +303,20 @@ class PluginManager:
         return self._registry
 
     def call_each(
-        self, hook_name: str, *, firstresult: bool = False, **kwargs: Any
+        self,
+        hook_name: str,
+        *,
+        firstresult: bool = False,
+        per_plugin: Callable[[str], dict[str, Any]] | None = None,
+        **kwargs: Any,
     ) -> list[HookCall]:
         """Call a hook's implementations one by one, in pluggy's order, naming each plugin.
 
         Every call is timed; an exception that is not a KepatuhanError becomes a
         PluginError naming the plugin and the hook; with ``firstresult`` the calls stop
-        at the first non-None result. ``KEPATUHAN_TRACE_PLUGINS`` prints each call.
+        at the first non-None result. ``per_plugin(name)`` adds arguments made for that
+        plugin (the registration hooks' ``register``). ``KEPATUHAN_TRACE_PLUGINS`` prints
+        each call.
         """
         impls = getattr(self.pm.hook, hook_name).get_hookimpls()
         if self.trace and not impls:
@@ -317,7 +324,7 @@ class PluginManager:
         calls: list[HookCall] = []
         for impl in reversed(impls):
             name = impl.plugin_name
-            args = {k: v(name) if callable(v) and k == "register" else v for k, v in kwargs.items()}
+            args = {**kwargs, **(per_plugin(name) if per_plugin else {})}
             t0 = time.perf_counter()
             try:
                 result = impl.function(**{k: args[k] for k in impl.argnames})
@@ -355,10 +362,10 @@ class PluginManager:
         ]
 
     def _collect(self, hook_name: str, add: Callable[[Any, str], None]) -> None:
-        def register_for(plugin: str) -> Callable[[Any], None]:
-            return lambda thing: add(thing, plugin)
+        def register_for(plugin: str) -> dict[str, Any]:
+            return {"register": lambda thing: add(thing, plugin)}
 
-        self.call_each(hook_name, register=register_for)
+        self.call_each(hook_name, per_plugin=register_for)
 
     def _build_registry(self) -> Registry:
         reg = Registry()

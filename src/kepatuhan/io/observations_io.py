@@ -204,7 +204,7 @@ def read_observations_text(text: str, format: str, source: str | None = None) ->
     if format == "csv":
         return _read_csv(text, source)
     if format == "toml":
-        return _read_records(parse_toml(text, source), source, "TOML")
+        return _read_records(parse_toml(text, source), source)
     if format == "json":
         try:
             data = json.loads(text, parse_float=float)
@@ -214,7 +214,7 @@ def read_observations_text(text: str, format: str, source: str | None = None) ->
             ) from None
         except RecursionError:
             raise InputFileError(Problem("invalid JSON: nested too deeply", path=source)) from None
-        return _read_records(data, source, "JSON")
+        return _read_records(data, source)
     raise InputFileError(
         Problem(f"unknown format {format!r}", path=source, expected="csv, toml or json")
     )
@@ -466,7 +466,7 @@ def _check_declared(
         )
 
 
-def _read_records(data: Any, source: str | None, kind: str) -> ObservationTable:
+def _read_records(data: Any, source: str | None) -> ObservationTable:
     b = TableBuilder(source, line_kind="record")
     declared: dict[str, set[tuple[str, ...]]] = {}
     if isinstance(data, Mapping):
