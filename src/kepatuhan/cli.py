@@ -276,6 +276,16 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new_rubric(args: argparse.Namespace) -> int:
+    """Scaffold a rubric plugin package that passes its own tests."""
+    from .scaffold import new_rubric_package
+
+    root = new_rubric_package(args.name, args.dir)
+    print(f"created {root}")
+    print(f'next: cd {root} && python -m pip install -e ".[test]" && python -m pytest')
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     """Re-score what a result file records and compare, bit for bit; exit 1 if it differs."""
     from .verify import verify_result_file
@@ -451,6 +461,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--product", help="explain this product of the unit instead")
     fmt(sp)
     sp.set_defaults(func=cmd_explain)
+    sp = sub.add_parser("new-rubric", help="scaffold a rubric plugin package (kepatuhan-NAME)")
+    sp.add_argument("name", help="the rubric id and package suffix, e.g. contoh-2026")
+    sp.add_argument("--dir", default=".", help="where to create the package (default: here)")
+    sp.set_defaults(func=cmd_new_rubric)
     sp = sub.add_parser("verify", help="check that a score --format json result still reproduces")
     sp.add_argument("result", help="a JSON file written by kepatuhan score --format json")
     sp.set_defaults(func=cmd_verify)

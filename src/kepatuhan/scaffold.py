@@ -1,0 +1,210 @@
+"""``kepatuhan new-rubric NAME``: a plugin package that passes its own tests straight away.
+
+The package has a ``pyproject.toml`` with the ``kepatuhan`` entry point, a rubric TOML
+shipped as package data (a small four-dimension example with sources and confidences to
+replace), a hook module, and tests that use the library's pytest fixtures and
+:func:`kepatuhan.testing.check_rubric_laws`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .errors import InputFileError, Problem
+
+__all__ = ["new_rubric_package"]
+
+_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+PYPROJECT = """[build-system]
+requires = ["hatchling>=1.21"]
+build-backend = "hatchling.build"
+
+[project]
+name = "kepatuhan-{name}"
+version = "0.1.0"
+description = "The {name} methodology as a kepatuhan rubric plugin."
+requires-python = ">=3.10"
+dependencies = ["kepatuhan"]
+
+[project.optional-dependencies]
+test = ["pytest", "hypothesis"]
+
+[project.entry-points.kepatuhan]
+{name} = "{package}.plugin"
+
+[tool.hatch.build.targets.wheel]
+packages = ["src/{package}"]
+"""
+
+INIT = '''"""The {name} methodology as a kepatuhan rubric plugin."""
+
+RUBRIC_ID = "{name}"
+'''
+
+PLUGIN = '''"""Hook implementations: register the rubric shipped with this package."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.resources import files
+
+from kepatuhan import Rubric, hookimpl, load_rubric
+
+
+@hookimpl
+def kepatuhan_register_rubrics(register: Callable[[Rubric], None]) -> None:
+    """Register rubrics/{name}.toml."""
+    register(load_rubric(files("{package}") / "rubrics" / "{name}.toml"))
+'''
+
+RUBRIC = """# {name}: replace this example with your methodology. Every number cites a [[source]].
+id = "{name}"
+title = "{name}"
+year = 2026
+version = "0.1.0"
+missing = "zero"
+
+[levels.institution]
+combine = "weighted_mean"
+weight_by = "equal"
+source = "method"
+confidence = "assumed"
+note = "An institution is the plain mean of its units."
+
+[bands]
+name = "Opini"
+[[bands.band]]
+id = "C"
+label = "Kualitas Sedang"
+zone = "kuning"
+min = 0
+max = 77.99
+source = "method"
+confidence = "assumed"
+[[bands.band]]
+id = "B"
+label = "Kualitas Tinggi"
+zone = "hijau"
+min = 78
+max = 87.99
+source = "method"
+confidence = "assumed"
+[[bands.band]]
+id = "A"
+label = "Kualitas Tertinggi"
+zone = "hijau"
+min = 88
+max = 100
+source = "method"
+confidence = "assumed"
+
+[[source]]
+id = "method"
+title = "Describe the document your numbers come from"
+
+[[criterion]]
+id = "total"
+label = {{ id = "Nilai", en = "Score" }}
+rule = "sum"
+source = "method"
+confidence = "assumed"
+
+[[criterion]]
+id = "layanan"
+label = {{ id = "Standar pelayanan", en = "Service standard" }}
+parent = "total"
+points = 60
+scale = "percentage"
+level = "unit"
+source = "method"
+confidence = "assumed"
+
+[[criterion]]
+id = "pengaduan"
+label = {{ id = "Pengelolaan pengaduan", en = "Complaint handling" }}
+parent = "total"
+points = 40
+scale = {{ name = "ordinal", points = [0, 1, 2, 3] }}
+level = "unit"
+source = "method"
+confidence = "assumed"
+"""
+
+TESTS = '''"""Tests of the {name} plugin: registered, lawful, and scoring a worked example."""
+
+from __future__ import annotations
+
+import pytest
+from kepatuhan import ObservationTable, score
+from kepatuhan.testing import check_rubric_laws
+
+from {package} import RUBRIC_ID, plugin
+
+
+def test_the_rubric_is_registered(register_plugin):
+    pm = register_plugin(plugin)
+    assert RUBRIC_ID in pm.registry.rubrics
+
+
+def test_the_rubric_obeys_the_aggregation_laws(register_plugin):
+    pm = register_plugin(plugin)
+    check_rubric_laws(pm.registry.rubric(RUBRIC_ID), plugins=pm, max_examples=25)
+
+
+def test_a_worked_example(register_plugin):
+    pm = register_plugin(plugin)
+    table = ObservationTable.from_records(
+        [
+            dict(institution="kab-x", unit="a", criterion="layanan", value=90),
+            dict(institution="kab-x", unit="a", criterion="pengaduan", value=3),
+            dict(institution="kab-x", unit="b", criterion="total", value=70),
+        ]
+    )
+    card = score(RUBRIC_ID, table, plugins=pm).card("kab-x")
+    assert card.score == pytest.approx((0.6 * 90 + 40 + 70) / 2)
+    assert card.band.id == "B"
+'''
+
+README = """# kepatuhan-{name}
+
+A kepatuhan rubric plugin. Edit `src/{package}/rubrics/{name}.toml`, then:
+
+```bash
+python -m pip install -e ".[test]" && python -m pytest
+kepatuhan rubrics          # lists {name}
+kepatuhan show {name}
+```
+"""
+
+
+def new_rubric_package(name: str, where: str | Path = ".") -> Path:
+    """Write the package ``kepatuhan-NAME`` under ``where``; returns its folder."""
+    if not _NAME.match(name):
+        raise InputFileError(
+            Problem(
+                f"expected a name of lower-case letters, digits and dashes, found {name!r}",
+                expected="e.g. contoh-2026",
+                found=name,
+            )
+        )
+    package = "kepatuhan_" + name.replace("-", "_")
+    root = Path(where) / f"kepatuhan-{name}"
+    if root.exists():
+        raise InputFileError(
+            Problem("already exists; choose another name or folder", path=str(root))
+        )
+    files = {
+        "pyproject.toml": PYPROJECT,
+        "README.md": README,
+        f"src/{package}/__init__.py": INIT,
+        f"src/{package}/plugin.py": PLUGIN,
+        f"src/{package}/rubrics/{name}.toml": RUBRIC,
+        f"tests/test_{package}.py": TESTS,
+    }
+    for rel, template in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(template.format(name=name, package=package), encoding="utf-8")
+    return root
