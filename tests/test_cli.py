@@ -94,3 +94,19 @@ def test_listings_take_every_format(
     if fmt == "json":
         assert isinstance(json.loads(out), list)
     assert "ombudsman" in out
+
+
+def test_validate_lints_numbers_without_a_source(capsys: pytest.CaptureFixture[str]) -> None:
+    demo = Path(__file__).resolve().parent / "data" / "demo-rubric.toml"
+    assert main(["validate", str(demo)]) == 0
+    cap = capsys.readouterr()
+    assert 'criterion "input".source: criterion "input": its points has no source' in cap.err
+    assert "lint findings" in cap.out
+    assert main(["validate", "--strict", str(demo)]) == 1
+
+
+def test_the_official_editions_pass_the_strict_lint(capsys: pytest.CaptureFixture[str]) -> None:
+    rubrics = Path(__file__).resolve().parents[1] / "plugins" / "kepatuhan-ombudsman" / "src"
+    files = sorted(str(p) for p in rubrics.rglob("ombudsman-*.toml"))
+    assert len(files) == 9
+    assert main(["validate", "--strict", *files]) == 0, capsys.readouterr().err

@@ -373,32 +373,45 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
-def _validate_one(path: str, pm: PluginManager, rubric_ref: str | None) -> None:
+def _validate_one(path: str, pm: PluginManager, rubric_ref: str | None) -> list[Problem]:
+    """Raise on errors; return lint findings (rubric files only)."""
+    from .lint import lint_rubric
+
     p = Path(path)
     if p.suffix.lower() == ".toml":
         data = parse_toml(read_text(path), path)
-        if "observation" not in data and "observations" not in data:
-            _checked(rubric_from_dict(data, path), path, pm)
-            return
+        if not {"observation", "observations", "institution", "unit", "product"} & set(data):
+            rubric = _checked(rubric_from_dict(data, path), path, pm)
+            return [attrs.evolve(f, path=path) for f in lint_rubric(rubric)]
     table = read_observations(path)
     if rubric_ref is not None:
         from .engine import score
 
         score(_resolve_rubric(rubric_ref, pm), table, plugins=pm)
+    return []
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Check rubric and observation files; one line per problem, exit 1 if any."""
+    """Check rubric and observation files, and lint rubrics; exit 1 on any error.
+
+    Lint findings (a number without a source) are printed as ``lint:`` lines; with
+    ``--strict`` they fail the check too.
+    """
     pm = _manager()
     bad = 0
     for path in args.paths:
         try:
-            _validate_one(path, pm, args.rubric)
+            findings = _validate_one(path, pm, args.rubric)
         except KepatuhanError as exc:
             bad += 1
             _print_error(exc, path)
+            continue
+        for f in findings:
+            print(f"lint: {f}", file=sys.stderr)
+        if findings and args.strict:
+            bad += 1
         else:
-            print(f"ok {path}")
+            print(f"ok {path}" + (f" ({len(findings)} lint findings)" if findings else ""))
     return 1 if bad else 0
 
 
@@ -471,6 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("validate", help="check rubric and observation files")
     sp.add_argument("paths", nargs="+", help="rubric TOML or observation files")
     sp.add_argument("--rubric", help="also check observation files against this rubric")
+    sp.add_argument("--strict", action="store_true", help="fail on lint findings too")
     sp.set_defaults(func=cmd_validate)
     return p
 
