@@ -252,12 +252,16 @@ class Scores:
             return None
         return self.rubric.bands.lookup(value)
 
+    def _in_unit(self, n: int, v: float) -> float:
+        """A 0–100 node score in the node's own unit: points where it has points."""
+        return float(v * self.unit_max[n] / 100.0) if self.has_points[n] else float(v)
+
     def _criteria(self, level: int, e: int) -> dict[str, float]:
         out = {}
         for n, cid in enumerate(self.node_ids):
             v = self._score(level, e, n)
             if v is not None:
-                out[cid] = v * self.unit_max[n] / 100.0 if self.has_points[n] else v
+                out[cid] = self._in_unit(n, v)
         return out
 
     def _card(self, level: int, e: int, with_children: bool = True) -> ScoreCard:
@@ -365,7 +369,7 @@ class Scores:
                             "score": v,
                             "value": None
                             if v is None
-                            else (v * self.unit_max[n] / 100 if self.has_points[n] else v),
+                            else self._in_unit(n, v),
                             "state": STATE_NAMES[int(st[e])],
                         }
                     )
@@ -436,7 +440,7 @@ class Scores:
                     sh = got.get(int(s), 0.0)
                     entities.append(self._explain(level + 1, int(s), n, sh, eff * sh))
         score = v
-        value = None if v is None else (v * self.unit_max[n] / 100 if self.has_points[n] else v)
+        value = None if v is None else self._in_unit(n, v)
         return ExplainNode(
             criterion=crit.id,
             label=crit.label.id,
