@@ -18,7 +18,7 @@ def test_the_scaffold_passes_its_own_tests(
     assert main(["new-rubric", "contoh-2026", "--dir", str(tmp_path)]) == 0
     root = tmp_path / "kepatuhan-contoh-2026"
     rubric = root / "src" / "kepatuhan_contoh_2026" / "rubrics" / "contoh-2026.toml"
-    assert main(["validate", str(rubric)]) == 0
+    assert main(["validate", "--strict", str(rubric)]) == 0
     env = {**os.environ, "PYTHONPATH": str(root / "src")}
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(root / "tests")],

@@ -73,6 +73,13 @@ source = "method"
 confidence = "assumed"
 note = "An institution is the plain mean of its units."
 
+[levels.unit]
+combine = "weighted_mean"
+weight_by = "equal"
+source = "method"
+confidence = "assumed"
+note = "A unit is the plain mean of its service products (for indicators observed per product)."
+
 [bands]
 name = "Opini"
 [[bands.band]]

@@ -1,0 +1,3 @@
+"""The example methodology as a kepatuhan rubric plugin."""
+
+RUBRIC_ID = "example"

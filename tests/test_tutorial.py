@@ -1,0 +1,36 @@
+"""The plugin tutorial, followed step by step in a new virtual environment."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def sh(args: list[str], cwd: Path) -> str:
+    out = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
+    assert out.returncode == 0, f"{' '.join(args)}\n{out.stdout}\n{out.stderr}"
+    return out.stdout
+
+
+def test_following_the_tutorial_gives_a_listed_plugin_whose_tests_pass(tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    # The venv sees this interpreter's packages (numpy, pytest …) so that it needs no
+    # downloads; kepatuhan and the new plugin are installed into it by the steps below.
+    sh([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], tmp_path)
+    bindir = venv / ("Scripts" if sys.platform == "win32" else "bin")
+    py = str(bindir / "python")
+    kep = str(bindir / "kepatuhan")
+    sh(
+        [py, "-m", "pip", "install", "-q", "--no-deps", "-e", str(ROOT)],
+        tmp_path,
+    )
+    sh([kep, "new-rubric", "contoh-2026"], tmp_path)  # step 1
+    pkg = tmp_path / "kepatuhan-contoh-2026"
+    rubric = pkg / "src" / "kepatuhan_contoh_2026" / "rubrics" / "contoh-2026.toml"
+    sh([kep, "validate", "--strict", str(rubric)], tmp_path)  # step 3
+    sh([py, "-m", "pip", "install", "-q", "--no-deps", "-e", "."], pkg)  # step 4
+    assert "3 passed" in sh([py, "-m", "pytest", "-q", "-p", "no:cacheprovider"], pkg)
+    assert "contoh-2026" in sh([kep, "rubrics"], pkg)
