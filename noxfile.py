@@ -20,7 +20,8 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff check and format check."""
     session.install("ruff")
-    session.run("ruff", "check", "src", "tests", "plugins", "noxfile.py")
+    session.run("ruff", "check", "src", "tests", "plugins", "benchmarks", "fuzz", "docs", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "plugins", "benchmarks", "fuzz", "docs")
 
 
 @nox.session

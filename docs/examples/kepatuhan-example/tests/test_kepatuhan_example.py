@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from kepatuhan_example import RUBRIC_ID, plugin
+
 from kepatuhan import ObservationTable, score
 from kepatuhan.testing import check_rubric_laws
-
-from kepatuhan_example import RUBRIC_ID, plugin
 
 
 def test_the_rubric_is_registered(register_plugin):
