@@ -20,8 +20,9 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff check and format check."""
     session.install("ruff")
-    session.run("ruff", "check", "src", "tests", "plugins", "benchmarks", "fuzz", "docs", "noxfile.py")
-    session.run("ruff", "format", "--check", "src", "tests", "plugins", "benchmarks", "fuzz", "docs")
+    paths = ["src", "tests", "plugins", "benchmarks", "fuzz", "docs", "noxfile.py"]
+    session.run("ruff", "check", *paths)
+    session.run("ruff", "format", "--check", *paths)
 
 
 @nox.session
