@@ -367,9 +367,7 @@ class Scores:
                             "product": ent.id if level == 2 else None,
                             "criterion": cid,
                             "score": v,
-                            "value": None
-                            if v is None
-                            else self._in_unit(n, v),
+                            "value": None if v is None else self._in_unit(n, v),
                             "state": STATE_NAMES[int(st[e])],
                         }
                     )
