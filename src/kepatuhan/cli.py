@@ -276,6 +276,41 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    """Recompute published figures from a cases file; exit 1 if one is not as expected."""
+    from .reproduce import reproduce
+
+    rows = reproduce(args.cases, alternatives=args.alternatives, plugins=_manager())
+    table = [
+        (
+            r.entity + (f" / {r.unit}" if r.unit else ""),
+            r.rubric,
+            r.published,
+            r.recomputed_published or "",
+            "" if r.difference is None else f"{r.difference:+.2f}",
+            "" if r.band_match is None else ("yes" if r.band_match else "no"),
+            r.verdict,
+            r.expect,
+            "" if r.as_expected else "NOT AS EXPECTED",
+        )
+        for r in rows
+    ]
+    header = (
+        "entity",
+        "rubric",
+        "published",
+        "recomputed",
+        "difference",
+        "band match",
+        "verdict",
+        "expect",
+        "",
+    )
+    data = [attrs.asdict(r) | {"as_expected": r.as_expected} for r in rows]
+    _emit(args.format, table, header, data)
+    return 0 if all(r.as_expected for r in rows) else 1
+
+
 def cmd_new_rubric(args: argparse.Namespace) -> int:
     """Scaffold a rubric plugin package that passes its own tests."""
     from .scaffold import new_rubric_package
@@ -474,6 +509,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--product", help="explain this product of the unit instead")
     fmt(sp)
     sp.set_defaults(func=cmd_explain)
+    sp = sub.add_parser("reproduce", help="recompute published figures listed in a cases file")
+    sp.add_argument("cases", help="a TOML ([[case]]) or CSV cases file")
+    sp.add_argument(
+        "--alternatives",
+        action="store_true",
+        help="also recompute under every named alternative of each rubric",
+    )
+    fmt(sp)
+    sp.set_defaults(func=cmd_reproduce)
     sp = sub.add_parser("new-rubric", help="scaffold a rubric plugin package (kepatuhan-NAME)")
     sp.add_argument("name", help="the rubric id and package suffix, e.g. contoh-2026")
     sp.add_argument("--dir", default=".", help="where to create the package (default: here)")

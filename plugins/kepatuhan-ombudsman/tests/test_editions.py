@@ -212,3 +212,47 @@ def test_a_flag_value_other_than_yes_or_no_is_refused() -> None:
     ]
     with pytest.raises(kepatuhan.ObservationError, match="expected ya/tidak, found 2"):
         score("ombudsman-2025", ObservationTable.from_records(rows))
+
+
+def test_reproduce_recomputes_the_published_cases(capsys: pytest.CaptureFixture[str]) -> None:
+    from kepatuhan.cli import main
+    from kepatuhan.reproduce import reproduce
+
+    rows = reproduce(CASES / "published.toml")
+    verdicts = [(r.entity, r.unit, r.rubric, r.verdict, r.as_expected) for r in rows]
+    assert verdicts == [
+        ("kab-maluku-tenggara", None, "ombudsman-2023", "exact", True),
+        ("kab-maluku-tenggara", "puskesmas-watdek", "ombudsman-2023", "exact", True),
+        ("kab-maluku-tenggara", "dinas-pendidikan", "ombudsman-2023", "within rounding", True),
+        ("kab-kampar", None, "ombudsman-2021", "exact", True),
+        ("kab-kampar", None, "ombudsman-2021:unit-mean", "exact", True),
+        ("kab-kampar", None, "ombudsman-2021", "different", True),
+    ]
+    assert rows[-1].difference == pytest.approx(-0.38)
+    assert main(["reproduce", str(CASES / "published.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "within rounding" in out and "-0.38" in out
+
+
+def test_reproduce_shows_which_alternative_gives_the_figure() -> None:
+    from kepatuhan.reproduce import reproduce
+
+    rows = reproduce(CASES / "published.toml", alternatives=True)
+    kampar = {(r.rubric, r.published): r.verdict for r in rows if r.entity == "kab-kampar"}
+    assert kampar[("ombudsman-2021:unit-mean", "99.32")] == "different"
+    assert kampar[("ombudsman-2021", "99.26")] == "different"
+    assert kampar[("ombudsman-2021:unit-mean", "99.70")] == "different"
+
+
+def test_reproduce_exits_1_when_an_exact_case_differs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kepatuhan.cli import main
+
+    (tmp_path / "mt.csv").write_text((CASES / "maluku-tenggara-2023.csv").read_text())
+    (tmp_path / "c.toml").write_text(
+        '[[case]]\nentity = "kab-maluku-tenggara"\nrubric = "ombudsman-2023"\ndata = "mt.csv"\n'
+        'published = "60.81"\nexpect = "exact"\n'
+    )
+    assert main(["reproduce", str(tmp_path / "c.toml")]) == 1
+    assert "NOT AS EXPECTED" in capsys.readouterr().out
