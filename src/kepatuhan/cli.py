@@ -276,6 +276,25 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rank(args: argparse.Namespace) -> int:
+    """Rank institutions (or units) within peer groups on unrounded scores."""
+    from .rank import rank
+
+    res = _score(args)
+    rows = rank(res, by=None if args.by == "none" else args.by, level=args.level, ties=args.ties)
+    table = [
+        (r.group, r.rank, r.of, r.id, r.institution if args.level == "unit" else "", r.published)
+        for r in rows
+    ]
+    _emit(
+        args.format,
+        table,
+        ("group", "rank", "of", "id", "institution", "score"),
+        [attrs.asdict(r) for r in rows],
+    )
+    return 0
+
+
 def cmd_reproduce(args: argparse.Namespace) -> int:
     """Recompute published figures from a cases file; exit 1 if one is not as expected."""
     from .reproduce import reproduce
@@ -509,6 +528,24 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--product", help="explain this product of the unit instead")
     fmt(sp)
     sp.set_defaults(func=cmd_explain)
+    sp = sub.add_parser("rank", help="rank institutions or units within peer groups")
+    sp.add_argument("data", help="observation file")
+    sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")
+    sp.add_argument(
+        "--by",
+        choices=("kind", "sector", "institution", "none"),
+        default="kind",
+        help="peer groups (default: institution kind)",
+    )
+    sp.add_argument("--level", choices=("institution", "unit"), default="institution")
+    sp.add_argument(
+        "--ties",
+        choices=("min", "dense", "ordinal"),
+        default="min",
+        help="tie rule on unrounded scores (default: min, i.e. 1, 2, 2, 4)",
+    )
+    fmt(sp)
+    sp.set_defaults(func=cmd_rank)
     sp = sub.add_parser("reproduce", help="recompute published figures listed in a cases file")
     sp.add_argument("cases", help="a TOML ([[case]]) or CSV cases file")
     sp.add_argument(

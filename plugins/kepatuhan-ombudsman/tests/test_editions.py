@@ -256,3 +256,38 @@ def test_reproduce_exits_1_when_an_exact_case_differs(
     )
     assert main(["reproduce", str(tmp_path / "c.toml")]) == 1
     assert "NOT AS EXPECTED" in capsys.readouterr().out
+
+
+def test_ranks_agree_with_published_rank_lists() -> None:
+    from kepatuhan.rank import rank
+
+    # Papua Barat Daya 2024 (ombudsman.go.id): national kabupaten ranks 254, 322, 345, 365, 408
+    res = score("ombudsman-2024", read_observations(CASES / "final-2024.csv"))
+    kab = [r.id for r in rank(res) if r.group == "kabupaten"]
+    order = ["kab-raja-ampat", "kab-sorong", "kab-tambrauw", "kab-sorong-selatan", "kab-maybrat"]
+    assert [k for k in kab if k in order] == order
+    # Sumbar 2024 (radarsumbar), listed best first; Jateng 2024 provinces 1, 2, 3
+    prov = [
+        (r.id, r.rank)
+        for r in rank(res)
+        if r.id in ("pemprov-sulut", "pemprov-jateng", "pemprov-diy")
+    ]
+    assert prov == [("pemprov-sulut", 1), ("pemprov-jateng", 2), ("pemprov-diy", 3)]
+    # Jateng 2023 top five kabupaten (ombudsman.go.id): Sukoharjo 97.41 before Banyumas 96.98
+    res23 = score("ombudsman-2023", read_observations(CASES / "final-2023.csv"))
+    kab23 = [r.id for r in rank(res23) if r.group == "kabupaten"]
+    assert kab23.index("kab-sukoharjo") < kab23.index("kab-banyumas")
+
+
+def test_tie_rules_on_unrounded_scores() -> None:
+    from kepatuhan.rank import rank
+
+    rows = [
+        dict(institution=i, institution_kind="kabupaten", criterion="total", value=v)
+        for i, v in (("a", 77.69), ("b", 77.69), ("c", 80.0), ("d", 77.6900001), ("e", 50.0))
+    ]
+    res = score("ombudsman-2024", ObservationTable.from_records(rows))
+    got = {t: [(r.id, r.rank) for r in rank(res, ties=t)] for t in ("min", "dense", "ordinal")}
+    assert got["min"] == [("c", 1), ("d", 2), ("a", 3), ("b", 3), ("e", 5)]
+    assert got["dense"] == [("c", 1), ("d", 2), ("a", 3), ("b", 3), ("e", 4)]
+    assert got["ordinal"] == [("c", 1), ("d", 2), ("a", 3), ("b", 4), ("e", 5)]
