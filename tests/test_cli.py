@@ -110,3 +110,35 @@ def test_the_official_editions_pass_the_strict_lint(capsys: pytest.CaptureFixtur
     files = sorted(str(p) for p in rubrics.rglob("ombudsman-*.toml"))
     assert len(files) == 9
     assert main(["validate", "--strict", *files]) == 0, capsys.readouterr().err
+
+
+def test_export_writes_csv_and_json_with_provenance(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import csv
+
+    out = tmp_path / "r.csv"
+    assert main(["export", str(EXAMPLE), "--rubric", "ombudsman-2023", "--output", str(out)]) == 0
+    rows = list(csv.DictReader(out.open()))
+    watdek = {
+        r["criterion"]: r for r in rows if r["unit"] == "puskesmas-watdek" and r["level"] == "unit"
+    }
+    assert float(watdek["input"]["value"]) == pytest.approx(8.72)
+    assert {r["rubric_id"] for r in rows} == {"ombudsman-2023"}
+    assert all(r["rubric_digest"].startswith("sha256:") and r["kepatuhan_version"] for r in rows)
+    js = tmp_path / "r.json"
+    assert main(["export", str(EXAMPLE), "--rubric", "ombudsman-2023", "--output", str(js)]) == 0
+    assert json.loads(js.read_text())["institutions"][0]["published"] == "60.80"
+    assert (
+        main(
+            [
+                "export",
+                str(EXAMPLE),
+                "--rubric",
+                "ombudsman-2023",
+                "--output",
+                str(tmp_path / "r.xlsx"),
+            ]
+        )
+        == 1
+    )

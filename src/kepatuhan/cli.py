@@ -276,6 +276,14 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """Score and write the result to a CSV or JSON file, with provenance."""
+    res = _score(args)
+    path = res.write(args.output)
+    print(f"wrote {path} ({len(res.to_records())} rows)")
+    return 0
+
+
 def cmd_rank(args: argparse.Namespace) -> int:
     """Rank institutions (or units) within peer groups on unrounded scores."""
     from .rank import rank
@@ -528,6 +536,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--product", help="explain this product of the unit instead")
     fmt(sp)
     sp.set_defaults(func=cmd_explain)
+    sp = sub.add_parser("export", help="score and write every node of every entity to CSV/JSON")
+    sp.add_argument("data", help="observation file")
+    sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")
+    sp.add_argument("--output", required=True, help="FILE.csv or FILE.json")
+    sp.set_defaults(func=cmd_export)
     sp = sub.add_parser("rank", help="rank institutions or units within peer groups")
     sp.add_argument("data", help="observation file")
     sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")

@@ -10,6 +10,7 @@ rounds them for display (:func:`kepatuhan.publish`), finds bands, and explains.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -372,6 +373,37 @@ class Scores:
                         }
                     )
         return rows
+
+    def write(self, path: str | Path) -> Path:
+        """Write the result to ``path``: ``.json`` (the ``score --format json`` document) or
+        ``.csv`` (one row per entity and computed node, with the rubric id, version and
+        digest, the input digest and the kepatuhan version on every row)."""
+        import csv
+        import json
+
+        p = Path(path)
+        if p.suffix.lower() == ".json":
+            p.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+            return p
+        if p.suffix.lower() != ".csv":
+            from .errors import InputFileError, Problem
+
+            raise InputFileError(Problem("expected a .csv or .json output file", path=str(p)))
+        prov = self.provenance
+        meta = {
+            "rubric_id": prov.rubric_id,
+            "rubric_version": prov.rubric_version,
+            "rubric_digest": prov.rubric_digest,
+            "input_digest": prov.input_digest,
+            "kepatuhan_version": prov.kepatuhan_version,
+        }
+        rows = self.to_records()
+        with open(p, "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=[*(rows[0] if rows else {"level": 0}), *meta])
+            w.writeheader()
+            for r in rows:
+                w.writerow({**r, **meta})
+        return p
 
     # -- explanation ---------------------------------------------------------------------
     def explain(
