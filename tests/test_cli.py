@@ -142,3 +142,23 @@ def test_export_writes_csv_and_json_with_provenance(
         )
         == 1
     )
+
+
+def test_gap_lifts_maluku_tenggara_from_c_to_b(capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(
+            [
+                "gap",
+                str(EXAMPLE),
+                "--rubric",
+                "ombudsman-2023",
+                "--institution",
+                "kab-maluku-tenggara",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "60.80 (C) -> B from 78.00: 3 improvements" in out and "recomputed 78.37" in out
+    lines = [ln for ln in out.splitlines() if "puskesmas-kolser" in ln or "dpmptsp" in ln]
+    assert len(lines) == 2 and "+6.42" in lines[0]

@@ -276,6 +276,41 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gap(args: argparse.Namespace) -> int:
+    """The greedy plan of improvements that lifts an institution to its next band."""
+    from .gap import gap
+
+    res = _score(args)
+    plan = gap(res, args.institution, plugins=_manager())
+    rows = [
+        (
+            s.entity,
+            s.criterion,
+            s.state,
+            "" if s.value is None else f"{s.value:.2f}",
+            f"{s.best:g}",
+            f"+{s.points:.2f}",
+            f"{s.cumulative:.2f}",
+        )
+        for s in plan.steps
+    ]
+    if args.format == "json":
+        print(json.dumps(attrs.asdict(plan), indent=2, ensure_ascii=False, default=str))
+        return 0
+    if plan.target is None:
+        print(f"{args.institution}: {plan.score:.2f} is already in the top band")
+        return 0
+    head = (
+        f"{args.institution}: {plan.score:.2f} ({plan.band.id if plan.band else '?'}) -> "
+        f"{plan.target.id} from {plan.target.min}: {len(plan.steps)} improvements, "
+        f"estimated {plan.estimated:.2f}, recomputed {plan.achieved:.2f}"
+        + ("" if plan.reached else " (the next band cannot be reached)")
+    )
+    print(head)
+    _emit(args.format, rows, ("entity", "criterion", "state", "now", "best", "gain", "score"), None)
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """Score and write the result to a CSV or JSON file, with provenance."""
     res = _score(args)
@@ -536,6 +571,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--product", help="explain this product of the unit instead")
     fmt(sp)
     sp.set_defaults(func=cmd_explain)
+    sp = sub.add_parser("gap", help="the improvements that lift an institution to its next band")
+    sp.add_argument("data", help="observation file")
+    sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")
+    sp.add_argument("--institution", required=True, help="institution id")
+    fmt(sp)
+    sp.set_defaults(func=cmd_gap)
     sp = sub.add_parser("export", help="score and write every node of every entity to CSV/JSON")
     sp.add_argument("data", help="observation file")
     sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")

@@ -153,6 +153,8 @@ class ExplainNode:
     rule: str | None
     children: tuple[ExplainNode, ...] = ()
     entities: tuple[ExplainNode, ...] = ()
+    entity_index: int = -1
+    """Index of the entity in its level's list of the table (for tools that edit it)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON."""
@@ -488,6 +490,7 @@ class Scores:
             rule=self._rule_name(n, level),
             children=tuple(children),
             entities=tuple(entities),
+            entity_index=e,
         )
 
     def _rule_name(self, n: int, level: int) -> str | None:
