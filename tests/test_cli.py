@@ -162,3 +162,26 @@ def test_gap_lifts_maluku_tenggara_from_c_to_b(capsys: pytest.CaptureFixture[str
     assert "60.80 (C) -> B from 78.00: 3 improvements" in out and "recomputed 78.37" in out
     lines = [ln for ln in out.splitlines() if "puskesmas-kolser" in ln or "dpmptsp" in ln]
     assert len(lines) == 2 and "+6.42" in lines[0]
+
+
+def test_sensitivity_reports_bands_and_rank_intervals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    weights = tmp_path / "w.csv"
+    argv = [
+        "sensitivity",
+        str(EXAMPLE),
+        "--rubric",
+        "ombudsman-2023",
+        "--draws",
+        "300",
+        "--spread",
+        "0.1",
+        "--weights",
+        str(weights),
+    ]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "kab-maluku-tenggara" in out and "C 100%" in out
+    lines = weights.read_text().splitlines()
+    assert lines[0] == "draw,input,proses,output,pengaduan" and len(lines) == 301

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import numpy as np
 
 from .describe import rubric_document, rubric_markdown
 from .errors import KepatuhanError, ObservationError, Problem, RubricError
@@ -272,6 +273,60 @@ def cmd_score(args: argparse.Namespace) -> int:
     doc["input"]["path"] = os.path.abspath(args.data)
     _emit(
         args.format, rows, ("level", "institution", "unit", "score", "band", "zone", "state"), doc
+    )
+    return 0
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """Perturb the root's child weights; each institution's bands and rank interval."""
+    from .sensitivity import sensitivity
+
+    res = _score(args)
+    sens = sensitivity(
+        res, draws=args.draws, method=args.method, spread=args.spread, seed=args.seed
+    )
+    bands = res.rubric.bands.bands if res.rubric.bands is not None else ()
+    cards = res.cards()
+    rows = []
+    for i, inst in enumerate(sens.institutions):
+        counts = np.bincount(sens.bands[i][sens.bands[i] >= 0], minlength=len(bands))
+        shares = ", ".join(
+            f"{b.id} {c / args.draws:.0%}" for b, c in zip(bands, counts, strict=True) if c
+        )
+        rows.append(
+            (
+                inst,
+                cards[i].published,
+                shares,
+                f"{sens.rank_low[i]:g}",
+                f"{sens.rank_median[i]:g}",
+                f"{sens.rank_high[i]:g}",
+            )
+        )
+    if args.weights:
+        with open(args.weights, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["draw", *sens.children])
+            for d, row in enumerate(sens.weights):
+                w.writerow([d, *(repr(float(v)) for v in row)])
+    data = [
+        dict(
+            zip(
+                ("institution", "score", "bands", "rank_p5", "rank_p50", "rank_p95"), r, strict=True
+            )
+        )
+        for r in rows
+    ]
+    print(
+        f"{args.draws} draws ({args.method}, spread {args.spread:g}, seed {args.seed}) of the "
+        f"weights of {', '.join(sens.children)}",
+        file=sys.stderr,
+    )
+    _emit(
+        args.format,
+        rows,
+        ("institution", "score", "bands over draws", "rank p5", "rank p50", "rank p95"),
+        data,
     )
     return 0
 
@@ -571,6 +626,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--product", help="explain this product of the unit instead")
     fmt(sp)
     sp.set_defaults(func=cmd_explain)
+    sp = sub.add_parser("sensitivity", help="how bands and ranks move when the weights move")
+    sp.add_argument("data", help="observation file")
+    sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")
+    sp.add_argument("--draws", type=int, default=1000)
+    sp.add_argument("--method", choices=("uniform", "dirichlet"), default="uniform")
+    sp.add_argument(
+        "--spread", type=float, default=0.10, help="uniform: each weight × (1 ± spread)"
+    )
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--weights", help="write the sampled weights (one row per draw) to this CSV")
+    fmt(sp)
+    sp.set_defaults(func=cmd_sensitivity)
     sp = sub.add_parser("gap", help="the improvements that lift an institution to its next band")
     sp.add_argument("data", help="observation file")
     sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")
