@@ -185,3 +185,25 @@ def test_sensitivity_reports_bands_and_rank_intervals(
     assert "kab-maluku-tenggara" in out and "C 100%" in out
     lines = weights.read_text().splitlines()
     assert lines[0] == "draw,input,proses,output,pengaduan" and len(lines) == 301
+
+
+def test_explain_names_strengths_and_weaknesses_against_peers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = [
+        "explain",
+        str(EXAMPLE),
+        "--rubric",
+        "ombudsman-2023",
+        "--institution",
+        "kab-maluku-tenggara",
+        "--unit",
+        "puskesmas-watdek",
+    ]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "strengths (points above peers): input +13.23, pengaduan +5.34" in out
+    assert "weaknesses (points below peers): proses -17.49, output -5.69" in out
+    assert main([*argv, "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["weaknesses"][0]["criterion"] == "proses"

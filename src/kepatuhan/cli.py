@@ -482,8 +482,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
     """Print the contribution tree of one institution (or unit, or product)."""
     res = _score(args)
     tree = res.explain(args.institution, args.unit, args.product)
+    ups, downs = res.strengths(args.institution, args.unit) if args.product is None else ([], [])
     if args.format == "json":
-        print(json.dumps(tree.to_dict(), indent=2, ensure_ascii=False))
+        doc = tree.to_dict()
+        doc["strengths"] = [{"criterion": c, "above_peers": d} for c, d in ups]
+        doc["weaknesses"] = [{"criterion": c, "below_peers": -d} for c, d in downs]
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
         return 0
     nodes = tree.walk()
     if args.format == "csv":
@@ -522,6 +526,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     card_score = "not applicable" if tree.score is None else f"{tree.score:.4f}"
     print(f"{tree.entity} under {res.rubric.id}: {card_score}")
     print("\n".join(_render_explain(tree)))
+    if ups or downs:
+        print("strengths (points above peers): " + ", ".join(f"{c} +{d:.2f}" for c, d in ups))
+        print("weaknesses (points below peers): " + ", ".join(f"{c} {d:.2f}" for c, d in downs))
     return 0
 
 

@@ -407,6 +407,46 @@ class Scores:
                 w.writerow({**r, **meta})
         return p
 
+    def strengths(
+        self, institution: str, unit: str | None = None, top: int = 3
+    ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """The criteria where an entity is furthest above and below its peers.
+
+        Peers are the other entities of the same level (every institution, or every unit)
+        that have a value for the criterion; the difference is in points of the 0–100
+        criterion score. Returns ``(strengths, weaknesses)``, each ``[(criterion, diff)]``
+        with the largest differences first.
+        """
+        i = self.institution_index(institution)
+        level, e = 0, i
+        if unit is not None:
+            units = [
+                k
+                for k, u in enumerate(self.table.units)
+                if u.id == unit and self.table.unit_institution[k] == i
+            ]
+            if not units:
+                from .errors import UnknownNameError
+
+                raise UnknownNameError(
+                    f'institution "{institution}" has no unit "{unit}" in the data'
+                )
+            level, e = 1, units[0]
+        V, S = self.values[level], self.states[level]
+        has = (S == SCORED) | (S == ZERO)
+        diffs: list[tuple[str, float]] = []
+        for n, cid in enumerate(self.node_ids):
+            if n == self.root or self.node_levels[n] < level or not has[n, e]:
+                continue
+            peers = has[n].copy()
+            peers[e] = False
+            if not peers.any():
+                continue
+            diffs.append((cid, float(V[n, e] - V[n][peers].mean())))
+        ups = sorted((d for d in diffs if d[1] > 0), key=lambda d: -d[1])[:top]
+        downs = sorted((d for d in diffs if d[1] < 0), key=lambda d: d[1])[:top]
+        return ups, downs
+
     # -- explanation ---------------------------------------------------------------------
     def explain(
         self, institution: str, unit: str | None = None, product: str | None = None
