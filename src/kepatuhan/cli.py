@@ -277,6 +277,30 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_panel(args: argparse.Namespace) -> int:
+    """Line up several years' results; warn where the methodology changed."""
+    from .panel import panel
+
+    p = panel(args.results, plugins=_manager())
+    for w in p.warnings:
+        print(f"methodology changed: {w}", file=sys.stderr)
+    rows = []
+    for ident in sorted(p.trajectories):
+        t = p.trajectories[ident]
+        cells = [f"{t[y][1]} {t[y][2] or ''}".strip() if y in t else "" for y in p.years]
+        rows.append((ident, *cells))
+    data = {
+        "years": list(p.years),
+        "rubrics": list(p.rubrics),
+        "warnings": list(p.warnings),
+        "trajectories": {
+            k: {str(y): list(v) for y, v in t.items()} for k, t in p.trajectories.items()
+        },
+    }
+    _emit(args.format, rows, ("entity", *map(str, p.years)), data)
+    return 0
+
+
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Perturb the root's child weights; each institution's bands and rank interval."""
     from .sensitivity import sensitivity
@@ -633,6 +657,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--product", help="explain this product of the unit instead")
     fmt(sp)
     sp.set_defaults(func=cmd_explain)
+    sp = sub.add_parser("panel", help="trajectories across years from several results")
+    sp.add_argument("results", nargs="+", help="JSON results of kepatuhan score, one per year")
+    fmt(sp)
+    sp.set_defaults(func=cmd_panel)
     sp = sub.add_parser("sensitivity", help="how bands and ranks move when the weights move")
     sp.add_argument("data", help="observation file")
     sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")

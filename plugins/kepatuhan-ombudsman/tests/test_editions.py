@@ -291,3 +291,37 @@ def test_tie_rules_on_unrounded_scores() -> None:
     assert got["min"] == [("c", 1), ("d", 2), ("a", 3), ("b", 3), ("e", 5)]
     assert got["dense"] == [("c", 1), ("d", 2), ("a", 3), ("b", 3), ("e", 4)]
     assert got["ordinal"] == [("c", 1), ("d", 2), ("a", 3), ("b", 4), ("e", 5)]
+
+
+def test_a_panel_lines_up_years_and_says_what_changed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kepatuhan.cli import main
+
+    results = []
+    for year in (2021, 2022, 2023, 2024):
+        assert (
+            main(
+                [
+                    "score",
+                    str(CASES / f"final-{year}.csv"),
+                    "--rubric",
+                    f"ombudsman-{year}",
+                    "--format",
+                    "json",
+                ]
+            )
+            == 0
+        )
+        out = tmp_path / f"{year}.json"
+        out.write_text(capsys.readouterr().out)
+        results.append(str(out))
+    assert main(["panel", *results[::-1]]) == 0
+    cap = capsys.readouterr()
+    magelang = next(ln for ln in cap.out.splitlines() if ln.startswith("kota-magelang"))
+    assert magelang.split()[1:] == ["68.27", "kuning", "95.10", "A", "98.17", "A", "99.61", "A"]
+    bands = "bands: merah ≥ 0.00 / kuning ≥ 51.00 / hijau ≥ 81.00 -> E ≥ 0.00 / D ≥ 32.00"
+    assert f"2021 -> 2022 (ombudsman-2021 -> ombudsman-2022): {bands}" in cap.err
+    assert "criteria under the root: standar_pelayanan" in cap.err
+    assert "institution roll-up: weighted_mean by products -> weighted_mean by equal" in cap.err
+    assert "2022 -> 2023" not in cap.err  # the same method (2023 weights assumed for 2022)
