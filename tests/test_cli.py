@@ -207,3 +207,30 @@ def test_explain_names_strengths_and_weaknesses_against_peers(
     assert main([*argv, "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["weaknesses"][0]["criterion"] == "proses"
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("id", "Langkah menuju kategori berikutnya"), ("en", "Steps to the next category")],
+)
+def test_report_card_is_one_self_contained_page(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], lang: str, words: str
+) -> None:
+    out = tmp_path / "rapor.html"
+    argv = [
+        "report",
+        str(EXAMPLE),
+        "--rubric",
+        "ombudsman-2023",
+        "--institution",
+        "kab-maluku-tenggara",
+        "--output",
+        str(out),
+        "--lang",
+        lang,
+    ]
+    assert main(argv) == 0
+    page = out.read_text()
+    assert "60.80" in page and words in page and "Kabupaten Maluku Tenggara" in page
+    assert "puskesmas-kolser" in page and "sha256:" in page  # the gap steps and provenance
+    assert "<script" not in page and "<link" not in page and "src=" not in page

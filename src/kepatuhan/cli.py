@@ -277,6 +277,17 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write an institution's report card as one self-contained HTML page."""
+    from .report import report_card
+
+    res = _score(args)
+    page = report_card(res, args.institution, lang=args.lang, plugins=_manager())
+    Path(args.output).write_text(page, encoding="utf-8")
+    print(f"wrote {args.output}")
+    return 0
+
+
 def cmd_panel(args: argparse.Namespace) -> int:
     """Line up several years' results; warn where the methodology changed."""
     from .panel import panel
@@ -657,6 +668,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--product", help="explain this product of the unit instead")
     fmt(sp)
     sp.set_defaults(func=cmd_explain)
+    sp = sub.add_parser("report", help="an institution's report card, one HTML page")
+    sp.add_argument("data", help="observation file")
+    sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")
+    sp.add_argument("--institution", required=True, help="institution id")
+    sp.add_argument("--output", required=True, help="the HTML file to write")
+    sp.add_argument(
+        "--lang", choices=("id", "en"), default="id", help="Bahasa Indonesia (default) or English"
+    )
+    sp.set_defaults(func=cmd_report)
     sp = sub.add_parser("panel", help="trajectories across years from several results")
     sp.add_argument("results", nargs="+", help="JSON results of kepatuhan score, one per year")
     fmt(sp)
