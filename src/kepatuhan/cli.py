@@ -277,6 +277,38 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plot(args: argparse.Namespace) -> int:
+    """Draw a picture to PNG or SVG: distribution, waterfall, ranks or trajectories."""
+    from . import plots
+
+    if args.kind == "trajectories":
+        from .panel import panel
+
+        fig = plots.trajectories(panel(args.inputs, plugins=_manager()))
+    else:
+        if len(args.inputs) != 1 or not args.rubric:
+            raise KepatuhanError(Problem(f"plot {args.kind} takes one DATA file and --rubric"))
+        args.data = args.inputs[0]
+        res = _score(args)
+        if args.kind == "distribution":
+            fig = plots.distribution(res)
+        elif args.kind == "waterfall":
+            if not args.institution:
+                raise KepatuhanError(Problem("plot waterfall needs --institution"))
+            fig = plots.waterfall(res, args.institution)
+        else:
+            from .sensitivity import sensitivity
+
+            fig = plots.rank_intervals(sensitivity(res, draws=args.draws, seed=args.seed))
+    if not args.output.lower().endswith((".png", ".svg")):
+        raise KepatuhanError(
+            Problem("expected an output file ending in .png or .svg", path=args.output)
+        )
+    fig.savefig(args.output, dpi=120)
+    print(f"wrote {args.output}")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """Write an institution's report card as one self-contained HTML page."""
     from .report import report_card
@@ -668,6 +700,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--product", help="explain this product of the unit instead")
     fmt(sp)
     sp.set_defaults(func=cmd_explain)
+    sp = sub.add_parser("plot", help="pictures: distribution, waterfall, ranks, trajectories")
+    sp.add_argument("kind", choices=("distribution", "waterfall", "ranks", "trajectories"))
+    sp.add_argument("inputs", nargs="+", help="DATA (or RESULT.json files for trajectories)")
+    sp.add_argument("--rubric", help="rubric id or rubric TOML file")
+    sp.add_argument("--institution", help="for waterfall")
+    sp.add_argument("--draws", type=int, default=1000, help="for ranks")
+    sp.add_argument("--seed", type=int, default=0, help="for ranks")
+    sp.add_argument("--output", required=True, help="FILE.png or FILE.svg")
+    sp.set_defaults(func=cmd_plot)
     sp = sub.add_parser("report", help="an institution's report card, one HTML page")
     sp.add_argument("data", help="observation file")
     sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")
