@@ -234,3 +234,22 @@ def test_report_card_is_one_self_contained_page(
     assert "60.80" in page and words in page and "Kabupaten Maluku Tenggara" in page
     assert "puskesmas-kolser" in page and "sha256:" in page  # the gap steps and provenance
     assert "<script" not in page and "<link" not in page and "src=" not in page
+
+
+def test_export_to_parquet_and_dataframe_keep_the_provenance(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pyarrow.parquet as pq
+
+    import kepatuhan
+
+    out = tmp_path / "r.parquet"
+    assert main(["export", str(EXAMPLE), "--rubric", "ombudsman-2023", "--output", str(out)]) == 0
+    table = pq.read_table(out)
+    meta = table.schema.metadata
+    assert meta[b"kepatuhan.rubric_id"] == b"ombudsman-2023"
+    assert meta[b"kepatuhan.rubric_digest"].startswith(b"sha256:")
+    df = kepatuhan.score("ombudsman-2023", kepatuhan.read_observations(EXAMPLE)).to_dataframe()
+    assert df.attrs["rubric_id"] == "ombudsman-2023" and len(df) == table.num_rows
+    inst = df[(df.level == "institution") & (df.criterion == "total")]
+    assert round(float(inst.score.iloc[0]), 2) == 60.80

@@ -376,10 +376,36 @@ class Scores:
                     )
         return rows
 
+    def metadata(self) -> dict[str, str]:
+        """Provenance as flat strings, for file metadata."""
+        p = self.provenance
+        return {
+            "rubric_id": p.rubric_id,
+            "rubric_version": p.rubric_version,
+            "rubric_digest": p.rubric_digest,
+            "input_digest": p.input_digest,
+            "kepatuhan_version": p.kepatuhan_version,
+        }
+
+    def to_dataframe(self) -> Any:
+        """The records as a pandas DataFrame (the ``pandas`` extra); provenance in ``.attrs``."""
+        try:
+            import pandas as pd
+        except ImportError:
+            from .errors import KepatuhanError, Problem
+
+            raise KepatuhanError(
+                Problem("to_dataframe needs pandas: pip install kepatuhan[pandas]")
+            ) from None
+        df = pd.DataFrame.from_records(self.to_records())
+        df.attrs.update(self.metadata())
+        return df
+
     def write(self, path: str | Path) -> Path:
-        """Write the result to ``path``: ``.json`` (the ``score --format json`` document) or
+        """Write the result to ``path``: ``.json`` (the ``score --format json`` document),
         ``.csv`` (one row per entity and computed node, with the rubric id, version and
-        digest, the input digest and the kepatuhan version on every row)."""
+        digest, the input digest and the kepatuhan version on every row) or ``.parquet``
+        (the same rows, the provenance in the file's key-value metadata; ``pandas`` extra)."""
         import csv
         import json
 
@@ -387,18 +413,22 @@ class Scores:
         if p.suffix.lower() == ".json":
             p.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
             return p
+        if p.suffix.lower() == ".parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(self.to_dataframe(), preserve_index=False)
+            meta_bytes = {f"kepatuhan.{k}".encode(): v.encode() for k, v in self.metadata().items()}
+            table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta_bytes})
+            pq.write_table(table, p)
+            return p
         if p.suffix.lower() != ".csv":
             from .errors import InputFileError, Problem
 
-            raise InputFileError(Problem("expected a .csv or .json output file", path=str(p)))
-        prov = self.provenance
-        meta = {
-            "rubric_id": prov.rubric_id,
-            "rubric_version": prov.rubric_version,
-            "rubric_digest": prov.rubric_digest,
-            "input_digest": prov.input_digest,
-            "kepatuhan_version": prov.kepatuhan_version,
-        }
+            raise InputFileError(
+                Problem("expected a .csv, .json or .parquet output file", path=str(p))
+            )
+        meta = self.metadata()
         rows = self.to_records()
         with open(p, "w", newline="", encoding="utf-8") as f:
             w = csv.DictWriter(f, fieldnames=[*(rows[0] if rows else {"level": 0}), *meta])
