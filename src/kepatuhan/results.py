@@ -221,6 +221,16 @@ class Scores:
         known = ", ".join(i.id for i in self.table.institutions[:10])
         raise UnknownNameError(f'no institution "{institution}" in the data (it has: {known}…)')
 
+    def _unit_index(self, institution: int, unit: str) -> int:
+        """Index of ``unit`` within institution number ``institution``; UnknownNameError if none."""
+        for k, u in enumerate(self.table.units):
+            if u.id == unit and self.table.unit_institution[k] == institution:
+                return k
+        from .errors import UnknownNameError
+
+        inst = self.table.institutions[institution].id
+        raise UnknownNameError(f'institution "{inst}" has no unit "{unit}" in the data')
+
     def scores(self, level: str = "institution") -> FloatArray:
         """Overall scores of every entity of ``level`` (0.0 where not scored; see states)."""
         out: FloatArray = self.values[LEVELS.index(level)][self.root].copy()
@@ -448,20 +458,7 @@ class Scores:
         with the largest differences first.
         """
         i = self.institution_index(institution)
-        level, e = 0, i
-        if unit is not None:
-            units = [
-                k
-                for k, u in enumerate(self.table.units)
-                if u.id == unit and self.table.unit_institution[k] == i
-            ]
-            if not units:
-                from .errors import UnknownNameError
-
-                raise UnknownNameError(
-                    f'institution "{institution}" has no unit "{unit}" in the data'
-                )
-            level, e = 1, units[0]
+        level, e = (0, i) if unit is None else (1, self._unit_index(i, unit))
         V, S = self.values[level], self.states[level]
         has = (S == SCORED) | (S == ZERO)
         diffs: list[tuple[str, float]] = []
@@ -485,18 +482,7 @@ class Scores:
         i = self.institution_index(institution)
         level, e = 0, i
         if unit is not None:
-            us = [
-                k
-                for k, u in enumerate(self.table.units)
-                if u.id == unit and self.table.unit_institution[k] == i
-            ]
-            if not us:
-                from .errors import UnknownNameError
-
-                raise UnknownNameError(
-                    f'institution "{institution}" has no unit "{unit}" in the data'
-                )
-            level, e = 1, us[0]
+            level, e = 1, self._unit_index(i, unit)
             if product is not None:
                 ps = [
                     k
