@@ -61,14 +61,19 @@ def test_rows_under_a_node_given_directly_are_reported_as_overridden(
     res = score(demo, table(rows), plugins=pm)
     assert res.card("i").score == 70
     acc = res.accounting()
-    assert acc == {
+    counted = ("rows", "used", "flags", "overridden", "empty", "excluded", "refused")
+    assert {k: acc[k] for k in counted} == {
         "rows": 3,
         "used": 1,
         "flags": 0,
         "overridden": 2,
-        "rejected": 0,
-        "overridden_lines": [2, 3],
+        "empty": 0,
+        "excluded": 0,
+        "refused": 0,
     }
+    assert acc["overridden_lines"] == [2, 3]
+    by = {r["by"] for r in acc["overridden_rows"]}
+    assert by == {'institution "i" unit "a" criterion "total"'}
 
 
 def test_missing_counts_as_zero_under_the_zero_policy(demo: Rubric, pm: PluginManager) -> None:
@@ -88,7 +93,7 @@ def test_missing_is_an_error_under_the_error_policy(demo: Rubric, pm: PluginMana
         ("i", "a", "", "proses", 32.37),
         ("i", "a", "", "output", 24.24),
     ]
-    with pytest.raises(ObservationError, match=r'unit "a": no value for criterion "aduan"'):
+    with pytest.raises(ObservationError, match=r'unit "a": no value for criterion "pengaduan"'):
         score(strict, table(rows), plugins=pm)
 
 

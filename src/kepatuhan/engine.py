@@ -38,7 +38,18 @@ from .errors import (
 )
 from .observations import MISSING, NOT_APPLICABLE, VALUE, ObservationTable, UnitSelection
 from .plugins import PluginManager, Registry, default_manager
-from .results import EMPTY, NA, SCORED, ZERO, Provenance, Scores
+from .results import (
+    EMPTY,
+    NA,
+    ROW_EMPTY,
+    ROW_EXCLUDED,
+    ROW_OVERRIDDEN,
+    ROW_USED,
+    SCORED,
+    ZERO,
+    Provenance,
+    Scores,
+)
 from .rubric import LEVELS, TOTAL, Rubric
 from .scales import Scale
 
@@ -377,36 +388,68 @@ def _read_flags(
 
 @attrs.frozen(eq=False)
 class Evaluation:
-    """The engine's matrices for one weighting of the units."""
+    """The engine's matrices for one weighting of the units (``node × entity`` per level)."""
 
     values: tuple[FloatArray, FloatArray, FloatArray]
     states: tuple[StateArray, StateArray, StateArray]
     given: tuple[BoolArray, BoolArray, BoolArray]
+    """A value (or ``na``) was given for the entity at the node."""
     needed: tuple[BoolArray, BoolArray, BoolArray]
+    from_children: tuple[BoolArray, BoolArray, BoolArray]
+    """Computed from the node's children for the entity itself (not from sub-entities)."""
+    missing: tuple[BoolArray, BoolArray, BoolArray]
+    """Needed, not given, nothing below: filled in by the rubric's missing policy."""
     sub_weights: tuple[FloatArray, FloatArray, FloatArray]
     """Per level, each entity's weight in its parent's roll-up of the root (0 = excluded)."""
 
 
-def _evaluate(
-    comp: CompiledRubric,
-    table: ObservationTable,
-    node: IntArray,
-    norm: FloatArray,
-    unit_w: FloatArray,
-) -> Evaluation:
+def _place_given(
+    comp: CompiledRubric, table: ObservationTable, node: IntArray, norm: FloatArray
+) -> tuple[list[FloatArray], list[StateArray]]:
+    """Step 1: the cells given in the data, per level: values (0–100) and a code
+    (0 nothing, 1 + VALUE, 1 + NOT_APPLICABLE). An empty cell (state MISSING) gives nothing:
+    it is no value at all, never an override (`k,u,,total,` leaves the dimensions in charge)."""
     nn = len(comp.ids)
-    sizes = (len(table.institutions), len(table.units), len(table.products))
-    parents: tuple[IntArray | None, ...] = (None, table.unit_institution, table.product_unit)
-    policy = comp.rubric.missing
-    # -- given cells --------------------------------------------------------------------
+    sizes = _sizes(table)
     G = [np.zeros((nn, m)) for m in sizes]
-    GS = [np.zeros((nn, m), dtype=np.int8) for m in sizes]  # 0 none, else 1 + state
+    GS = [np.zeros((nn, m), dtype=np.int8) for m in sizes]
     for L in range(3):
-        r = table.level == L
+        r = (table.level == L) & (table.state != MISSING)
         G[L][node[r], table.entity[r]] = norm[r]
         GS[L][node[r], table.entity[r]] = table.state[r] + 1
-    # -- what is needed: every entity's own score, then down the tree -------------------
+    return G, GS
+
+
+def _data_below(comp: CompiledRubric, GS: list[StateArray]) -> list[BoolArray]:
+    """Step 2: per level, whether the entity has something given at a node strictly below
+    each node. Such an entity's node is computed from its children (its own data), not
+    rolled up from its sub-entities: dimension points on an institution row with no units
+    score the institution; ``standar_pelayanan`` on a unit row is the unit's value."""
+    D = [np.zeros(g.shape, dtype=bool) for g in GS]
+    for L in range(3):
+        has = GS[L] > 0
+        for n in comp.order:  # children before parents
+            for c in comp.children[n]:
+                D[L][n] |= has[c] | D[L][c]
+    return D
+
+
+def _propagate_needs(
+    comp: CompiledRubric,
+    table: ObservationTable,
+    GS: list[StateArray],
+    D: list[BoolArray],
+    unit_w: FloatArray,
+) -> tuple[list[BoolArray], list[BoolArray]]:
+    """Step 3: what must be computed. Every entity's own overall score is needed; a needed
+    node that is not given is computed from its children for the entity itself when the
+    node sits at the entity's level or the entity has data below it (``from_children``),
+    else from the same node of its sub-entities (units with weight 0 excluded)."""
+    sizes = _sizes(table)
+    nn = len(comp.ids)
+    parents = _parents(table)
     N = [np.zeros((nn, m), dtype=bool) for m in sizes]
+    C = [np.zeros((nn, m), dtype=bool) for m in sizes]
     root = comp.root
     for L in range(3):
         if comp.level[root] >= L:
@@ -417,27 +460,78 @@ def _evaluate(
             if comp.level[n] < L:
                 continue
             open_ = N[L][n] & (GS[L][n] == 0)
-            if not open_.any():
-                continue
             if comp.level[n] == L:
-                for c in comp.children[n]:
-                    N[L][c] |= open_
+                C[L][n] = open_
             else:
+                C[L][n] = open_ & D[L][n]
+                down = open_ & ~D[L][n]
                 par = parents[L + 1]
-                assert par is not None
-                sub = open_[par]
-                if L == 0:
-                    sub &= unit_w > 0
-                N[L + 1][n] |= sub
-    # -- values, bottom-up ---------------------------------------------------------------
+                if down.any() and par is not None:
+                    sub = down[par]
+                    if L == 0:
+                        sub &= unit_w > 0
+                    N[L + 1][n] |= sub
+            if C[L][n].any():
+                for c in comp.children[n]:
+                    N[L][c] |= C[L][n]
+    return N, C
+
+
+def _evaluate(
+    comp: CompiledRubric,
+    table: ObservationTable,
+    node: IntArray,
+    norm: FloatArray,
+    unit_w: FloatArray,
+) -> Evaluation:
+    """Steps 1–4: place what is given, find the data below, propagate needs, fold up."""
+    G, GS = _place_given(comp, table, node, norm)
+    D = _data_below(comp, GS)
+    N, C = _propagate_needs(comp, table, GS, D, unit_w)
+    V, S, M, sub_weights = _fold(comp, table, G, GS, N, C, unit_w)
+    if comp.rubric.missing == "error" and any(m.any() for m in M):
+        _missing_error(comp, table, M)
+    given = tuple(GS[L] > 0 for L in range(3))
+    return Evaluation(
+        values=(V[0], V[1], V[2]),
+        states=(S[0], S[1], S[2]),
+        given=(given[0], given[1], given[2]),
+        needed=(N[0], N[1], N[2]),
+        from_children=(C[0], C[1], C[2]),
+        missing=(M[0], M[1], M[2]),
+        sub_weights=(sub_weights[0], sub_weights[1], sub_weights[2]),
+    )
+
+
+def _fold(
+    comp: CompiledRubric,
+    table: ObservationTable,
+    G: list[FloatArray],
+    GS: list[StateArray],
+    N: list[BoolArray],
+    C: list[BoolArray],
+    unit_w: FloatArray,
+) -> tuple[list[FloatArray], list[StateArray], list[BoolArray], list[FloatArray]]:
+    """Step 4: values bottom-up, products to institutions, leaves to the root.
+
+    Per entity and node: given → as given; ``from_children`` → the node's rule over its
+    children; else → the level's rule over the sub-entities' same node. A needed node with
+    nothing given and nothing below is *missing*: the policy fills it (0, or not
+    applicable; under ``error`` a stand-in 0 so the nodes above do not report the same
+    hole again) and it is recorded. When every child of a node is missing the node itself
+    is recorded instead of its children (the unit gave no ``pengaduan`` at all)."""
+    nn = len(comp.ids)
+    sizes = _sizes(table)
+    parents = _parents(table)
+    policy = comp.rubric.missing
     V = [np.zeros((nn, m)) for m in sizes]
     S = [np.zeros((nn, m), dtype=np.int8) for m in sizes]
+    M = [np.zeros((nn, m), dtype=bool) for m in sizes]
     product_count = (
         np.bincount(table.product_unit, minlength=sizes[1]).astype(np.float64)
         if sizes[1]
         else np.zeros(0)
     )
-    missing: list[tuple[int, int, IntArray]] = []
     sub_weights = [np.ones(sizes[0]), unit_w.copy(), np.ones(sizes[2])]
     for L in (2, 1, 0):
         m = sizes[L]
@@ -446,56 +540,58 @@ def _evaluate(
         for n in comp.order:
             if comp.level[n] < L:
                 continue
-            if comp.level[n] == L:
-                if comp.children[n]:
-                    v, s = _combine(comp, n, V[L], S[L], m)
-                else:
-                    v, s = np.zeros(m), np.zeros(m, dtype=np.int8)
-            else:
+            v = np.zeros(m)
+            s = np.zeros(m, dtype=np.int8)
+            kids = comp.children[n]
+            if kids and C[L][n].any():
+                vc, sc = _combine(comp, n, V[L], S[L], m)
+                v = np.where(C[L][n], vc, v)
+                s = np.where(C[L][n], sc, s).astype(np.int8)
+                ks = np.asarray(kids, dtype=np.intp)
+                all_missing = C[L][n] & M[L][ks].all(axis=0)
+                if all_missing.any():
+                    M[L][ks[:, None], np.flatnonzero(all_missing)[None, :]] = False
+                    M[L][n] |= all_missing
+            if comp.level[n] > L:
                 par = parents[L + 1]
                 assert par is not None
                 w = np.ones(sizes[L + 1]) if L == 1 else unit_w.copy()
+                down = ~C[L][n] & (GS[L][n] == 0)
                 if L == 0 and comp.weight_by[0] == "products":
                     # a unit weighs by the number of its service products in the data
                     w = w * product_count
-                    used = (N[0][n] & (GS[0][n] == 0))[par]
+                    used = (N[0][n] & down)[par]
                     _check_product_weights(table, comp, n, S[1][n], w, (unit_w > 0) & used)
-                if n == root:
-                    sub_weights[L + 1] = w
+                sub_weights[L + 1] = w  # the same for every node of this level
                 present = unit_w > 0 if L == 0 else np.ones(sizes[L + 1], dtype=bool)
                 agg = comp.level_aggregators[L]
-                v, s = _rollup(comp, agg, V[L + 1][n], S[L + 1][n], w, present, par, m)
-            # missing: needed, not given, nothing below
+                vr, sr = _rollup(comp, agg, V[L + 1][n], S[L + 1][n], w, present, par, m)
+                v = np.where(down, vr, v)
+                s = np.where(down, sr, s).astype(np.int8)
             gs = GS[L][n]
-            miss = N[L][n] & (((gs == 0) & (s == EMPTY)) | (gs == 1 + MISSING))
+            miss = N[L][n] & (gs == 0) & (s == EMPTY)
             if miss.any():
-                if policy == "zero":
-                    v = np.where(miss, 0.0, v)
-                    s = np.where(miss, ZERO, s).astype(np.int8)
-                elif policy == "not_applicable":
+                M[L][n] |= miss
+                if policy == "not_applicable":
                     s = np.where(miss, NA, s).astype(np.int8)
-                else:
-                    missing.append((L, n, np.flatnonzero(miss)))
-                    # stand-in zeros: the error is raised below, and the nodes above must
-                    # not report the same hole again as their own missing value
+                else:  # "zero", and the stand-in zeros of "error" (raised by the caller)
                     v = np.where(miss, 0.0, v)
                     s = np.where(miss, ZERO, s).astype(np.int8)
             v = np.where(gs == 1 + VALUE, G[L][n], v)
             s = np.where(gs == 1 + VALUE, SCORED, s)
-            s = np.where(gs == 1 + NOT_APPLICABLE, NA, s)
-            s = np.where((gs == 1 + MISSING) & ~N[L][n], EMPTY, s).astype(np.int8)
+            s = np.where(gs == 1 + NOT_APPLICABLE, NA, s).astype(np.int8)
             V[L][n] = np.where(s == SCORED, v, 0.0)
             S[L][n] = s
-    if missing:
-        _missing_error(comp, table, missing)
-    given = tuple((GS[L] == 1 + VALUE) | (GS[L] == 1 + NOT_APPLICABLE) for L in range(3))
-    return Evaluation(
-        values=(V[0], V[1], V[2]),
-        states=(S[0], S[1], S[2]),
-        given=(given[0], given[1], given[2]),
-        needed=(N[0], N[1], N[2]),
-        sub_weights=(sub_weights[0], sub_weights[1], sub_weights[2]),
-    )
+    return V, S, M, sub_weights
+
+
+def _sizes(table: ObservationTable) -> tuple[int, int, int]:
+    return (len(table.institutions), len(table.units), len(table.products))
+
+
+def _parents(table: ObservationTable) -> tuple[IntArray | None, IntArray, IntArray]:
+    """For each level, the index of each entity's parent entity (None for institutions)."""
+    return (None, table.unit_institution, table.product_unit)
 
 
 def _check_product_weights(
@@ -593,12 +689,14 @@ def _rollup(
 
 
 def _missing_error(
-    comp: CompiledRubric, table: ObservationTable, missing: Sequence[tuple[int, int, IntArray]]
+    comp: CompiledRubric, table: ObservationTable, missing: Sequence[BoolArray]
 ) -> None:
-    total = sum(len(e) for _, _, e in missing)
+    total = int(sum(int(m.sum()) for m in missing))
     problems: list[Problem] = []
-    for L, n, ents in missing:
-        for e in ents[: MAX_LISTED - len(problems)]:
+    for L, mat in enumerate(missing):
+        for n, e in zip(*np.nonzero(mat), strict=True):
+            if len(problems) >= MAX_LISTED:
+                break
             problems.append(
                 Problem(
                     f'{table.entity_label(L, int(e))}: no value for criterion "{comp.ids[n]}" '
@@ -609,6 +707,67 @@ def _missing_error(
                 )
             )
     _raise(ObservationError, problems, total)
+
+
+def _classify_rows(
+    comp: CompiledRubric, table: ObservationTable, node: IntArray, ev: Evaluation
+) -> tuple[NDArray[np.int8], NDArray[np.int64]]:
+    """Every row in exactly one class: used, overridden, empty or excluded.
+
+    *Empty*: the cell was empty (no value at all). *Used*: the engine needed the cell.
+    *Overridden*: not needed because a value is given above it — at an ancestor node of the
+    same entity, or at the same node or an ancestor of an entity above it; ``row_over``
+    names that cell as ``(level, entity, node)``. *Excluded*: not needed for another reason
+    (its unit is not selected by the rubric's plugin). Returns the classes and the
+    overriding cells (``-1`` where there is none).
+    """
+    n_rows = len(table)
+    cls = np.full(n_rows, ROW_EXCLUDED, dtype=np.int8)
+    over = np.full((n_rows, 3), -1, dtype=np.int64)
+    needed = np.zeros(n_rows, dtype=bool)
+    for L in range(3):
+        r = np.flatnonzero(table.level == L)
+        needed[r] = ev.needed[L][node[r], table.entity[r]]
+    empty = table.state == MISSING
+    cls[needed & ~empty] = ROW_USED
+    cls[empty] = ROW_EMPTY
+    todo = np.flatnonzero(~needed & ~empty)
+    if not len(todo):
+        return cls, over
+    parent_node = np.asarray(comp.rubric.tree.parent, dtype=np.intp)
+    parents = _parents(table)
+    lv = table.level[todo].astype(np.intp)
+    ent = table.entity[todo].astype(np.intp)
+    found = np.zeros(len(todo), dtype=bool)
+    # Entity by entity upwards (the row's own entity first, from the parent node; then each
+    # entity above it, from the same node), and node by node up to the root.
+    start = parent_node[node[todo]]
+    for step in range(3):
+        cur = start.copy()
+        while True:
+            live = ~found & (cur >= 0) & (lv >= 0)
+            if not live.any():
+                break
+            for L in range(3):
+                k = np.flatnonzero(live & (lv == L))
+                if len(k):
+                    hit = ev.given[L][cur[k], ent[k]]
+                    kk = k[hit]
+                    over[todo[kk]] = np.stack([lv[kk], ent[kk], cur[kk]], axis=1)
+                    found[kk] = True
+            cur = np.where(cur >= 0, parent_node[np.maximum(cur, 0)], -1)
+        if step == 2:
+            break
+        # up one entity: a unit's institution, a product's unit; start again at the row's node
+        for L in (1, 2):
+            k = np.flatnonzero(lv == L)
+            par = parents[L]
+            assert par is not None
+            ent[k] = par[ent[k]]
+        lv = np.where(lv >= 0, lv - 1, -1)
+        start = node[todo].astype(np.intp).copy()
+    cls[todo[found]] = ROW_OVERRIDDEN
+    return cls, over
 
 
 def score(
@@ -657,10 +816,7 @@ def score(
     for name, w in sel.views.items():
         ev = _evaluate(comp, table, node, norm, np.asarray(w, dtype=np.float64))
         views[name] = (ev.values[0][comp.root].copy(), ev.states[0][comp.root].copy())
-    used_rows = np.zeros(len(table), dtype=bool)
-    for L in range(3):
-        r = np.flatnonzero(table.level == L)
-        used_rows[r] = main.needed[L][node[r], table.entity[r]]
+    row_class, row_over = _classify_rows(comp, table, node, main)
     from . import __version__
 
     return Scores(
@@ -676,9 +832,12 @@ def score(
         values=main.values,
         states=main.states,
         given=main.given,
+        from_children=main.from_children,
+        missing_cells=main.missing,
         sub_weights=main.sub_weights,
         row_node=node,
-        row_used=used_rows,
+        row_class=row_class,
+        row_over=row_over,
         views=views,
         flags=flags,
         flag_rows=n_flag_rows,

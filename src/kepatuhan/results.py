@@ -26,10 +26,16 @@ from .rubric import LEVELS, Rubric
 __all__ = [
     "EMPTY",
     "NA",
+    "ROW_CLASSES",
+    "ROW_EMPTY",
+    "ROW_EXCLUDED",
+    "ROW_OVERRIDDEN",
+    "ROW_USED",
     "SCORED",
     "STATE_NAMES",
     "ZERO",
     "ExplainNode",
+    "MissingValue",
     "Provenance",
     "ScoreCard",
     "Scores",
@@ -45,7 +51,46 @@ STATE_NAMES = {
     ZERO: "missing_as_zero",
 }
 
+#: Classes of input rows (``Scores.accounting``): every row lands in exactly one.
+ROW_USED, ROW_OVERRIDDEN, ROW_EMPTY, ROW_EXCLUDED = 0, 1, 2, 3
+#: The class names used in ``accounting``.
+ROW_CLASSES = {
+    ROW_USED: "used",
+    ROW_OVERRIDDEN: "overridden",
+    ROW_EMPTY: "empty",
+    ROW_EXCLUDED: "excluded",
+}
+
 FloatArray = NDArray[np.float64]
+
+
+@attrs.frozen
+class MissingValue:
+    """A needed value that was not in the data and that the rubric's policy filled in.
+
+    ``policy`` is ``"zero"`` (counted as 0) or ``"not_applicable"`` (left out, siblings
+    renormalised). ``criterion`` is the highest node for which nothing at all was given
+    (a unit with no ``pengaduan`` rows is one missing ``pengaduan``, not one per variable).
+    """
+
+    level: str
+    institution: str
+    unit: str | None
+    product: str | None
+    criterion: str
+    policy: str
+
+    def __str__(self) -> str:
+        who = f'institution "{self.institution}"'
+        if self.unit is not None:
+            who += f' unit "{self.unit}"'
+        if self.product is not None:
+            who += f' product "{self.product}"'
+        return f'{who}: criterion "{self.criterion}"'
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON."""
+        return attrs.asdict(self)
 
 
 @attrs.frozen
@@ -87,6 +132,9 @@ class ScoreCard:
     opinion: str | None = None
     """The band label, with the suffix of every flag that is yes (2025:
     ``Kualitas Sedang Tanpa Maladministrasi``)."""
+    missing: tuple[str, ...] = ()
+    """Criteria of this entity that were needed, absent, and filled in by the missing
+    policy (see :meth:`Scores.missing`)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``kepatuhan score --format json``)."""
@@ -113,6 +161,8 @@ class ScoreCard:
             out["flags"] = dict(self.flags)
         if self.opinion is not None:
             out["opinion"] = self.opinion
+        if self.missing:
+            out["missing"] = list(self.missing)
         if self.views:
             out["views"] = {
                 k: {"score": v, "published": None if v is None else publish(v)}
@@ -192,9 +242,17 @@ class Scores:
     values: tuple[FloatArray, FloatArray, FloatArray]
     states: tuple[NDArray[np.int8], NDArray[np.int8], NDArray[np.int8]]
     given: tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]
+    from_children: tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]
+    """Per level, where an entity's node was computed from its own children (not rolled up
+    from its sub-entities)."""
+    missing_cells: tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]
+    """Per level, the needed cells the missing policy filled in (see :meth:`missing`)."""
     sub_weights: tuple[FloatArray, FloatArray, FloatArray]
     row_node: NDArray[np.intp]
-    row_used: NDArray[np.bool_]
+    row_class: NDArray[np.int8]
+    """Each input row's class (``ROW_USED`` … ``ROW_EXCLUDED``)."""
+    row_over: NDArray[np.int64]
+    """For an overridden row, the given cell above it as ``(level, entity, node)``."""
     views: Mapping[str, tuple[FloatArray, NDArray[np.int8]]]
     flags: Mapping[str, NDArray[np.int8]]
     """Per flag, per entity of its level: 1 yes, 0 no, -1 not given."""
@@ -323,6 +381,7 @@ class Scores:
             views=views,
             flags=flags,
             opinion=opinion,
+            missing=tuple(self._entity_missing(level, e)),
         )
 
     def card(self, institution: str) -> ScoreCard:
@@ -334,16 +393,77 @@ class Scores:
         return [self._card(0, i) for i in range(len(self.table.institutions))]
 
     # -- accounting ------------------------------------------------------------------------
-    def accounting(self) -> dict[str, Any]:
-        """Every input row accounted for: used, or overridden by a node given above it."""
-        over = np.flatnonzero(~self.row_used)
+    def missing(self) -> tuple[MissingValue, ...]:
+        """Every needed value that was absent and filled in by the rubric's missing policy.
+
+        One entry per entity and criterion, institutions first, in entity then tree order.
+        Empty when nothing was missing; under ``missing = "error"`` scoring refuses instead.
+        """
+        out: list[MissingValue] = []
+        policy = self.rubric.missing
+        for level in range(3):
+            ents = self._entities(level)
+            nodes, cols = np.nonzero(self.missing_cells[level])
+            order = np.lexsort((nodes, cols))
+            for k in order:
+                ent = ents[int(cols[k])]
+                out.append(
+                    MissingValue(
+                        level=LEVELS[level],
+                        institution=ent.id if level == 0 else ent.institution,
+                        unit=None if level == 0 else (ent.id if level == 1 else ent.unit),
+                        product=ent.id if level == 2 else None,
+                        criterion=self.node_ids[int(nodes[k])],
+                        policy=policy,
+                    )
+                )
+        return tuple(out)
+
+    def _entity_missing(self, level: int, e: int) -> list[str]:
+        return [self.node_ids[int(n)] for n in np.flatnonzero(self.missing_cells[level][:, e])]
+
+    def _row_line(self, r: int) -> int:
+        return int(self.table.line[r]) or r + 1
+
+    def overridden_by(self, row: int) -> str | None:
+        """For an overridden input row (index into ``table``), the given cell above it."""
+        lv, e, n = (int(x) for x in self.row_over[row])
+        if lv < 0:
+            return None
+        return f'{self.table.entity_label(lv, e)} criterion "{self.node_ids[n]}"'
+
+    def accounting(self, listed: int = 1000) -> dict[str, Any]:
+        """Every input row in exactly one class, and every value the missing policy filled in.
+
+        ``used`` (needed by a score; flag rows included), ``overridden`` (below a value given
+        above it: ``overridden_rows`` names that value), ``empty`` (an empty cell: no value
+        at all), ``excluded`` (its unit is not selected by the rubric's plugin) and
+        ``refused`` (always 0: a row that cannot be used is an error for the whole file).
+        ``used + overridden + empty + excluded + refused == rows``. ``missing`` counts the
+        needed values the policy filled in (:meth:`missing`). At most ``listed`` lines are
+        listed per class.
+        """
+        counts = np.bincount(self.row_class, minlength=len(ROW_CLASSES))
+        over = np.flatnonzero(self.row_class == ROW_OVERRIDDEN)
+        empty = np.flatnonzero(self.row_class == ROW_EMPTY)
+        excl = np.flatnonzero(self.row_class == ROW_EXCLUDED)
         return {
             "rows": len(self.table) + self.flag_rows,
-            "used": int(self.row_used.sum()) + self.flag_rows,
+            "used": int(counts[ROW_USED]) + self.flag_rows,
             "flags": self.flag_rows,
-            "overridden": len(over),
-            "rejected": 0,
-            "overridden_lines": [int(self.table.line[r]) for r in over[:1000]],
+            "overridden": int(counts[ROW_OVERRIDDEN]),
+            "empty": int(counts[ROW_EMPTY]),
+            "excluded": int(counts[ROW_EXCLUDED]),
+            "refused": 0,
+            "missing": int(sum(int(m.sum()) for m in self.missing_cells)),
+            "missing_policy": self.rubric.missing,
+            "overridden_lines": [self._row_line(int(r)) for r in over[:listed]],
+            "overridden_rows": [
+                {"line": self._row_line(int(r)), "by": self.overridden_by(int(r))}
+                for r in over[:listed]
+            ],
+            "empty_lines": [self._row_line(int(r)) for r in empty[:listed]],
+            "excluded_lines": [self._row_line(int(r)) for r in excl[:listed]],
         }
 
     # -- export ----------------------------------------------------------------------------
@@ -504,7 +624,7 @@ class Scores:
         children: list[ExplainNode] = []
         entities: list[ExplainNode] = []
         if not given and st in (SCORED, ZERO, NA):
-            if self.node_levels[n] == level and self.rubric.tree.children[n]:
+            if self.from_children[level][n, e] and self.rubric.tree.children[n]:
                 kids = self.rubric.tree.children[n]
                 inc = [k for k in kids if self.states[level][k, e] in (SCORED, ZERO)]
                 shares = self._shares(n, level, e, inc)
@@ -514,7 +634,8 @@ class Scores:
             elif self.node_levels[n] > level:
                 par = self.table.unit_institution if level == 0 else self.table.product_unit
                 subs = np.flatnonzero(par == e)
-                w = self.sub_weights[level + 1] if n == self.root else np.ones(len(par))
+                # the engine's own weights for this roll-up (the same for every node)
+                w = self.sub_weights[level + 1]
                 inc = [
                     int(s)
                     for s in subs

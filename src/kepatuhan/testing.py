@@ -83,6 +83,8 @@ def reference_scores(
         n = index[table.criterion_ids[int(table.criterion[r])]]
         raw = float(table.value[r])
         state = int(table.state[r])
+        if state not in (VALUE, NOT_APPLICABLE):
+            continue  # an empty cell is no value at all
         if state == VALUE:
             c = nodes[n]
             if c.scale is not None:
@@ -110,6 +112,16 @@ def reference_scores(
             return ("na", 0.0)
         raise ObservationError(Problem(f"missing {nodes[n].id} at level {L} entity {e}"))
 
+    def below(n: int) -> list[int]:
+        out = []
+        for k in kids[n]:
+            out += [k, *below(k)]
+        return out
+
+    def has_data_below(L: int, e: int, n: int) -> bool:
+        """The entity itself has something given under ``n``: compute ``n`` from its children."""
+        return any((L, e, d) in given for d in below(n))
+
     memo: dict[tuple[int, int, int], Result] = {}
 
     def value(L: int, e: int, n: int) -> Result:
@@ -119,14 +131,8 @@ def reference_scores(
         got = given.get(key)
         if got is not None:
             state, val = got
-            res: Result = (
-                ("v", val)
-                if state == VALUE
-                else ("na", 0.0)
-                if state == NOT_APPLICABLE
-                else missing(L, e, n)
-            )
-        elif tree.level[n] == L:
+            res: Result = ("v", val) if state == VALUE else ("na", 0.0)
+        elif tree.level[n] == L or has_data_below(L, e, n):
             if not kids[n]:
                 res = missing(L, e, n)
             else:
