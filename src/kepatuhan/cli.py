@@ -1,9 +1,14 @@
 """The ``kepatuhan`` command: parses arguments, calls the library, prints.
 
-Exit status: 0 on success; 1 on invalid input (one line per problem on stderr,
-``file:line-or-key: what was expected, what was found``, never a traceback); 2 on a
-usage error; 3 on an internal error (a bug: please report it; ``KEPATUHAN_DEBUG=1``
-shows the traceback).
+Exit status: 0 on success; 1 on invalid input or a file that cannot be read or written
+(one line per problem on stderr, ``file:line-or-key: what was expected, what was found``,
+never a traceback), on a result that does not reproduce, and on ``--strict`` refusals; 2 on
+a usage error (an option value out of range); 3 on an internal error only (a bug: please
+report it; ``KEPATUHAN_DEBUG=1`` shows the traceback).
+
+Outputs (``--output``, ``--weights``) are refused before anything is computed if they name
+an input file, a directory or a path in a missing directory, and are written to a temporary
+file in the same directory and renamed, so a failure never leaves half a file.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ import argparse
 import csv
 import io
 import json
+import math
 import os
 import sys
-from collections.abc import Sequence
+import types
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +29,30 @@ import attrs
 import numpy as np
 
 from .describe import rubric_document, rubric_markdown
-from .errors import KepatuhanError, ObservationError, Problem, RubricError
-from .io.files import read_text
+from .errors import (
+    InputFileError,
+    KepatuhanError,
+    ObservationError,
+    PluginError,
+    Problem,
+    RubricError,
+)
+from .io.files import OutputFileError, check_output, read_text, write_atomic, write_text_atomic
 from .io.observations_io import read_observations
 from .io.rubric_toml import load_rubric, parse_toml, rubric_from_dict
+from .observations import ObservationTable
 from .plugins import PluginManager, default_manager
 from .results import ExplainNode, Scores
+from .rounding import publish
 from .rubric import Rubric
+from .verify import (
+    dump_result,
+    is_rubric_file,
+    load_result,
+    read_kwargs,
+    read_options,
+    result_document,
+)
 
 __all__ = ["build_parser", "main"]
 
@@ -47,11 +71,79 @@ def _checked(rubric: Rubric, path: str, pm: PluginManager) -> Rubric:
     return rubric
 
 
+def _too_long_number(exc: ValueError, path: str) -> InputFileError | None:
+    """A located error for Python's limit on digits in an integer (JSON/TOML readers)."""
+    if "integer string conversion" not in str(exc):
+        return None
+    return InputFileError(
+        Problem(
+            "a number with more than 4300 digits; expected a score or a weight",
+            path=path,
+            expected="a number of at most 4300 digits",
+            found="a longer number",
+        )
+    )
+
+
 def _resolve_rubric(ref: str, pm: PluginManager) -> Rubric:
-    """An installed rubric id, or a path to a rubric TOML file."""
-    if ref.endswith(".toml") or os.sep in ref or Path(ref).is_file():
+    """An installed rubric id, or a rubric TOML file (named ``*.toml`` or with a ``/``).
+
+    A file in the working directory named like a rubric id does not shadow the rubric.
+    """
+    if not is_rubric_file(ref):
+        return pm.registry.rubric(ref)
+    try:
         return _checked(load_rubric(ref), ref, pm)
-    return pm.registry.rubric(ref)
+    except ValueError as exc:
+        located = _too_long_number(exc, ref)
+        if located is None:
+            raise
+        raise located from None
+
+
+def _unicode_check(table: ObservationTable, path: str) -> None:
+    """Refuse a name that is not valid Unicode (a JSON ``\\udc80`` escape, a lone surrogate):
+    it can be neither hashed into the input digest nor printed."""
+    names: list[str | None] = list(table.criterion_ids)
+    for ents in (table.institutions, table.units, table.products):
+        for e in ents:
+            names.extend((e.id, e.name, getattr(e, "kind", None), getattr(e, "sector", None)))
+    for name in names:
+        if name is None:
+            continue
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            code = f"\\u{ord(name[exc.start]):04x}"
+            raise ObservationError(
+                Problem(
+                    f"the name {name!a} has a lone surrogate {code} "
+                    "(an escape that is no character)",
+                    path=path,
+                    expected="Unicode text",
+                    found=code,
+                )
+            ) from None
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """How observation files are read (``--decimal-comma``, ``--delimiter``)."""
+    return read_options(
+        bool(getattr(args, "decimal_comma", False)), getattr(args, "delimiter", None)
+    )
+
+
+def _read_table(args: argparse.Namespace, path: str) -> ObservationTable:
+    """Read an observation file with the command's reading options."""
+    try:
+        table = read_observations(path, **read_kwargs(_options(args)))
+    except ValueError as exc:
+        located = _too_long_number(exc, path)
+        if located is None:
+            raise
+        raise located from None
+    _unicode_check(table, path)
+    return table
 
 
 def _table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
@@ -70,13 +162,50 @@ def _csv(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
     return buf.getvalue().rstrip("\n")
 
 
-def _emit(fmt: str, rows: Sequence[Sequence[Any]], header: Sequence[str], data: Any) -> None:
+def _render(fmt: str, rows: Sequence[Sequence[Any]], header: Sequence[str], data: Any) -> str:
     if fmt == "json":
-        print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-    elif fmt == "csv":
-        print(_csv(rows, header))
-    else:
-        print(_table(rows, header))
+        return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    if fmt == "csv":
+        return _csv(rows, header)
+    return _table(rows, header)
+
+
+def _emit(fmt: str, rows: Sequence[Sequence[Any]], header: Sequence[str], data: Any) -> None:
+    print(_render(fmt, rows, header, data))
+
+
+def _signed(x: float) -> str:
+    """A published figure with its sign (``+1.25``, ``-0.40``)."""
+    text = publish(x)
+    return text if text.startswith("-") else "+" + text
+
+
+# -- files ---------------------------------------------------------------------------------
+def _inputs(args: argparse.Namespace) -> list[str]:
+    """Every file the command reads (an output must not be one of them)."""
+    out: list[str] = []
+    for key in ("data", "cases", "result"):
+        if isinstance(getattr(args, key, None), str):
+            out.append(getattr(args, key))
+    for key in ("inputs", "results", "paths"):
+        out.extend(getattr(args, key, None) or [])
+    ref = getattr(args, "rubric", None)
+    if isinstance(ref, str) and is_rubric_file(ref):
+        out.append(ref)
+    return out
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse every output path of the command before anything is computed or written."""
+    outs = [getattr(args, k, None) for k in ("output", "weights")]
+    inputs = _inputs(args)
+    for out in outs:
+        if out is not None:
+            check_output(out, inputs)
+
+
+def _write_text(path: str, text: str) -> None:
+    write_text_atomic(path, text if text.endswith("\n") else text + "\n")
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -218,10 +347,33 @@ def cmd_show(args: argparse.Namespace) -> int:
 def _score(args: argparse.Namespace) -> Scores:
     from .engine import score
 
+    _check_outputs(args)
     pm = _manager()
     rubric = _resolve_rubric(args.rubric, pm)
-    table = read_observations(args.data)
+    table = _read_table(args, args.data)
     return score(rubric, table, plugins=pm)
+
+
+def _document(res: Scores, args: argparse.Namespace) -> dict[str, Any]:
+    """The result document, with what ``kepatuhan verify`` needs to score it again."""
+    return result_document(res, rubric_ref=args.rubric, data_path=args.data, options=_options(args))
+
+
+_POLICY_WORDS = {"zero": "counted as 0", "not_applicable": "treated as not applicable"}
+
+
+def _missing_lines(res: Scores) -> list[str]:
+    """One warning per missing-value policy: how many needed values, the first five."""
+    missing = res.missing()
+    lines = []
+    for policy in sorted({m.policy for m in missing}):
+        these = [m for m in missing if m.policy == policy]
+        shown = ", ".join(str(m) for m in these[:5]) + (", …" if len(these) > 5 else "")
+        lines.append(
+            f"{len(these)} needed values were missing and "
+            f"{_POLICY_WORDS.get(policy, 'handled as ' + policy)}: {shown}"
+        )
+    return lines
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -229,6 +381,10 @@ def cmd_score(args: argparse.Namespace) -> int:
     res = _score(args)
     for w in res.warnings:
         print(f"warning: {w}", file=sys.stderr)
+    missing = _missing_lines(res)
+    if args.format == "table" and not args.strict:
+        for line in missing:
+            print(f"warning: {line}", file=sys.stderr)
     acc = res.accounting()
     if args.strict and acc["overridden"]:
         print(
@@ -236,6 +392,10 @@ def cmd_score(args: argparse.Namespace) -> int:
             f"above them (lines {acc['overridden_lines'][:10]}); --strict refuses that",
             file=sys.stderr,
         )
+        return 1
+    if args.strict and missing:
+        for line in missing:
+            print(f"{res.table.source}: {line}; --strict refuses that", file=sys.stderr)
         return 1
     rows = []
     for card in res.cards():
@@ -265,15 +425,16 @@ def cmd_score(args: argparse.Namespace) -> int:
                         u.state,
                     )
                 )
-    doc = res.to_dict()
-    # What `kepatuhan verify` needs to score the same thing again.
-    doc["rubric"]["ref"] = (
-        os.path.abspath(args.rubric) if args.rubric.endswith(".toml") else args.rubric
-    )
-    doc["input"]["path"] = os.path.abspath(args.data)
-    _emit(
-        args.format, rows, ("level", "institution", "unit", "score", "band", "zone", "state"), doc
-    )
+    header = ("level", "institution", "unit", "score", "band", "zone", "state")
+    if args.format == "json":
+        text = dump_result(_document(res, args))
+    else:
+        text = _render(args.format, rows, header, None)
+    if args.output is None:
+        print(text)
+        return 0
+    _write_text(args.output, text)
+    print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
 
@@ -281,9 +442,16 @@ def cmd_plot(args: argparse.Namespace) -> int:
     """Draw a picture to PNG or SVG: distribution, waterfall, ranks or trajectories."""
     from . import plots
 
+    if not args.output.lower().endswith((".png", ".svg")):
+        raise KepatuhanError(
+            Problem("expected an output file ending in .png or .svg", path=args.output)
+        )
+    _check_outputs(args)
     if args.kind == "trajectories":
         from .panel import panel
 
+        for path in args.inputs:
+            _check_result_for_panel(path)
         fig = plots.trajectories(panel(args.inputs, plugins=_manager()))
     else:
         if len(args.inputs) != 1 or not args.rubric:
@@ -300,11 +468,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
             from .sensitivity import sensitivity
 
             fig = plots.rank_intervals(sensitivity(res, draws=args.draws, seed=args.seed))
-    if not args.output.lower().endswith((".png", ".svg")):
-        raise KepatuhanError(
-            Problem("expected an output file ending in .png or .svg", path=args.output)
-        )
-    fig.savefig(args.output, dpi=120)
+    write_atomic(args.output, lambda tmp: fig.savefig(tmp, dpi=120))
     print(f"wrote {args.output}")
     return 0
 
@@ -315,7 +479,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     res = _score(args)
     page = report_card(res, args.institution, lang=args.lang, plugins=_manager())
-    Path(args.output).write_text(page, encoding="utf-8")
+    write_text_atomic(args.output, page)
     print(f"wrote {args.output}")
     return 0
 
@@ -324,6 +488,8 @@ def cmd_panel(args: argparse.Namespace) -> int:
     """Line up several years' results; warn where the methodology changed."""
     from .panel import panel
 
+    for path in args.results:
+        _check_result_for_panel(path)
     p = panel(args.results, plugins=_manager())
     for w in p.warnings:
         print(f"methodology changed: {w}", file=sys.stderr)
@@ -371,11 +537,12 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             )
         )
     if args.weights:
-        with open(args.weights, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(["draw", *sens.children])
-            for d, row in enumerate(sens.weights):
-                w.writerow([d, *(repr(float(v)) for v in row)])
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["draw", *sens.children])
+        for d, row in enumerate(sens.weights):
+            w.writerow([d, *(repr(float(v)) for v in row)])
+        write_atomic(args.weights, lambda tmp: tmp.write_bytes(buf.getvalue().encode()))
     data = [
         dict(
             zip(
@@ -409,10 +576,10 @@ def cmd_gap(args: argparse.Namespace) -> int:
             s.entity,
             s.criterion,
             s.state,
-            "" if s.value is None else f"{s.value:.2f}",
+            "" if s.value is None else publish(s.value),
             f"{s.best:g}",
-            f"+{s.points:.2f}",
-            f"{s.cumulative:.2f}",
+            _signed(s.points),
+            publish(s.cumulative),
         )
         for s in plan.steps
     ]
@@ -420,12 +587,12 @@ def cmd_gap(args: argparse.Namespace) -> int:
         print(json.dumps(attrs.asdict(plan), indent=2, ensure_ascii=False, default=str))
         return 0
     if plan.target is None:
-        print(f"{args.institution}: {plan.score:.2f} is already in the top band")
+        print(f"{args.institution}: {publish(plan.score)} is already in the top band")
         return 0
     head = (
-        f"{args.institution}: {plan.score:.2f} ({plan.band.id if plan.band else '?'}) -> "
+        f"{args.institution}: {publish(plan.score)} ({plan.band.id if plan.band else '?'}) -> "
         f"{plan.target.id} from {plan.target.min}: {len(plan.steps)} improvements, "
-        f"estimated {plan.estimated:.2f}, recomputed {plan.achieved:.2f}"
+        f"estimated {publish(plan.estimated)}, recomputed {publish(plan.achieved)}"
         + ("" if plan.reached else " (the next band cannot be reached)")
     )
     print(head)
@@ -435,9 +602,21 @@ def cmd_gap(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Score and write the result to a CSV or JSON file, with provenance."""
+    if Path(args.output).suffix.lower() not in (".csv", ".json", ".parquet"):
+        raise OutputFileError(
+            Problem(
+                "expected a .csv, .json or .parquet output file",
+                path=args.output,
+                found=Path(args.output).suffix or "no extension",
+            )
+        )
     res = _score(args)
-    path = res.write(args.output)
-    print(f"wrote {path} ({len(res.to_records())} rows)")
+    if args.output.lower().endswith(".json"):
+        # The same document as `score --format json`, so `verify` accepts it.
+        _write_text(args.output, dump_result(_document(res, args)))
+    else:
+        write_atomic(args.output, res.write)
+    print(f"wrote {args.output} ({len(res.to_records())} rows)")
     return 0
 
 
@@ -471,7 +650,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
             r.rubric,
             r.published,
             r.recomputed_published or "",
-            "" if r.difference is None else f"{r.difference:+.2f}",
+            "" if r.difference is None else _signed(r.difference),
             "" if r.band_match is None else ("yes" if r.band_match else "no"),
             r.verdict,
             r.expect,
@@ -509,16 +688,57 @@ def cmd_verify(args: argparse.Namespace) -> int:
     """Re-score what a result file records and compare, bit for bit; exit 1 if it differs."""
     from .verify import verify_result_file
 
-    v = verify_result_file(args.result)
+    v = verify_result_file(args.result, plugins=_manager())
     for note in v.notes:
         print(f"note: {note}")
     if v.reproduces:
-        print(f"reproduces: {v.compared} scores identical to the bit ({args.result})")
+        print(
+            f"reproduces: the whole document, {v.compared} entities, identical to the bit "
+            f"({args.result})"
+        )
         return 0
     print(f"does not reproduce ({args.result}):")
     for d in v.differences:
         print(f"  {d}")
     return 1
+
+
+def _check_result_for_panel(path: str) -> None:
+    """Refuse a result file the panel cannot line up, with the key that is wrong."""
+    doc = load_result(path)
+
+    def bad(key: str, expected: str) -> InputFileError:
+        return InputFileError(
+            Problem(
+                f"not a kepatuhan result: expected {expected}",
+                path=path,
+                key_path=key,
+                expected=expected,
+            )
+        )
+
+    rub = doc.get("rubric")
+    if not isinstance(rub, dict) or not isinstance(rub.get("ref") or rub.get("id"), str):
+        raise bad("rubric.ref", "a rubric id")
+    insts = doc.get("institutions", [])
+    if not isinstance(insts, list):
+        raise bad("institutions", "a list")
+    for i, inst in enumerate(insts):
+        at = f"institutions[{i}]"
+        if not isinstance(inst, dict) or not isinstance(inst.get("id"), str):
+            raise bad(f"{at}.id", "an object with a string id")
+        sc = inst.get("score")
+        if sc is not None and (
+            isinstance(sc, bool) or not isinstance(sc, (int, float)) or not math.isfinite(sc)
+        ):
+            raise bad(f"{at}.score", "a finite number or null")
+        if not isinstance(inst.get("published"), (str, type(None))):
+            raise bad(f"{at}.published", "a string or null")
+        band = inst.get("band")
+        if band is not None and not (
+            isinstance(band, dict) and isinstance(band.get("id"), (str, type(None)))
+        ):
+            raise bad(f"{at}.band", "an object with an id, or null")
 
 
 def _render_explain(node: ExplainNode, depth: int = 0, out: list[str] | None = None) -> list[str]:
@@ -527,16 +747,17 @@ def _render_explain(node: ExplainNode, depth: int = 0, out: list[str] | None = N
     if node.score is None:
         val = node.state
     else:
+        value = node.score if node.value is None else node.value
         val = (
-            f"{node.value:.2f}"
+            publish(value)
             + (f"/{node.maximum:g}" if node.maximum != 100 else "")
-            + f" ({node.score:.2f}%)"
+            + f" ({publish(node.score)}%)"
         )
     who = node.entity.split(" ")[-1].strip('"') if depth and node.entity else node.entity
     tag = "" if node.state == "scored" else f" [{node.state}]"
     out.append(
         f"{pad}{node.criterion} @ {who}: {val}{tag}  share {node.share:.1%}, "
-        f"weight in total {node.effective_weight:.2%}, lost {node.lost:.2f}"
+        f"weight in total {node.effective_weight:.2%}, lost {publish(node.lost)}"
     )
     for c in node.entities:
         _render_explain(c, depth + 1, out)
@@ -590,26 +811,36 @@ def cmd_explain(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    card_score = "not applicable" if tree.score is None else f"{tree.score:.4f}"
+    # The value of the root in its own unit is the published-scale score (0–100 or 0–110).
+    card_score = "not applicable" if tree.value is None else publish(tree.value)
     print(f"{tree.entity} under {res.rubric.id}: {card_score}")
     print("\n".join(_render_explain(tree)))
     if ups or downs:
-        print("strengths (points above peers): " + ", ".join(f"{c} +{d:.2f}" for c, d in ups))
-        print("weaknesses (points below peers): " + ", ".join(f"{c} {d:.2f}" for c, d in downs))
+        print("strengths (points above peers): " + ", ".join(f"{c} {_signed(d)}" for c, d in ups))
+        print(
+            "weaknesses (points below peers): " + ", ".join(f"{c} {_signed(d)}" for c, d in downs)
+        )
     return 0
 
 
-def _validate_one(path: str, pm: PluginManager, rubric_ref: str | None) -> list[Problem]:
+def _validate_one(args: argparse.Namespace, path: str, pm: PluginManager) -> list[Problem]:
     """Raise on errors; return lint findings (rubric files only)."""
     from .lint import lint_rubric
 
     p = Path(path)
+    rubric_ref = args.rubric
     if p.suffix.lower() == ".toml":
-        data = parse_toml(read_text(path), path)
+        try:
+            data = parse_toml(read_text(path), path)
+        except ValueError as exc:
+            located = _too_long_number(exc, path)
+            if located is None:
+                raise
+            raise located from None
         if not {"observation", "observations", "institution", "unit", "product"} & set(data):
             rubric = _checked(rubric_from_dict(data, path), path, pm)
             return [attrs.evolve(f, path=path) for f in lint_rubric(rubric)]
-    table = read_observations(path)
+    table = _read_table(args, path)
     if rubric_ref is not None:
         from .engine import score
 
@@ -627,7 +858,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     bad = 0
     for path in args.paths:
         try:
-            findings = _validate_one(path, pm, args.rubric)
+            findings = _validate_one(args, path, pm)
         except KepatuhanError as exc:
             bad += 1
             _print_error(exc, path)
@@ -642,6 +873,73 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 # -- plumbing ------------------------------------------------------------------------------
+#: The most weight draws (an institutions × draws matrix is held in memory).
+MAX_DRAWS = 1_000_000
+
+
+def _draws(text: str) -> int:
+    """``--draws``: a whole number from 1 to :data:`MAX_DRAWS`."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text[:40]!r}") from None
+    if not 1 <= n <= MAX_DRAWS:
+        raise argparse.ArgumentTypeError(f"expected 1 to {MAX_DRAWS} draws, found {n}")
+    return n
+
+
+def _seed(text: str) -> int:
+    """``--seed``: a whole number from 0 to 2**64 - 1 (numpy's seeds are non-negative)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text[:40]!r}") from None
+    if not 0 <= n < 2**64:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to 2**64 - 1, found {n}")
+    return n
+
+
+def _spread(text: str) -> float:
+    """``--spread``: a finite number from 0 up to (not including) 1, so weights stay > 0."""
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, found {text[:40]!r}") from None
+    if not (math.isfinite(x) and 0 <= x < 1):
+        raise argparse.ArgumentTypeError(
+            f"expected a number from 0 to below 1 (each weight × (1 ± spread)), found {text[:40]}"
+        )
+    return x
+
+
+def _delimiter(text: str) -> str:
+    """``--delimiter``: one character (``tab`` or ``\\t`` for a tab), not a quote or newline."""
+    ch = "\t" if text in ("tab", "\\t") else text
+    if len(ch) != 1 or ch in '"\r\n' or ch.isalnum():
+        raise argparse.ArgumentTypeError(
+            f"expected one character such as ; or , or tab, found {text[:40]!r}"
+        )
+    return ch
+
+
+def _data_options() -> _Parser:
+    """The options of every command that reads an observation file (a parent parser)."""
+    parent = _Parser(add_help=False)
+    group = parent.add_argument_group("reading observation files")
+    group.add_argument(
+        "--decimal-comma",
+        action="store_true",
+        help="values are written 85,5 (an Indonesian spreadsheet); fields are then usually "
+        "separated by ;",
+    )
+    group.add_argument(
+        "--delimiter",
+        type=_delimiter,
+        help="the CSV field separator (default: , or sniffed); one character, or tab",
+    )
+    return parent
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # usage errors: exit 2, no traceback
         self.print_usage(sys.stderr)
@@ -658,6 +956,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"kepatuhan {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    data = [_data_options()]  # every command that reads an observation file
 
     def fmt(sp: argparse.ArgumentParser) -> None:
         sp.add_argument(
@@ -679,7 +978,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="output format (default: table; markdown is the docs page of an edition)",
     )
     sp.set_defaults(func=cmd_show)
-    sp = sub.add_parser("score", help="score an observation file (CSV, TOML or JSON)")
+    sp = sub.add_parser("score", help="score an observation file (CSV, TOML or JSON)", parents=data)
     sp.add_argument("data", help="observation file")
     sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")
     sp.add_argument(
@@ -688,11 +987,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--strict",
         action="store_true",
-        help="fail if any row is overridden by a node given above it",
+        help="fail if any row is overridden by a node given above it, or any needed value "
+        "is missing",
+    )
+    sp.add_argument(
+        "--output",
+        help="write the output (in the chosen --format) to this file instead of printing it",
     )
     fmt(sp)
     sp.set_defaults(func=cmd_score)
-    sp = sub.add_parser("explain", help="explain one entity's score down to the indicators")
+    sp = sub.add_parser(
+        "explain", help="explain one entity's score down to the indicators", parents=data
+    )
     sp.add_argument("data", help="observation file")
     sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")
     sp.add_argument("--institution", required=True, help="institution id")
@@ -700,16 +1006,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--product", help="explain this product of the unit instead")
     fmt(sp)
     sp.set_defaults(func=cmd_explain)
-    sp = sub.add_parser("plot", help="pictures: distribution, waterfall, ranks, trajectories")
+    sp = sub.add_parser(
+        "plot", help="pictures: distribution, waterfall, ranks, trajectories", parents=data
+    )
     sp.add_argument("kind", choices=("distribution", "waterfall", "ranks", "trajectories"))
     sp.add_argument("inputs", nargs="+", help="DATA (or RESULT.json files for trajectories)")
     sp.add_argument("--rubric", help="rubric id or rubric TOML file")
     sp.add_argument("--institution", help="for waterfall")
-    sp.add_argument("--draws", type=int, default=1000, help="for ranks")
-    sp.add_argument("--seed", type=int, default=0, help="for ranks")
+    sp.add_argument("--draws", type=_draws, default=1000, help="for ranks")
+    sp.add_argument("--seed", type=_seed, default=0, help="for ranks")
     sp.add_argument("--output", required=True, help="FILE.png or FILE.svg")
     sp.set_defaults(func=cmd_plot)
-    sp = sub.add_parser("report", help="an institution's report card, one HTML page")
+    sp = sub.add_parser("report", help="an institution's report card, one HTML page", parents=data)
     sp.add_argument("data", help="observation file")
     sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")
     sp.add_argument("--institution", required=True, help="institution id")
@@ -722,30 +1030,39 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("results", nargs="+", help="JSON results of kepatuhan score, one per year")
     fmt(sp)
     sp.set_defaults(func=cmd_panel)
-    sp = sub.add_parser("sensitivity", help="how bands and ranks move when the weights move")
+    sp = sub.add_parser(
+        "sensitivity", help="how bands and ranks move when the weights move", parents=data
+    )
     sp.add_argument("data", help="observation file")
     sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")
-    sp.add_argument("--draws", type=int, default=1000)
+    sp.add_argument("--draws", type=_draws, default=1000, help="weight draws (1 to 1000000)")
     sp.add_argument("--method", choices=("uniform", "dirichlet"), default="uniform")
     sp.add_argument(
-        "--spread", type=float, default=0.10, help="uniform: each weight × (1 ± spread)"
+        "--spread",
+        type=_spread,
+        default=0.10,
+        help="uniform: each weight × (1 ± spread), 0 <= spread < 1",
     )
-    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--seed", type=_seed, default=0)
     sp.add_argument("--weights", help="write the sampled weights (one row per draw) to this CSV")
     fmt(sp)
     sp.set_defaults(func=cmd_sensitivity)
-    sp = sub.add_parser("gap", help="the improvements that lift an institution to its next band")
+    sp = sub.add_parser(
+        "gap", help="the improvements that lift an institution to its next band", parents=data
+    )
     sp.add_argument("data", help="observation file")
     sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")
     sp.add_argument("--institution", required=True, help="institution id")
     fmt(sp)
     sp.set_defaults(func=cmd_gap)
-    sp = sub.add_parser("export", help="score and write every node of every entity to CSV/JSON")
+    sp = sub.add_parser(
+        "export", help="score and write every node of every entity to CSV/JSON", parents=data
+    )
     sp.add_argument("data", help="observation file")
     sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")
     sp.add_argument("--output", required=True, help="FILE.csv or FILE.json")
     sp.set_defaults(func=cmd_export)
-    sp = sub.add_parser("rank", help="rank institutions or units within peer groups")
+    sp = sub.add_parser("rank", help="rank institutions or units within peer groups", parents=data)
     sp.add_argument("data", help="observation file")
     sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")
     sp.add_argument(
@@ -777,9 +1094,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--dir", default=".", help="where to create the package (default: here)")
     sp.set_defaults(func=cmd_new_rubric)
     sp = sub.add_parser("verify", help="check that a score --format json result still reproduces")
-    sp.add_argument("result", help="a JSON file written by kepatuhan score --format json")
+    sp.add_argument(
+        "result",
+        help="a JSON file written by kepatuhan score --format json or kepatuhan export",
+    )
     sp.set_defaults(func=cmd_verify)
-    sp = sub.add_parser("validate", help="check rubric and observation files")
+    sp = sub.add_parser("validate", help="check rubric and observation files", parents=data)
     sp.add_argument("paths", nargs="+", help="rubric TOML or observation files")
     sp.add_argument("--rubric", help="also check observation files against this rubric")
     sp.add_argument("--strict", action="store_true", help="fail on lint findings too")
@@ -794,12 +1114,48 @@ def _print_error(exc: KepatuhanError, default_path: str | None = None) -> None:
         print(str(prob), file=sys.stderr)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _module_of(obj: object) -> str:
+    return obj.__name__ if isinstance(obj, types.ModuleType) else type(obj).__module__
+
+
+def _plugin_modules(pm: PluginManager) -> dict[str, str]:
+    """``{module: plugin name}`` for every third-party plugin and what it registered."""
+    from .plugins import BUILTIN
+
+    out: dict[str, str] = {}
+    for name, plugin in pm.pm.list_name_plugin():
+        if plugin is not None and name != BUILTIN:
+            out[_module_of(plugin)] = name
+    reg = pm.registry
+    tables: Iterable[dict[str, Any]] = (reg.scales, reg.aggregators)
+    for table in tables:
+        for entry in table.values():
+            if entry.plugin != BUILTIN:
+                out[_module_of(entry.value)] = entry.plugin
+    return {m: n for m, n in out.items() if m.split(".")[0] != "kepatuhan"}
+
+
+def _plugin_of(exc: BaseException) -> str | None:
+    """The third-party plugin whose code raised ``exc`` (innermost frame), if any."""
     try:
-        return int(args.func(args))
+        modules = _plugin_modules(_manager())
+    except Exception:  # the manager itself is broken: nothing to attribute
+        return None
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        mod = str(tb.tb_frame.f_globals.get("__name__", ""))
+        for prefix, name in modules.items():
+            if mod == prefix or mod.startswith(prefix + "."):
+                found = name
+        tb = tb.tb_next
+    return found
+
+
+def _run(args: argparse.Namespace, func: Callable[[argparse.Namespace], int]) -> int:
+    """Run a command, turning every expected failure into exit 1 with one located line."""
+    try:
+        return int(func(args))
     except KepatuhanError as exc:
         _print_error(
             exc, getattr(args, "data", None) if isinstance(exc, ObservationError) else None
@@ -807,6 +1163,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except BrokenPipeError:  # `kepatuhan … | head`
         return 0
+    except OSError as exc:  # the environment, not a bug: a file vanished, a disk filled up
+        where = exc.filename if exc.filename is not None else None
+        print(
+            Problem(f"cannot read or write: {exc.strerror or exc}", path=where and str(where)),
+            file=sys.stderr,
+        )
+        return 1
+    except Exception as exc:
+        plugin = _plugin_of(exc)
+        if plugin is None:
+            raise
+        print(
+            PluginError(f"plugin {plugin!r} raised: {type(exc).__name__}: {exc}"),
+            file=sys.stderr,
+        )
+        return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _run(args, args.func)
     except Exception as exc:
         if os.environ.get("KEPATUHAN_DEBUG"):
             raise

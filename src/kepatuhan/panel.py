@@ -20,6 +20,7 @@ import attrs
 from .errors import InputFileError, Problem
 from .io.files import read_text
 from .plugins import PluginManager, default_manager
+from .rounding import publish
 from .rubric import Rubric
 
 __all__ = ["Panel", "changes", "panel"]
@@ -48,7 +49,7 @@ def changes(a: Rubric, b: Rubric) -> list[str]:
             return (
                 "none"
                 if r.bands is None
-                else " / ".join(f"{x.id} ≥ {x.min:.2f}" for x in r.bands.bands)
+                else " / ".join(f"{x.id} ≥ {publish(float(x.min))}" for x in r.bands.bands)
             )
 
         out.append(f"bands: {show(a)} -> {show(b)}")

@@ -13,6 +13,7 @@ import html
 from .gap import gap
 from .plugins import PluginManager
 from .results import ExplainNode, Scores
+from .rounding import publish
 
 __all__ = ["report_card"]
 
@@ -70,7 +71,7 @@ def _lost_rows(node: ExplainNode, out: list[tuple[str, str, str, float]]) -> Non
     for child in (*node.entities, *node.children):
         if not child.children and not child.entities and child.lost > 0.005:
             who = child.entity.split('"')[-2] if '"' in child.entity else child.entity
-            val = "" if child.value is None else f"{child.value:.2f} / {child.maximum:g}"
+            val = "" if child.value is None else f"{publish(child.value)} / {child.maximum:g}"
             out.append((who, child.criterion, val, child.lost))
         _lost_rows(child, out)
 
@@ -114,7 +115,7 @@ def report_card(
     )
     for who, crit, val, lost in rows[:15]:
         parts.append(
-            f"<tr><td>{_e(who)}</td><td>{_e(crit)}</td><td>{_e(val)}</td><td>{lost:.2f}</td></tr>"
+            f"<tr><td>{_e(who)}</td><td>{_e(crit)}</td><td>{_e(val)}</td><td>{publish(lost)}</td></tr>"
         )
     parts.append("</table>")
     plan = gap(scores, institution, plugins=plugins)
@@ -130,8 +131,8 @@ def report_card(
         for s in plan.steps:
             who = s.entity.split('"')[-2] if '"' in s.entity else s.entity
             parts.append(
-                f"<tr><td>{_e(who)}</td><td>{_e(s.criterion)}</td><td>+{s.points:.2f}</td>"
-                f"<td>{s.cumulative:.2f}</td></tr>"
+                f"<tr><td>{_e(who)}</td><td>{_e(s.criterion)}</td><td>+{publish(s.points)}</td>"
+                f"<td>{publish(s.cumulative)}</td></tr>"
             )
         parts.append("</table>")
     parts.append(f"<h2>{_e(t['sources'])}</h2><ul>")

@@ -1,17 +1,29 @@
-"""Re-checking a result file: does it still reproduce, bit for bit?
+"""Re-checking a result file: does the whole document still reproduce, bit for bit?
 
-A result written by ``kepatuhan score --format json`` records the rubric it used (``ref``,
-id, version, digest), the input file and its digest, and every score unrounded. Verifying
-it reads the same input again, scores it with the same rubric, and compares: digests first
-(to say *what* changed), then every institution's and unit's score, exactly.
+A result written by ``kepatuhan score --format json`` (or ``kepatuhan export --output
+FILE.json``) records the rubric it used (``ref``, id, version, digest), the input file
+(``path``, how it was read, its digest) and every figure of every entity. Verifying it reads
+the same input again, scores it with the same rubric, builds the document the same way
+(:func:`result_document`) and compares the two *recursively*: every field of every entity
+(score, published, band, opinion, criteria, flags, missing, views, weights, names), the
+entity set (no extra, duplicate or absent entity), the accounting and warnings, the rubric's
+id, version and digest and the input digest. Each difference names its JSON path, such as
+``institutions[3].units[1].criteria.proses``.
+
+Not compared, because they describe the run rather than the result: ``kepatuhan_version``
+and ``plugins`` (a difference is reported as a note), ``input.source`` (where the file was
+when it was scored; ``input.path`` is what is read again and ``input.digest`` says whether it
+is the same data) and ``rubric.ref`` (what is loaded again; its digest is compared).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import math
+import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -21,12 +33,30 @@ from .io.observations_io import read_observations
 from .io.rubric_toml import load_rubric
 from .plugins import PluginManager, default_manager
 
-__all__ = ["Verification", "verify_result", "verify_result_file"]
+if TYPE_CHECKING:
+    from .results import Scores
+
+__all__ = [
+    "Verification",
+    "dump_result",
+    "load_result",
+    "read_options",
+    "result_document",
+    "verify_result",
+    "verify_result_file",
+]
+
+#: Top-level keys that describe the run, not the result: reported as notes, not differences.
+_NOTES = ("kepatuhan_version", "plugins")
+#: Keys that say where to find things again, not what was found (see the module docstring).
+_NOT_COMPARED = {("input", "source"), ("input", "path"), ("rubric", "ref")}
+#: The most differences listed (the count of the rest is given).
+_MAX_LISTED = 50
 
 
 @attrs.frozen
 class Verification:
-    """The outcome: ``reproduces`` and, if not, every difference found."""
+    """The outcome: ``reproduces`` and, if not, every difference found (by JSON path)."""
 
     reproduces: bool
     compared: int
@@ -34,67 +64,308 @@ class Verification:
     notes: tuple[str, ...] = ()
 
 
-def _scores(doc: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for inst in doc.get("institutions", []):
-        out[inst["id"]] = inst.get("score")
-        for unit in inst.get("units", []):
-            out[f"{inst['id']} / {unit['id']}"] = unit.get("score")
-    return out
+# -- the document ------------------------------------------------------------------------
+def is_rubric_file(ref: str) -> bool:
+    """Whether a ``--rubric`` argument names a file: it ends in ``.toml`` or has a separator.
+
+    Anything else is an installed rubric id, even if a file of that name happens to be in
+    the working directory (a stray file must not shadow the official edition).
+    """
+    return ref.endswith(".toml") or "/" in ref or os.sep in ref
 
 
-def verify_result(
-    doc: Mapping[str, Any], *, plugins: PluginManager | None = None, base: Path | None = None
-) -> Verification:
-    """Re-score the input a result document names and compare everything, exactly."""
-    from .engine import score
-
-    pm = plugins or default_manager()
-    try:
-        ref = doc["rubric"]["ref"]
-        data = doc["input"]["path"]
-    except (KeyError, TypeError):
-        raise InputFileError(
-            Problem(
-                "not a kepatuhan result: expected rubric.ref and input.path "
-                "(written by kepatuhan score --format json)"
-            )
-        ) from None
-    data_path = Path(data) if base is None or Path(data).is_absolute() else base / data
-    if str(ref).endswith(".toml"):
-        ref_path = Path(ref) if base is None or Path(ref).is_absolute() else base / ref
-        rubric = load_rubric(ref_path)
-    else:
-        rubric = pm.registry.rubric(ref)
-    table = read_observations(data_path)
-    now = score(rubric, table, plugins=pm)
-    fresh = now.to_dict()
-    diffs: list[str] = []
-    notes: list[str] = []
-    for what, name in (("rubric", ref), ("input", data)):
-        was, now_ = doc[what].get("digest"), fresh[what]["digest"]
-        if was != now_:
-            diffs.append(f"{what} {name} changed: digest {was} -> {now_}")
-    if fresh["kepatuhan_version"] != doc.get("kepatuhan_version"):
-        notes.append(f"kepatuhan {doc.get('kepatuhan_version')} -> {fresh['kepatuhan_version']}")
-    if fresh["plugins"] != doc.get("plugins"):
-        notes.append(f"plugins {doc.get('plugins')} -> {fresh['plugins']}")
-    old, new = _scores(doc), _scores(fresh)
-    for key in sorted(old.keys() | new.keys()):
-        if old.get(key) != new.get(key):
-            diffs.append(f"{key}: recorded {old.get(key)!r}, now {new.get(key)!r}")
-    return Verification(not diffs, len(old), tuple(diffs), tuple(notes))
+def read_options(decimal_comma: bool = False, delimiter: str | None = None) -> dict[str, Any]:
+    """How the observation file was read (recorded in the result, used again by verify)."""
+    return {"decimal_comma": decimal_comma, "delimiter": delimiter}
 
 
-def verify_result_file(path: str | Path, *, plugins: PluginManager | None = None) -> Verification:
-    """:func:`verify_result` on a JSON file; relative paths inside resolve from its folder."""
+def result_document(
+    scores: Scores,
+    *,
+    rubric_ref: str,
+    data_path: str | os.PathLike[str],
+    options: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The JSON document of ``score --format json`` and ``export --output FILE.json``.
+
+    :meth:`Scores.to_dict` plus what :func:`verify_result` needs to score the same thing
+    again: the rubric reference (an installed id, or the absolute path of a rubric file),
+    the absolute path of the input and the options it was read with.
+    """
+    doc = scores.to_dict()
+    doc["rubric"]["ref"] = os.path.abspath(rubric_ref) if is_rubric_file(rubric_ref) else rubric_ref
+    doc["input"]["path"] = os.path.abspath(data_path)
+    doc["input"]["options"] = dict(options or read_options())
+    return doc
+
+
+def dump_result(doc: Mapping[str, Any]) -> str:
+    """The text of a result document (one serialisation, so files compare byte for byte)."""
+    return json.dumps(doc, indent=2, ensure_ascii=False, default=str)
+
+
+# -- reading a result file -----------------------------------------------------------------
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    simple = key.replace("_", "").replace("-", "").isalnum()
+    name = key if simple else json.dumps(key, ensure_ascii=True)
+    return f"{path}.{name}" if path else name
+
+
+def _walk(doc: Any) -> Iterator[tuple[str, Any]]:
+    """Every (JSON path, value) of a document, keys included, without recursion."""
+    stack: list[tuple[str, Any]] = [("", doc)]
+    while stack:
+        path, value = stack.pop()
+        yield path, value
+        if isinstance(value, dict):
+            for k, v in value.items():
+                yield _join(path, k) + " (key)", k
+                stack.append((_join(path, k), v))
+        elif isinstance(value, list):
+            stack.extend((_join(path, i), v) for i, v in enumerate(value))
+
+
+def _unicode_problem(doc: Any, where: str) -> Problem | None:
+    """The first string that is not valid Unicode (a lone surrogate such as ``\\udc80``)."""
+    for path, value in _walk(doc):
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                bad = value[exc.start]
+                return Problem(
+                    f"a lone surrogate \\u{ord(bad):04x} (an escape that is no character)",
+                    path=where,
+                    key_path=path.removesuffix(" (key)") or None,
+                    expected="Unicode text",
+                    found=f"\\u{ord(bad):04x}",
+                )
+    return None
+
+
+def load_result(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A result file's JSON object; InputFileError (located) for anything that is not one.
+
+    Refused: invalid JSON, a number too long to read, nesting too deep, a lone surrogate,
+    anything but a JSON object at the top.
+    """
+    where = str(path)
     text = read_text(path)
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputFileError(
-            Problem(f"invalid JSON: {exc.msg}", path=str(path), line=exc.lineno)
+            Problem(f"invalid JSON: {exc.msg}", path=where, line=exc.lineno)
         ) from None
+    except ValueError:  # an integer of more than 4300 digits (Python's safety limit)
+        raise InputFileError(
+            Problem(
+                "invalid JSON: a number with more than 4300 digits",
+                path=where,
+                expected="a number of at most 4300 digits",
+                found="a longer number",
+            )
+        ) from None
+    except RecursionError:
+        raise InputFileError(Problem("invalid JSON: nested too deeply", path=where)) from None
     if not isinstance(doc, dict):
-        raise InputFileError(Problem("not a kepatuhan result (not a JSON object)", path=str(path)))
-    return verify_result(doc, plugins=plugins, base=Path(path).resolve().parent)
+        raise InputFileError(
+            Problem(
+                "not a kepatuhan result (not a JSON object)",
+                path=where,
+                expected="a JSON object",
+                found=type(doc).__name__,
+            )
+        )
+    bad = _unicode_problem(doc, where)
+    if bad is not None:
+        raise InputFileError(bad)
+    return doc
+
+
+def _need_str(doc: Mapping[str, Any], section: str, key: str, where: str | None) -> str:
+    """``doc[section][key]`` as a non-empty string, or a located InputFileError."""
+    sec = doc.get(section)
+    value = sec.get(key) if isinstance(sec, dict) else None
+    if not isinstance(value, str) or not value:
+        found = "nothing" if value is None else f"{type(value).__name__} {value!r:.60}"
+        raise InputFileError(
+            Problem(
+                "not a kepatuhan result: expected a string (written by kepatuhan score "
+                "--format json or kepatuhan export)",
+                path=where,
+                key_path=f"{section}.{key}",
+                expected="a string",
+                found=found,
+            )
+        )
+    return value
+
+
+def _options(doc: Mapping[str, Any], where: str | None) -> dict[str, Any]:
+    """The recorded read options (defaults for a result written before they were recorded)."""
+    raw = doc["input"].get("options", read_options())
+    ok = (
+        isinstance(raw, dict)
+        and set(raw) <= {"decimal_comma", "delimiter"}
+        and isinstance(raw.get("decimal_comma", False), bool)
+        and (raw.get("delimiter") is None or isinstance(raw.get("delimiter"), str))
+    )
+    if not ok:
+        raise InputFileError(
+            Problem(
+                "not a kepatuhan result: expected decimal_comma (true/false) and delimiter",
+                path=where,
+                key_path="input.options",
+                found=f"{raw!r:.60}",
+            )
+        )
+    return read_options(bool(raw.get("decimal_comma", False)), raw.get("delimiter"))
+
+
+def read_kwargs(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of :func:`kepatuhan.read_observations` for non-default options."""
+    out: dict[str, Any] = {}
+    if options.get("decimal_comma"):
+        out["decimal_comma"] = True
+    if options.get("delimiter") is not None:
+        out["delimiter"] = options["delimiter"]
+    return out
+
+
+# -- comparing -------------------------------------------------------------------------------
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=True)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _same_leaf(a: Any, b: Any) -> bool:
+    """Equal to the bit, and of the same JSON type (``1`` is not ``1.0``, nor ``true``)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        return (math.isnan(a) and math.isnan(b)) or (
+            a == b and math.copysign(1, a) == math.copysign(1, b)
+        )
+    return bool(a == b)
+
+
+def _ids(items: list[Any]) -> list[Any] | None:
+    """The ``id`` of each item, if every item is an object with one."""
+    if all(isinstance(x, dict) and "id" in x for x in items):
+        return [x["id"] for x in items]
+    return None
+
+
+def _compare_lists(path: str, was: list[Any], now: list[Any], out: list[str]) -> None:
+    ids_was, ids_now = _ids(was), _ids(now)
+    if ids_was is not None and ids_now is not None:
+        # An entity list: name what is extra, duplicated or absent, not just a length.
+        seen: set[str] = set()
+        for i, ident in enumerate(ids_was):
+            key = json.dumps(ident, sort_keys=True)
+            at = _join(_join(path, i), "id")
+            if key in seen:
+                out.append(f"{at}: duplicate entity {_short(ident)}")
+            seen.add(key)
+            if ident not in ids_now:
+                out.append(f"{at}: extra entity {_short(ident)} (not in the data now)")
+        for ident in ids_now:
+            if ident not in ids_was:
+                out.append(f"{path}: absent entity {_short(ident)} (in the data now)")
+        if ids_was != ids_now:
+            if sorted(map(str, ids_was)) == sorted(map(str, ids_now)):
+                out.append(f"{path}: entities in another order")
+            return
+    if len(was) != len(now):
+        out.append(f"{path}: recorded {len(was)} items, now {len(now)}")
+        return
+    for i, (a, b) in enumerate(zip(was, now, strict=True)):
+        _compare(_join(path, i), a, b, out)
+
+
+def _compare(path: str, was: Any, now: Any, out: list[str]) -> None:
+    """Append one line per difference between a recorded value and a fresh one."""
+    if isinstance(was, dict) and isinstance(now, dict):
+        for key in sorted(was.keys() | now.keys(), key=str):
+            sub = _join(path, key)
+            if key not in now:
+                out.append(f"{sub}: recorded {_short(was[key])}, absent now")
+            elif key not in was:
+                out.append(f"{sub}: absent in the record, now {_short(now[key])}")
+            else:
+                _compare(sub, was[key], now[key], out)
+    elif isinstance(was, list) and isinstance(now, list):
+        _compare_lists(path, was, now, out)
+    elif not _same_leaf(was, now):
+        out.append(f"{path or '(document)'}: recorded {_short(was)}, now {_short(now)}")
+
+
+def _comparable(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The document without the fields that are notes or directions (see the docstring)."""
+    out = {k: v for k, v in doc.items() if k not in _NOTES}
+    for section, key in _NOT_COMPARED:
+        if isinstance(out.get(section), dict):
+            out[section] = {k: v for k, v in out[section].items() if k != key}
+    return out
+
+
+def _count_scores(doc: Mapping[str, Any]) -> int:
+    n = 0
+    for inst in doc.get("institutions", []):
+        n += 1 + len(inst.get("units", []))
+    return n
+
+
+def verify_result(
+    doc: Mapping[str, Any],
+    *,
+    plugins: PluginManager | None = None,
+    base: Path | None = None,
+    where: str | None = None,
+) -> Verification:
+    """Re-score the input a result document names and compare the whole document, exactly.
+
+    ``base`` resolves relative paths in the document; ``where`` (the result file) locates
+    the errors of a malformed document.
+    """
+    from .engine import score
+
+    pm = plugins or default_manager()
+    ref = _need_str(doc, "rubric", "ref", where)
+    data = _need_str(doc, "input", "path", where)
+    options = _options(doc, where)
+    data_path = Path(data) if base is None or Path(data).is_absolute() else base / data
+    if is_rubric_file(ref):
+        ref_path = Path(ref) if base is None or Path(ref).is_absolute() else base / ref
+        rubric = load_rubric(ref_path)
+        problems = pm.registry.check(rubric)
+        if problems:
+            from .errors import RubricError
+
+            raise RubricError([attrs.evolve(p, path=p.path or str(ref_path)) for p in problems])
+    else:
+        rubric = pm.registry.rubric(ref)
+    table = read_observations(data_path, **read_kwargs(options))
+    now = score(rubric, table, plugins=pm)
+    fresh = json.loads(
+        dump_result(result_document(now, rubric_ref=ref, data_path=data_path, options=options))
+    )
+    notes = [
+        f"{key}: recorded {_short(doc.get(key))}, now {_short(fresh.get(key))}"
+        for key in _NOTES
+        if doc.get(key) != fresh.get(key)
+    ]
+    diffs: list[str] = []
+    _compare("", _comparable(doc), _comparable(fresh), diffs)
+    if len(diffs) > _MAX_LISTED:
+        diffs[_MAX_LISTED:] = [f"… and {len(diffs) - _MAX_LISTED} more differences"]
+    return Verification(not diffs, _count_scores(fresh), tuple(diffs), tuple(notes))
+
+
+def verify_result_file(path: str | Path, *, plugins: PluginManager | None = None) -> Verification:
+    """:func:`verify_result` on a JSON file; relative paths inside resolve from its folder."""
+    doc = load_result(path)
+    return verify_result(doc, plugins=plugins, base=Path(path).resolve().parent, where=str(path))
