@@ -4,6 +4,7 @@ only regular files are read, and never more than the size limit."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -343,3 +344,93 @@ def test_a_real_bug_is_still_exit_3(
     monkeypatch.delenv("KEPATUHAN_DEBUG", raising=False)
     code, _, err = run(["score", E, *R], capsys)
     assert code == 3 and "internal error: KeyError" in err
+
+
+# -- one figure everywhere -------------------------------------------------------------------
+def test_a_raw_53_745_is_53_75_in_every_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """53.745 is stored as 53.74499…; formatting it with :.2f would show 53.74."""
+    data = tmp_path / "d.csv"
+    data.write_text("institution,unit,product,criterion,value\nkab-x,u,,total,53.745\n")
+    result = tmp_path / "r.json"
+    base = [str(data), *R]
+    code, _, err = run(["score", *base, "--format", "json", "--output", str(result)], capsys)
+    assert code == 0, err
+    raw = json.loads(result.read_text())["institutions"][0]["score"]
+    assert f"{raw:.2f}" == "53.74"  # the case tells the two rounding paths apart
+    code, out, _ = run(["score", *base, "--units"], capsys)
+    assert code == 0 and out.count("53.75") == 2 and "53.74" not in out
+    code, out, _ = run(["explain", *base, "--institution", "kab-x"], capsys)
+    assert code == 0 and 'institution "kab-x" under ombudsman-2023: 53.75' in out
+    assert "total @ u: 53.75 (53.75%)" in out and "53.74" not in out
+    exported = tmp_path / "e.json"
+    assert main(["export", *base, "--output", str(exported)]) == 0
+    assert json.loads(exported.read_text())["institutions"][0]["published"] == "53.75"
+    page = tmp_path / "r.html"
+    assert main(["report", *base, "--institution", "kab-x", "--output", str(page)]) == 0
+    html = page.read_text()
+    assert "53.75" in html and "53.74" not in html
+    code, out, _ = run(["panel", str(result)], capsys)
+    assert code == 0 and "53.75 D" in out
+    for argv in (["rank", *base], ["gap", *base, "--institution", "kab-x"]):
+        code, out, _ = run(argv, capsys)
+        assert code == 0 and "53.75" in out and "53.74" not in out
+
+
+# -- missing values ----------------------------------------------------------------------------
+def test_missing_values_are_one_warning_line_and_strict_refuses_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = ["institution,unit,product,criterion,value"]
+    for u in ("a", "b", "c", "d", "e", "f", "g"):  # seven units without pengaduan
+        rows += [f"kab-x,{u},,input,8.72", f"kab-x,{u},,proses,10.76", f"kab-x,{u},,output,20.76"]
+    data = tmp_path / "d.csv"
+    data.write_text("\n".join(rows) + "\n")
+    code, out, err = run(["score", str(data), *R], capsys)
+    assert code == 0
+    lines = [x for x in err.splitlines() if "missing" in x]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("warning: 7 needed values were missing and counted as 0: ")
+    assert lines[0].count('criterion "pengaduan"') == 5 and lines[0].endswith(", …")
+    assert 'unit "a"' in lines[0]
+    code, out, err = run(["score", str(data), *R, "--format", "json"], capsys)
+    assert code == 0 and "needed values were missing" not in err  # JSON lists them itself
+    code, out, err = run(["score", str(data), *R, "--strict"], capsys)
+    assert code == 1 and out == ""
+    assert "7 needed values were missing" in err and "--strict refuses that" in err
+    complete = tmp_path / "c.csv"
+    complete.write_text("\n".join([*rows[:4], "kab-x,a,,pengaduan,9.61"]) + "\n")
+    code, _, err = run(["score", str(complete), *R, "--strict"], capsys)
+    assert code == 0 and "missing" not in err
+
+
+# -- reading options ---------------------------------------------------------------------------
+def test_every_command_reading_observations_takes_the_reading_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("institution;unit;product;criterion;value\nkab-x;u;;total;53,745\n")
+    d, out = str(data), str(tmp_path / "out")
+    commands = [
+        ["score", d, *R],
+        ["explain", d, *R, "--institution", "kab-x"],
+        ["gap", d, *R, "--institution", "kab-x"],
+        ["rank", d, *R],
+        ["sensitivity", d, *R, "--draws", "5"],
+        ["export", d, *R, "--output", f"{out}.json"],
+        ["report", d, *R, "--institution", "kab-x", "--output", f"{out}.html"],
+        ["plot", "distribution", d, *R, "--output", f"{out}.svg"],
+        ["validate", d, "--rubric", "ombudsman-2023"],
+    ]
+    for argv in commands:
+        code, _, err = run(argv, capsys)
+        assert code == 1 and "--decimal-comma" in err, (argv, err)
+        code, stdout, err = run([*argv, "--decimal-comma", "--delimiter", ";"], capsys)
+        assert code == 0, (argv, err)
+        if argv[0] in ("score", "explain", "rank"):
+            assert "53.75" in stdout
+    doc = json.loads(Path(f"{out}.json").read_text())
+    assert doc["input"]["options"] == {"decimal_comma": True, "delimiter": ";"}
+    code, stdout, err = run(["verify", f"{out}.json"], capsys)
+    assert code == 0 and "reproduces" in stdout, stdout + err

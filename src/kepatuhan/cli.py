@@ -49,7 +49,6 @@ from .verify import (
     dump_result,
     is_rubric_file,
     load_result,
-    read_kwargs,
     read_options,
     result_document,
 )
@@ -136,7 +135,10 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 def _read_table(args: argparse.Namespace, path: str) -> ObservationTable:
     """Read an observation file with the command's reading options."""
     try:
-        table = read_observations(path, **read_kwargs(_options(args)))
+        opts = _options(args)
+        table = read_observations(
+            path, decimal_comma=opts["decimal_comma"], delimiter=opts["delimiter"]
+        )
     except ValueError as exc:
         located = _too_long_number(exc, path)
         if located is None:

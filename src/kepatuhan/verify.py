@@ -193,8 +193,8 @@ def _need_str(doc: Mapping[str, Any], section: str, key: str, where: str | None)
         found = "nothing" if value is None else f"{type(value).__name__} {value!r:.60}"
         raise InputFileError(
             Problem(
-                "not a kepatuhan result: expected a string (written by kepatuhan score "
-                "--format json or kepatuhan export)",
+                f"not a kepatuhan result: expected a string, found {found} (written by "
+                "kepatuhan score --format json or kepatuhan export)",
                 path=where,
                 key_path=f"{section}.{key}",
                 expected="a string",
@@ -225,16 +225,6 @@ def _options(doc: Mapping[str, Any], where: str | None) -> dict[str, Any]:
     return read_options(bool(raw.get("decimal_comma", False)), raw.get("delimiter"))
 
 
-def read_kwargs(options: Mapping[str, Any]) -> dict[str, Any]:
-    """Keyword arguments of :func:`kepatuhan.read_observations` for non-default options."""
-    out: dict[str, Any] = {}
-    if options.get("decimal_comma"):
-        out["decimal_comma"] = True
-    if options.get("delimiter") is not None:
-        out["delimiter"] = options["delimiter"]
-    return out
-
-
 # -- comparing -------------------------------------------------------------------------------
 def _short(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=True)
@@ -261,29 +251,32 @@ def _ids(items: list[Any]) -> list[Any] | None:
 
 def _compare_lists(path: str, was: list[Any], now: list[Any], out: list[str]) -> None:
     ids_was, ids_now = _ids(was), _ids(now)
-    if ids_was is not None and ids_now is not None:
-        # An entity list: name what is extra, duplicated or absent, not just a length.
-        seen: set[str] = set()
-        for i, ident in enumerate(ids_was):
-            key = json.dumps(ident, sort_keys=True)
-            at = _join(_join(path, i), "id")
-            if key in seen:
-                out.append(f"{at}: duplicate entity {_short(ident)}")
-            seen.add(key)
-            if ident not in ids_now:
-                out.append(f"{at}: extra entity {_short(ident)} (not in the data now)")
-        for ident in ids_now:
-            if ident not in ids_was:
-                out.append(f"{path}: absent entity {_short(ident)} (in the data now)")
-        if ids_was != ids_now:
-            if sorted(map(str, ids_was)) == sorted(map(str, ids_now)):
-                out.append(f"{path}: entities in another order")
+    if ids_was is None or ids_now is None:
+        if len(was) != len(now):
+            out.append(f"{path}: recorded {len(was)} items, now {len(now)}")
             return
-    if len(was) != len(now):
-        out.append(f"{path}: recorded {len(was)} items, now {len(now)}")
+        for i, (a, b) in enumerate(zip(was, now, strict=True)):
+            _compare(_join(path, i), a, b, out)
         return
-    for i, (a, b) in enumerate(zip(was, now, strict=True)):
-        _compare(_join(path, i), a, b, out)
+    # An entity list is a set by id (the order follows the rows of the data, which may
+    # change): name what is extra, duplicated or absent, then compare entity by entity.
+    fresh: dict[str, Any] = {}
+    for item in now:
+        fresh.setdefault(json.dumps(item["id"], sort_keys=True), item)
+    seen: set[str] = set()
+    for i, item in enumerate(was):
+        key = json.dumps(item["id"], sort_keys=True)
+        at = _join(path, i)
+        if key in seen:
+            out.append(f"{_join(at, 'id')}: duplicate entity {_short(item['id'])}")
+        elif key not in fresh:
+            out.append(f"{_join(at, 'id')}: extra entity {_short(item['id'])} (not in the data)")
+        else:
+            _compare(at, item, fresh[key], out)
+        seen.add(key)
+    for key, item in fresh.items():
+        if key not in seen:
+            out.append(f"{path}: absent entity {_short(item['id'])} (in the data, not recorded)")
 
 
 def _compare(path: str, was: Any, now: Any, out: list[str]) -> None:
@@ -348,7 +341,9 @@ def verify_result(
             raise RubricError([attrs.evolve(p, path=p.path or str(ref_path)) for p in problems])
     else:
         rubric = pm.registry.rubric(ref)
-    table = read_observations(data_path, **read_kwargs(options))
+    table = read_observations(
+        data_path, decimal_comma=options["decimal_comma"], delimiter=options["delimiter"]
+    )
     now = score(rubric, table, plugins=pm)
     fresh = json.loads(
         dump_result(result_document(now, rubric_ref=ref, data_path=data_path, options=options))
