@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import InputFileError, KepatuhanError, ObservationError, Problem, fmt
-from ..observations import ObservationTable, TableBuilder, parse_value
+from ..observations import ATTRIBUTES, WORD, ObservationTable, TableBuilder, clean_text
 from .files import check_file, read_text
 from .rubric_toml import parse_toml
 
@@ -43,13 +43,6 @@ OPTIONAL_COLUMNS = (
     "source",
 )
 _ALL = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-_ATTRS = (
-    ("institution_name", 0),
-    ("institution_kind", 0),
-    ("unit_name", 1),
-    ("unit_sector", 1),
-    ("product_name", 2),
-)
 
 # A CSV field may be long (a note), but not unboundedly: the csv module's own limit is
 # 128 KiB; 1 MiB keeps a pasted document readable while refusing a runaway file.
@@ -74,8 +67,34 @@ def _fmt_of(path: str) -> str:
     )
 
 
+#: The field separators a CSV may use, by the names a caller may give them.
+DELIMITERS = {",": ",", ";": ";", "\t": "\t", "tab": "\t"}
+
+
+def _delimiter(delimiter: str | None, source: str | None) -> str | None:
+    """The separator a caller asked for (``None``: detect it from the header)."""
+    if delimiter is None:
+        return None
+    d = DELIMITERS.get(delimiter)
+    if d is None:
+        raise InputFileError(
+            Problem(
+                f"unknown delimiter {delimiter!r}",
+                path=source,
+                expected='",", ";" or a tab ("\\t" or "tab")',
+                found=repr(delimiter),
+            )
+        )
+    return d
+
+
 def read_observations(
-    path: str | os.PathLike[str], *, format: str | None = None, engine: str = "auto"
+    path: str | os.PathLike[str],
+    *,
+    format: str | None = None,
+    engine: str = "auto",
+    decimal_comma: bool = False,
+    delimiter: str | None = None,
 ) -> ObservationTable:
     """Read an observation file into an :class:`~kepatuhan.ObservationTable`.
 
@@ -83,8 +102,11 @@ def read_observations(
     the CSV parser: ``"stdlib"`` (the ``csv`` module), ``"arrow"`` (pyarrow, the ``arrow``
     extra) or ``"auto"`` (arrow when installed). Both give bit-identical tables; whenever the
     fast path meets anything unusual it hands the file to the stdlib path, which produces
-    the located error. Raises :class:`~kepatuhan.InputFileError` for an unreadable file and
-    :class:`~kepatuhan.ObservationError` for bad content, naming the file and line.
+    the located error. ``decimal_comma`` reads ``85,5`` as 85.5 (and refuses a dot in a
+    value); ``delimiter`` is the CSV field separator (``","``, ``";"``, ``"\\t"``/``"tab"``),
+    detected from the header line when ``None``. Raises :class:`~kepatuhan.InputFileError`
+    for an unreadable file and :class:`~kepatuhan.ObservationError` for bad content, naming
+    the file and line.
     """
     where = str(path)
     if engine not in ("auto", "arrow", "stdlib"):
@@ -92,12 +114,15 @@ def read_observations(
             Problem(f"unknown engine {engine!r}", expected="auto, arrow or stdlib", path=where)
         )
     fmt_ = format or _fmt_of(where)
+    sep = _delimiter(delimiter, where)
     if fmt_ == "csv" and engine != "stdlib":
         check_file(path)
-        fast = _read_csv_arrow(where, required=engine == "arrow")
+        fast = _read_csv_arrow(where, engine == "arrow", decimal_comma, sep)
         if fast is not None:
             return fast
-    return read_observations_text(read_text(path), fmt_, where)
+    return read_observations_text(
+        read_text(path), fmt_, where, decimal_comma=decimal_comma, delimiter=delimiter
+    )
 
 
 def _first_rows(codes: NDArray[np.int64], m: int) -> NDArray[np.int64]:
@@ -108,8 +133,23 @@ def _first_rows(codes: NDArray[np.int64], m: int) -> NDArray[np.int64]:
     return first
 
 
-def _read_csv_arrow(path: str, required: bool) -> ObservationTable | None:
-    """The pyarrow path for a plain five-column CSV; None hands the file to the stdlib path."""
+def _arrow_separator(head: bytes, sep: str | None) -> str | None:
+    """The separator of a header that is exactly the five required columns, else None."""
+    for d in (sep,) if sep else (",", ";", "\t"):
+        if head == d.join(REQUIRED_COLUMNS).encode():
+            return d
+    return None
+
+
+def _read_csv_arrow(
+    path: str, required: bool, decimal_comma: bool = False, sep: str | None = None
+) -> ObservationTable | None:
+    """The pyarrow path for a plain five-column CSV; None hands the file to the stdlib path.
+
+    It reads what the stdlib path reads, through the same :class:`TableBuilder` methods
+    (each distinct cell once); at the first problem of any kind it steps aside, so the
+    located error always comes from the one stdlib reader.
+    """
     try:
         import pyarrow as pa
         import pyarrow.csv as pacsv
@@ -122,7 +162,8 @@ def _read_csv_arrow(path: str, required: bool) -> ObservationTable | None:
     with open(path, "rb") as f:
         data = f.read()
     head = data[: data.find(b"\n") if b"\n" in data else len(data)].rstrip(b"\r")
-    if head != ",".join(REQUIRED_COLUMNS).encode():
+    d = _arrow_separator(head, sep)
+    if d is None:
         return None  # other columns, a BOM, another order: the stdlib path handles them
     # One row per line: no quoted newlines and no blank lines, or the line numbers would lie.
     body_lines = data.count(b"\n") - (1 if data.endswith(b"\n") else 0)
@@ -134,7 +175,7 @@ def _read_csv_arrow(path: str, required: bool) -> ObservationTable | None:
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
-            parse_options=pacsv.ParseOptions(newlines_in_values=False),
+            parse_options=pacsv.ParseOptions(delimiter=d, newlines_in_values=False),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError):
         return None
@@ -146,7 +187,22 @@ def _read_csv_arrow(path: str, required: bool) -> ObservationTable | None:
         c: enc[c].indices.to_numpy(zero_copy_only=False).astype(np.int64) for c in REQUIRED_COLUMNS
     }
     words: dict[str, list[str]] = {c: enc[c].dictionary.to_pylist() for c in REQUIRED_COLUMNS}
-    b = TableBuilder(path)
+    b = TableBuilder(path, decimal_comma=decimal_comma)
+    was_enabled = gc.isenabled()
+    gc.disable()  # tens of thousands of entity objects: nothing for the collector to free
+    try:
+        return _arrow_table(b, codes, words, n)
+    except (KepatuhanError, ValueError):
+        return None  # the stdlib path raises the same error, located
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _arrow_table(
+    b: TableBuilder, codes: dict[str, NDArray[np.int64]], words: dict[str, list[str]], n: int
+) -> ObservationTable:
+    """The table from dictionary-encoded columns: every distinct cell read once by ``b``."""
     # Entities: one integer key per (institution, unit, product), compacted in O(n); each
     # distinct triple is then checked and coded once, in Python, as the stdlib path does.
     nu, np_ = len(words["unit"]), len(words["product"])
@@ -163,58 +219,131 @@ def _read_csv_arrow(path: str, required: bool) -> ObservationTable | None:
     first = _first_rows(inverse, len(uniq))
     ent_level = np.empty(len(uniq), dtype=np.int8)
     ent_index = np.empty(len(uniq), dtype=np.intp)
+    # Each distinct id cell is cleaned once (a few thousand), not each entity's three.
+    inst_ids, unit_ids, prod_ids = (
+        [clean_text(w) for w in words[c]] for c in ("institution", "unit", "product")
+    )
+    entity_code = b.entity_code
+    uniq_l, first_l = uniq.tolist(), first.tolist()
     for k in np.argsort(first, kind="stable").tolist():
-        i, rest = divmod(int(uniq[k]), nu * np_)
+        i, rest = divmod(uniq_l[k], nu * np_)
         u, p = divmod(rest, np_)
-        inst, unit, prod = (
-            words["institution"][i].strip(),
-            words["unit"][u].strip(),
-            words["product"][p].strip(),
-        )
+        inst, unit, prod = inst_ids[i], unit_ids[u], prod_ids[p]
         if not inst or (prod and not unit):
-            return None  # the stdlib path names the line
-        ent_level[k], ent_index[k] = b.entity_code(inst, unit, prod)
+            raise ValueError("the stdlib path names the line")
+        ent_level[k], ent_index[k] = entity_code(inst, unit, prod, first_l[k] + 2)
     crit_first = _first_rows(codes["criterion"], len(words["criterion"]))
     crit_map = np.empty(len(words["criterion"]), dtype=np.intp)
     for k in np.argsort(crit_first, kind="stable").tolist():
-        name = words["criterion"][k].strip()
-        if not name:
-            return None
-        crit_map[k] = b.criterion_code(name)
+        crit_map[k] = b.row_criterion(words["criterion"][k], int(crit_first[k]) + 2)
     val_map = np.empty(len(words["value"]), dtype=np.float64)
     st_map = np.empty(len(words["value"]), dtype=np.int8)
+    word_map = np.empty(len(words["value"]), dtype=np.bool_)
     for k, raw in enumerate(words["value"]):
-        try:
-            val_map[k], st_map[k] = parse_value(raw)
-        except ValueError:
-            return None
+        val_map[k], st_map[k], word_map[k] = b.row_value(raw, 0)
+    vc = codes["value"]
     b.set_columns(
         ent_level[inverse],
         ent_index[inverse],
         crit_map[codes["criterion"]],
-        val_map[codes["value"]],
-        st_map[codes["value"]],
+        val_map[vc],
+        st_map[vc],
         np.arange(2, n + 2, dtype=np.int64),
+        word_map[vc],
     )
     return b.build()
 
 
-def read_observations_text(text: str, format: str, source: str | None = None) -> ObservationTable:
-    """Parse observation text of the given format ("csv", "toml" or "json")."""
+class _DuplicateKey(dict[str, Any]):
+    """A JSON object that gave ``key`` twice (found after parsing, to name its place)."""
+
+    key = ""
+
+
+def _duplicate_key(data: Any) -> tuple[str, str] | None:
+    """The key path and key of the first JSON object with a duplicate key, if any."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, v = stack.pop()
+        if isinstance(v, _DuplicateKey):
+            return path, v.key
+        if isinstance(v, dict):
+            stack.extend((f"{path}.{k}" if path else k, x) for k, x in reversed(v.items()))
+        elif isinstance(v, list):
+            stack.extend((f"{path}[{i}]", x) for i, x in reversed(list(enumerate(v))))
+    return None
+
+
+def _first_duplicate(pairs: list[tuple[str, Any]]) -> str:
+    seen: set[str] = set()
+    for k, _ in pairs:
+        if k in seen:
+            return k
+        seen.add(k)
+    return ""  # pragma: no cover - called only when there is a duplicate
+
+
+def _load_json(text: str, source: str | None) -> Any:
+    """JSON with every key given once (``json`` would keep the last of two silently)."""
+    duplicates: list[str] = []
+
+    def obj(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        d = dict(pairs)
+        if len(d) == len(pairs):
+            return d
+        dup = _DuplicateKey(d)
+        dup.key = _first_duplicate(pairs)
+        duplicates.append(dup.key)
+        return dup
+
+    try:
+        data = json.loads(text, parse_float=float, object_pairs_hook=obj)
+    except json.JSONDecodeError as exc:
+        raise InputFileError(
+            Problem(f"invalid JSON: {exc.msg}", path=source, line=exc.lineno)
+        ) from None
+    except RecursionError:
+        raise InputFileError(Problem("invalid JSON: nested too deeply", path=source)) from None
+    found = _duplicate_key(data) if duplicates else None
+    if found is not None:
+        where, key = found
+        raise ObservationError(
+            Problem(
+                f"duplicate key {fmt(key)}: a JSON object gives each key once",
+                path=source,
+                key_path=f"{where}.{key}" if where else key,
+            )
+        )
+    return data
+
+
+def read_observations_text(
+    text: str,
+    format: str,
+    source: str | None = None,
+    *,
+    decimal_comma: bool = False,
+    delimiter: str | None = None,
+) -> ObservationTable:
+    """Parse observation text of the given format ("csv", "toml" or "json").
+
+    ``decimal_comma`` and ``delimiter`` are those of :func:`read_observations`;
+    ``delimiter`` applies to CSV only.
+    """
+    sep = _delimiter(delimiter, source)
     if format == "csv":
-        return _read_csv(text, source)
+        return _read_csv(text, source, decimal_comma, sep)
+    if sep is not None and format in ("toml", "json"):
+        raise InputFileError(
+            Problem(
+                f"a delimiter is for CSV files; this is a {format.upper()} file",
+                path=source,
+            )
+        )
     if format == "toml":
-        return _read_records(parse_toml(text, source), source)
+        return _read_records(parse_toml(text, source), source, decimal_comma)
     if format == "json":
-        try:
-            data = json.loads(text, parse_float=float)
-        except json.JSONDecodeError as exc:
-            raise InputFileError(
-                Problem(f"invalid JSON: {exc.msg}", path=source, line=exc.lineno)
-            ) from None
-        except RecursionError:
-            raise InputFileError(Problem("invalid JSON: nested too deeply", path=source)) from None
-        return _read_records(data, source)
+        return _read_records(_load_json(text, source), source, decimal_comma)
     raise InputFileError(
         Problem(f"unknown format {format!r}", path=source, expected="csv, toml or json")
     )
@@ -258,7 +387,57 @@ def _header(row: list[str], source: str | None) -> dict[str, int]:
     return seen
 
 
-def _read_csv(text: str, source: str | None) -> ObservationTable:
+def _split(line: str, d: str) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=d), [])
+    except csv.Error:
+        return []
+
+
+def _complete(line: str, d: str) -> bool:
+    """Whether ``line`` split by ``d`` names every required column."""
+    cols = {c.strip().lower() for c in _split(line, d)}
+    return all(c in cols for c in REQUIRED_COLUMNS)
+
+
+def _separator(text: str, sep: str | None, source: str | None) -> str:
+    """The field separator: the caller's, or the one that splits the header into the
+    required columns (``,``, ``;`` or a tab). Ambiguity is refused, never guessed."""
+    head = text.split("\n", 1)[0].rstrip("\r")
+    fits = [d for d in (",", ";", "\t") if _complete(head, d)]
+    names = {",": '","', ";": '";"', "\t": "a tab"}
+    if sep is not None:
+        if not _complete(head, sep) and fits:
+            raise ObservationError(
+                Problem(
+                    f"the header is separated by {names[fits[0]]}, not {names[sep]}: "
+                    "give that delimiter, or none to detect it",
+                    path=source,
+                    line=1,
+                    expected=f"columns separated by {names[sep]}",
+                    found=head[:80],
+                )
+            )
+        return sep
+    if len(fits) > 1:
+        raise ObservationError(
+            Problem(
+                "the header can be split by "
+                + " and by ".join(names[d] for d in fits)
+                + "; give the delimiter (delimiter=..., --delimiter)",
+                path=source,
+                line=1,
+            )
+        )
+    if fits:
+        return fits[0]
+    # No separator gives the required columns: the one giving most fields names the problem.
+    return max((",", ";", "\t"), key=lambda d: len(_split(head, d)))
+
+
+def _read_csv(
+    text: str, source: str | None, decimal_comma: bool = False, sep: str | None = None
+) -> ObservationTable:
     if not text.strip():
         raise InputFileError(
             Problem(
@@ -268,7 +447,7 @@ def _read_csv(text: str, source: str | None) -> ObservationTable:
                 found="nothing",
             )
         )
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text, sep, source))
     try:
         head = next(reader)
     except csv.Error as exc:
@@ -284,14 +463,16 @@ def _read_csv(text: str, source: str | None) -> ObservationTable:
     cols = _header(head, source)
     width = len(head)
     ci, cu, cp, cc, cv = (cols[c] for c in REQUIRED_COLUMNS)
-    attr_cols = [(cols[k], k, lv) for k, lv in _ATTRS if k in cols]
-    b = TableBuilder(source)
-    entity_code, set_attr = b.entity_code, b.set_attr
-    # Every distinct raw cell is parsed once: a national round has a million rows but only
+    attr_cols = [(cols[k], k) for k, _ in ATTRIBUTES if k in cols]
+    b = TableBuilder(source, decimal_comma=decimal_comma)
+    row_entity, row_criterion, row_value = b.row_entity, b.row_criterion, b.row_value
+    clean, attribute = b.clean, b.attribute
+    # Every distinct raw cell is read once: a national round has a million rows but only
     # tens of thousands of entities, dozens of criteria and a few hundred distinct values.
     entities: dict[tuple[str, str, str], tuple[int, int]] = {}
     criteria: dict[str, int] = {}
     values: dict[str, tuple[float, int]] = {}
+    cells: dict[tuple[str, str], str] = {}
     levels, ents, crits, vals, states, lines = (
         b.level,
         b.entity,
@@ -321,45 +502,30 @@ def _read_csv(text: str, source: str | None) -> ObservationTable:
             key = (row[ci], row[cu], row[cp])
             ent = entities.get(key)
             if ent is None:
-                inst, unit, product = key[0].strip(), key[1].strip(), key[2].strip()
-                if not inst or (product and not unit):
-                    cells = (inst, unit, product, row[cc], row[cv])
-                    b.add_record(dict(zip(REQUIRED_COLUMNS, cells, strict=True)), line)
-                ent = entities[key] = entity_code(inst, unit, product)
+                ent = entities[key] = row_entity(*key, line)
             raw_crit = row[cc]
             crit = criteria.get(raw_crit)
             if crit is None:
-                name = raw_crit.strip()
-                if not name:
-                    b.add_record(dict(institution=key[0], criterion="", value=row[cv]), line)
-                crit = criteria[raw_crit] = b.criterion_code(name)
+                crit = criteria[raw_crit] = row_criterion(raw_crit, line)
             raw = row[cv]
             parsed = values.get(raw)
             if parsed is None:
-                try:
-                    parsed = values[raw] = parse_value(raw)
-                except ValueError as exc:
-                    raise ObservationError(
-                        Problem(f'column "value": {exc}', path=source, line=line)
-                    ) from None
+                v, st, word = row_value(raw, line)
+                parsed = values[raw] = (v, st + WORD if word else st)
             levels.append(ent[0])
             ents.append(ent[1])
             crits.append(crit)
             vals.append(parsed[0])
             states.append(parsed[1])
             lines.append(line)
-            if attr_cols:
-                lv, e = ent
-                for col, name, alv in attr_cols:
-                    val = row[col].strip()
+            for col, name in attr_cols:
+                cell = row[col]
+                if cell:
+                    val = cells.get((name, cell))
+                    if val is None:
+                        val = cells[(name, cell)] = clean(name, cell, line)
                     if val:
-                        if alv == lv:
-                            set_attr(alv, e, name, val, line)
-                        elif alv < lv:
-                            lv2, e2 = entity_code(
-                                key[0].strip(), key[1].strip() if alv >= 1 else "", ""
-                            )
-                            set_attr(lv2, e2, name, val, line)
+                        attribute(ent[0], ent[1], name, val, line)
     except csv.Error as exc:
         raise InputFileError(
             Problem(f"invalid CSV: {exc}", path=source, line=reader.line_num)
@@ -383,6 +549,35 @@ _DECLARED = {
 }
 
 
+def _plural_key(data: Mapping[str, Any], name: str, source: str | None) -> str | None:
+    """Which of ``name`` / ``name + "s"`` the file uses; both at once is refused (one of the
+    two lists would be dropped)."""
+    both = [k for k in (name, name + "s") if k in data]
+    if len(both) > 1:
+        raise ObservationError(
+            Problem(
+                f'both "{name}" and "{name}s" are given: put every {name} in one list',
+                path=source,
+                key_path=both[1],
+            )
+        )
+    return both[0] if both else None
+
+
+def _declared_id(b: TableBuilder, item: Mapping[str, Any], key: str, where: str) -> str:
+    """An id of a declaration: text, clean (:func:`~kepatuhan.observations.clean_text`)."""
+    v = item[key]
+    if not isinstance(v, str):
+        raise ObservationError(
+            Problem(
+                f"expected text, found {fmt(v) if not isinstance(v, bool) else str(v).lower()}",
+                path=b.source,
+                key_path=f"{where}.{key}",
+            )
+        )
+    return b.clean(key, v, 0, f"{where}.{key}")
+
+
 def _declarations(
     data: Mapping[str, Any], source: str | None, b: TableBuilder
 ) -> dict[str, set[tuple[str, ...]]]:
@@ -393,15 +588,16 @@ def _declarations(
     """
     declared: dict[str, set[tuple[str, ...]]] = {}
     for level, keys in _DECLARED.items():
-        items = data.get(level, data.get(level + "s"))
-        if items is None:
+        key = _plural_key(data, level, source)
+        if key is None:
             continue
-        key = level if level in data else level + "s"
+        items = data[key]
         if not isinstance(items, list):
             raise ObservationError(
                 Problem(f"expected a list of [[{level}]] tables", path=source, key_path=key)
             )
         seen: set[tuple[str, ...]] = set()
+        id_keys = [k for k in keys if k not in ("name", "kind", "sector")]
         for j, item in enumerate(items):
             where = f"{key}[{j}]"
             if not isinstance(item, Mapping):
@@ -409,7 +605,7 @@ def _declarations(
                     Problem(f"expected a table, found {fmt(item)}", path=source, key_path=where)
                 )
             unknown = [k for k in item if k not in keys]
-            missing = [k for k in keys if k not in ("name", "kind", "sector") and not item.get(k)]
+            missing = [k for k in id_keys if not item.get(k)]
             if unknown or missing:
                 bad = unknown[0] if unknown else missing[0]
                 raise ObservationError(
@@ -424,7 +620,15 @@ def _declarations(
                         key_path=f"{where}.{bad}",
                     )
                 )
-            ident = tuple(str(item[k]).strip() for k in keys if k not in ("name", "kind", "sector"))
+            ident = tuple(_declared_id(b, item, k, where) for k in id_keys)
+            if not ident[-1]:
+                raise ObservationError(
+                    Problem(
+                        f"expected an id, found {fmt(item[id_keys[-1]])}",
+                        path=source,
+                        key_path=f"{where}.{id_keys[-1]}",
+                    )
+                )
             parent = ident[:-1]
             parent_level = {"unit": "institution", "product": "unit"}.get(level)
             if parent_level in declared and parent not in declared[parent_level]:
@@ -437,27 +641,54 @@ def _declarations(
                     )
                 )
             seen.add(ident)
-            lv, e = b.entity_code(*ident, *([""] * (3 - len(ident))))
+            inst, unit, product = (*ident, "", "")[:3]
+            lv, e = b.entity_code(inst, unit, product, where=where)
             for attr in ("name", "kind", "sector"):
-                if item.get(attr):
-                    b.set_attr(lv, e, f"{level}_{attr}", str(item[attr]).strip(), j + 1)
+                if item.get(attr) is not None:
+                    val = _declared_id(b, item, attr, where)
+                    b.set_attr(lv, e, f"{level}_{attr}", val, 0, f"{where}.{attr}")
         declared[level] = seen
     return declared
+
+
+def _record_ids(rec: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """The clean ids of a record, or None if one is not clean text (add_record says why)."""
+    out = []
+    for k in ("institution", "unit", "product"):
+        v = rec.get(k)
+        if v is None:
+            v = ""
+        if not isinstance(v, str):
+            return None
+        try:
+            out.append(clean_text(v))
+        except ValueError:
+            return None
+    return out[0], out[1], out[2]
 
 
 def _check_declared(
     rec: Mapping[str, Any], i: int, declared: dict[str, set[tuple[str, ...]]], source: str | None
 ) -> None:
-    ids = tuple(str(rec.get(k) or "").strip() for k in ("institution", "unit", "product"))
+    ids = _record_ids(rec)
+    if ids is None:
+        return
     for depth, level in enumerate(("institution", "unit", "product")):
         ident = ids[: depth + 1]
         if not ident[-1] or level not in declared or ident in declared[level]:
             continue
+        # An id declared in another letter case is the likeliest meaning: name it.
+        same = [
+            d[-1]
+            for d in declared[level]
+            if [x.casefold() for x in d] == [x.casefold() for x in ident]
+        ]
+        hint = f' (did you mean "{min(same)}"?)' if same else ""
         raise ObservationError(
             Problem(
                 f"unknown {level} {fmt(ident[-1])}"
                 + (f" of {' / '.join(ident[:-1])}" if depth else "")
-                + f": it is not declared in [[{level}]]",
+                + f": it is not declared in [[{level}]]{hint}",
                 path=source,
                 key_path=f"observation[{i}].{level}",
                 expected=f"a declared {level}",
@@ -466,24 +697,27 @@ def _check_declared(
         )
 
 
-def _read_records(data: Any, source: str | None) -> ObservationTable:
-    b = TableBuilder(source, line_kind="record")
+def _read_records(data: Any, source: str | None, decimal_comma: bool = False) -> ObservationTable:
+    b = TableBuilder(source, line_kind="record", decimal_comma=decimal_comma)
     declared: dict[str, set[tuple[str, ...]]] = {}
     if isinstance(data, Mapping):
-        key = "observation" if "observation" in data else "observations"
         allowed = {"observation", "observations"} | {k + s for k in _DECLARED for s in ("", "s")}
-        extra = set(data) - allowed
+        extra = [k for k in data if k not in allowed]
         if extra:
+            close = difflib.get_close_matches(str(extra[0]), sorted(allowed), n=1)
             raise ObservationError(
                 Problem(
-                    f"unknown key {', '.join(sorted(extra))}; an observation file holds "
-                    "[[observation]] records and optional [[institution]], [[unit]], "
-                    "[[product]] declarations",
+                    f"unknown key {fmt(extra[0])}"
+                    + (f' (did you mean "{close[0]}"?)' if close else "")
+                    + "; an observation file holds [[observation]] records and optional "
+                    "[[institution]], [[unit]], [[product]] declarations",
                     path=source,
+                    key_path=str(extra[0]),
                 )
             )
+        key = _plural_key(data, "observation", source)
         declared = _declarations(data, source, b)
-        records = data.get(key)
+        records = data.get(key) if key else None
     else:
         records = data
     if not isinstance(records, list) or not records:
@@ -515,13 +749,5 @@ def _read_records(data: Any, source: str | None) -> ObservationTable:
                 )
             )
         _check_declared(rec, i, declared, source)
-        clean = {k: (float(v) if type(v).__name__ == "Decimal" else v) for k, v in rec.items()}
-        try:
-            b.add_record(clean, i + 1)
-        except KepatuhanError:
-            raise
-        except (TypeError, ValueError) as exc:  # pragma: no cover - add_record checks types
-            raise ObservationError(
-                Problem(str(exc), path=source, key_path=f"observation[{i}]")
-            ) from None
+        b.add_record(rec, i + 1)
     return b.build()
