@@ -403,7 +403,8 @@ def _complete(line: str, d: str) -> bool:
 def _separator(text: str, sep: str | None, source: str | None) -> str:
     """The field separator: the caller's, or the one that splits the header into the
     required columns (``,``, ``;`` or a tab). Ambiguity is refused, never guessed."""
-    head = text.split("\n", 1)[0].rstrip("\r")
+    end = text.find("\n")
+    head = (text if end < 0 else text[:end]).rstrip("\r")  # not split(): no copy of the body
     fits = [d for d in (",", ";", "\t") if _complete(head, d)]
     names = {",": '","', ";": '";"', "\t": "a tab"}
     if sep is not None:
@@ -438,7 +439,7 @@ def _separator(text: str, sep: str | None, source: str | None) -> str:
 def _read_csv(
     text: str, source: str | None, decimal_comma: bool = False, sep: str | None = None
 ) -> ObservationTable:
-    if not text.strip():
+    if not text or text.isspace():  # not strip(): no copy of a big file
         raise InputFileError(
             Problem(
                 "empty file",
