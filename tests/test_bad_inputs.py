@@ -1,5 +1,7 @@
-"""The catalogue of bad inputs (tests/bad_inputs/cases.toml): every one gives its error class,
-its located message, and through the CLI exit 1 with that message and no traceback."""
+"""The catalogue of bad inputs (tests/bad_inputs/cases*.toml): every error case gives its error
+class, its located message, and through the CLI exit 1 with that message and no traceback;
+every odd-but-valid case (kind ``score-ok``) gives the right published figures, its missing
+values listed and its rows accounted for, through the library and the CLI alike."""
 
 from __future__ import annotations
 
@@ -21,7 +23,13 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 HERE = Path(__file__).resolve().parent / "bad_inputs"
-CASES: list[dict[str, Any]] = tomllib.loads((HERE / "cases.toml").read_text())["case"]
+CASES: list[dict[str, Any]] = [
+    case
+    for path in sorted(HERE.glob("cases*.toml"))
+    for case in tomllib.loads(path.read_text(encoding="utf-8"))["case"]
+]
+OK_CASES = [c for c in CASES if c["kind"] == "score-ok"]
+ERROR_CASES = [c for c in CASES if c["kind"] != "score-ok"]
 
 
 def checked_rubric(path: Path) -> Rubric:
@@ -41,28 +49,71 @@ def run_library(case: dict[str, Any]) -> None:
     elif kind == "observations":
         read_observations(path)
     elif kind == "score":
-        ref = case["rubric"]
-        rubric = checked_rubric(HERE / ref) if ref.endswith(".toml") else kepatuhan.get_rubric(ref)
-        score(rubric, read_observations(path))
+        score(_rubric_of(case), read_observations(path))
 
 
 def cli_argv(case: dict[str, Any]) -> list[str]:
     path = str(HERE / case["file"])
     if "argv" in case:
         return [a.format(file=path, dir=str(HERE)) for a in case["argv"]]
-    if case["kind"] == "score":
+    if case["kind"] in ("score", "score-ok"):
         ref = case["rubric"]
         return ["score", path, "--rubric", str(HERE / ref) if ref.endswith(".toml") else ref]
     return ["validate", path]
 
 
-LIBRARY = [c for c in CASES if c["kind"] != "cli"]
+LIBRARY = [c for c in ERROR_CASES if c["kind"] != "cli"]
 
 
-def test_the_catalogue_has_at_least_40_error_cases() -> None:
-    assert sum(1 for c in CASES if "fragment" in c) >= 40
+def test_the_catalogue_has_at_least_100_cases() -> None:
+    assert sum(1 for c in CASES if "fragment" in c) + len(OK_CASES) >= 100
     for c in CASES:
         assert (HERE / c["file"]).is_file(), c["file"]
+    names = [c["file"] for c in CASES if "argv" not in c]
+    assert len(names) == len(set(names)), "a case file is listed twice"
+
+
+def _rubric_of(case: dict[str, Any]) -> Rubric:
+    ref = case["rubric"]
+    return checked_rubric(HERE / ref) if ref.endswith(".toml") else kepatuhan.get_rubric(ref)
+
+
+@pytest.mark.parametrize("case", OK_CASES, ids=[c["file"] for c in OK_CASES])
+def test_odd_but_valid_data_gets_the_right_score(case: dict[str, Any]) -> None:
+    res = score(_rubric_of(case), read_observations(HERE / case["file"]))
+    for exp in case["expect"]:
+        card = res.card(exp["institution"])
+        if "unit" in exp:
+            card = next(u for u in card.children if u.id == exp["unit"])
+        assert card.published == exp["published"], (exp, card.score)
+        assert list(card.missing) == exp.get("missing", []), exp
+    acc = res.accounting()
+    assert acc["empty"] == case.get("empty", 0)
+    assert acc["overridden"] == case.get("overridden", 0)
+    parts = acc["used"] + acc["overridden"] + acc["empty"] + acc["excluded"] + acc["refused"]
+    assert parts == acc["rows"]
+    listed = {(m.institution, m.unit, m.criterion) for m in res.missing()}
+    wanted = {
+        (e["institution"], e.get("unit"), m) for e in case["expect"] for m in e.get("missing", [])
+    }
+    assert listed == wanted
+
+
+@pytest.mark.parametrize("case", OK_CASES, ids=[c["file"] for c in OK_CASES])
+def test_odd_but_valid_data_gets_the_same_score_from_the_cli(
+    case: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    assert main([*cli_argv(case), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    insts = {i["id"]: i for i in doc["institutions"]}
+    for exp in case["expect"]:
+        got = insts[exp["institution"]]
+        if "unit" in exp:
+            got = next(u for u in got["units"] if u["id"] == exp["unit"])
+        assert got["published"] == exp["published"]
+        assert got.get("missing", []) == exp.get("missing", [])
 
 
 @pytest.mark.parametrize("case", LIBRARY, ids=[c["file"] for c in LIBRARY])
@@ -87,7 +138,7 @@ def test_library_raises_the_class_with_the_located_message(case: dict[str, Any])
         assert p.key_path, str(p)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["file"] for c in CASES])
+@pytest.mark.parametrize("case", ERROR_CASES, ids=[c["file"] for c in ERROR_CASES])
 def test_cli_exits_1_with_the_message_and_no_traceback(
     case: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -22,7 +22,12 @@ def rescore(
     crits = tuple(
         attrs.evolve(c, rule="weighted_mean")
         if c.parent is None
-        else attrs.evolve(c, weight=Decimal(repr(float(weights[c.id]))), points=None)
+        else attrs.evolve(
+            c,
+            weight=Decimal(repr(float(weights[c.id]))),
+            # a node that adds up its children's points keeps its points (their maximum)
+            points=c.points if c.rule == "add" else None,
+        )
         if c.id in weights
         else c
         for c in rubric.criteria

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Aggregator", "Mean", "Minimum", "Sum", "WeightedMean", "builtin_aggregators"]
+__all__ = ["Add", "Aggregator", "Mean", "Minimum", "Sum", "WeightedMean", "builtin_aggregators"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -33,6 +33,10 @@ class Aggregator(ABC):
     description: str = ""
     #: Whether children must carry ``points`` that add up to the parent's maximum.
     needs_points: bool = False
+    #: Whether the result is the children's values *added up* (each a share of the
+    #: parent's maximum) instead of a value within the children's range. The engine refuses
+    #: an entity whose children add up past 100 % of the parent (``Add``).
+    additive: bool = False
 
     @abstractmethod
     def reduce(
@@ -142,6 +146,41 @@ class Minimum(Aggregator):
         return [1.0 if i == k else 0.0 for i in range(len(values))]
 
 
+class Add(Aggregator):
+    """Children added up, for points whose split among the children the record does not give.
+
+    2025: the four dimensions share 70 points, but how the 70 divide among them is not
+    published; only each unit's points per dimension are. Each child is a share of the
+    parent's maximum (its scale is ``points`` out of the parent's points), and the parent is
+    their sum: a unit's published dimension points plus its trust points add up to its
+    published total. Children that add up past the parent's maximum are refused by the
+    engine (never clipped), and a child cannot be not applicable (with the split unknown
+    there is nothing to renormalise). The one built-in rule that is not bounded by its
+    inputs: it is bounded by the parent's maximum instead.
+    """
+
+    name = "add"
+    description = (
+        "children added up, each in points out of the parent's points (split unpublished); "
+        "refused above the parent's points"
+    )
+    additive = True
+
+    def reduce(
+        self, values: FloatArray, weights: FloatArray, segments: IntArray, n_segments: int
+    ) -> FloatArray:
+        """Segmented sum by ``np.bincount`` (not clipped: the engine checks the bound)."""
+        return np.bincount(segments, weights=values, minlength=n_segments).astype(np.float64)
+
+    def reduce_one(self, values: Sequence[float], weights: Sequence[float]) -> float:
+        """Σ vᵢ."""
+        return float(sum(values))
+
+    def shares(self, values: Sequence[float], weights: Sequence[float]) -> list[float]:
+        """Every child counts in full: its value is its contribution."""
+        return [1.0] * len(values)
+
+
 def builtin_aggregators() -> list[Aggregator]:
     """The aggregators every installation has."""
-    return [WeightedMean(), Sum(), Mean(), Minimum()]
+    return [WeightedMean(), Sum(), Mean(), Minimum(), Add()]

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import attrs
 import numpy as np
@@ -231,9 +232,11 @@ def _normalise(comp: CompiledRubric, table: ObservationTable, node: IntArray) ->
         raw = table.value[vr]
         scale = comp.scales[n]
         if scale is not None and crit.scale is not None:
-            ok = scale.valid(raw, crit.scale)
+            ok = _call_plugin(comp, "scale", scale.name, scale.valid, raw, crit.scale).astype(bool)
             expected = scale.describe(crit.scale)
-            got = np.asarray(scale.normalise(raw[ok], crit.scale), dtype=np.float64)
+            got = _call_plugin(
+                comp, "scale", scale.name, scale.normalise, raw[ok], crit.scale
+            ).astype(np.float64)
             _check_plugin_output(comp, "scale", scale.name, got, int(ok.sum()))
             out[vr[ok]] = got
         else:
@@ -544,7 +547,7 @@ def _fold(
             s = np.zeros(m, dtype=np.int8)
             kids = comp.children[n]
             if kids and C[L][n].any():
-                vc, sc = _combine(comp, n, V[L], S[L], m)
+                vc, sc = _combine(comp, n, V[L], S[L], m, C[L][n], table, L)
                 v = np.where(C[L][n], vc, v)
                 s = np.where(C[L][n], sc, s).astype(np.int8)
                 ks = np.asarray(kids, dtype=np.intp)
@@ -618,15 +621,26 @@ def _check_product_weights(
 
 
 def _combine(
-    comp: CompiledRubric, n: int, V: FloatArray, S: StateArray, m: int
+    comp: CompiledRubric,
+    n: int,
+    V: FloatArray,
+    S: StateArray,
+    m: int,
+    wanted: BoolArray,
+    table: ObservationTable,
+    level: int,
 ) -> tuple[FloatArray, StateArray]:
+    """Node ``n`` from its children for every entity of one level (``wanted``: the
+    entities that take it from their children)."""
     ks = np.asarray(comp.children[n], dtype=np.intp)
     sc = S[ks]
     inc = (sc == SCORED) | (sc == ZERO)
     rows, cols = np.nonzero(inc)
     agg = comp.aggregators[n]
     assert agg is not None
-    out = agg.reduce(V[ks][rows, cols], comp.weight[ks][rows], cols, m)
+    out = _call_aggregator(comp, agg, V[ks][rows, cols], comp.weight[ks][rows], cols, m)
+    if agg.additive:
+        out = _check_added_up(comp, n, out, wanted & (inc.sum(axis=0) > 0), table, level)
     _check_plugin_output(comp, "aggregator", agg.name, out, m, inc.sum(axis=0) > 0)
     n_inc = inc.sum(axis=0)
     n_na = (sc == NA).sum(axis=0)
@@ -635,6 +649,62 @@ def _combine(
         np.int8
     )
     return np.where(s == SCORED, out, 0.0), s
+
+
+def _call_plugin(
+    comp: CompiledRubric, kind: str, name: str, fn: Callable[..., Any], *args: Any
+) -> NDArray[Any]:
+    """A scale's or aggregator's method, with an exception from it reported as that
+    plugin's error (exit 1 naming the plugin), not as an internal error of kepatuhan."""
+    try:
+        return np.asarray(fn(*args))
+    except KepatuhanError:
+        raise
+    except Exception as exc:
+        plugin = comp.providers.get(f"{kind} {name}", "?")
+        raise PluginError(
+            f'{kind} "{name}" of plugin {plugin!r} raised {type(exc).__name__}: {exc}'
+        ) from exc
+
+
+def _call_aggregator(
+    comp: CompiledRubric,
+    agg: Aggregator,
+    values: FloatArray,
+    weights: FloatArray,
+    segments: IntArray,
+    m: int,
+) -> FloatArray:
+    """``agg.reduce`` through :func:`_call_plugin`."""
+    out = _call_plugin(comp, "aggregator", agg.name, agg.reduce, values, weights, segments, m)
+    return out.astype(np.float64, copy=False)
+
+
+def _check_added_up(
+    comp: CompiledRubric,
+    n: int,
+    out: FloatArray,
+    used: BoolArray,
+    table: ObservationTable,
+    level: int,
+) -> FloatArray:
+    """An additive node's children must not add up past its maximum (never clipped)."""
+    # Shares of a maximum are sums of v·100/max: allow the last bits of float error.
+    over = np.flatnonzero(used & (out > 100.0 + 1e-9))
+    hi = float(comp.unit_max[n])
+    kids = ", ".join(comp.ids[k] for k in comp.children[n])
+    problems = [
+        Problem(
+            f"{table.entity_label(level, int(e))}: the points of {kids} add up to "
+            f'{out[e] * hi / 100:.2f}, above the {hi:g} points of "{comp.ids[n]}"',
+            path=table.source,
+            expected=f"at most {hi:g} points in all",
+            found=f"{out[e] * hi / 100:.2f}",
+        )
+        for e in over[:MAX_LISTED]
+    ]
+    _raise(ObservationError, problems, len(over))
+    return np.clip(out, 0.0, 100.0)
 
 
 def _check_plugin_output(
@@ -674,7 +744,7 @@ def _rollup(
 ) -> tuple[FloatArray, StateArray]:
     """Combine sub-entities into their parents; ``present`` = selected (weight > 0)."""
     inc = ((s == SCORED) | (s == ZERO)) & present & (w > 0)
-    out = agg.reduce(v[inc], w[inc], par[inc], m)
+    out = _call_aggregator(comp, agg, v[inc], w[inc], par[inc], m)
     n_inc = np.bincount(par[inc], minlength=m)
     _check_plugin_output(comp, "aggregator", agg.name, out, m, n_inc > 0)
     n_na = np.bincount(par[(s == NA) & present], minlength=m)

@@ -187,7 +187,14 @@ class Registry:
                 else:
                     for msg in self.scales[c.scale.name].value.check_params(c.scale):
                         problems.append(Problem(msg, key_path=f"{key}.scale"))
-            if not rubric.tree.is_leaf(rubric.tree.index[c.id]) and c.rule not in self.aggregators:
+            i = rubric.tree.index[c.id]
+            if (
+                not rubric.tree.is_leaf(i)
+                and c.rule in self.aggregators
+                and self.aggregators[c.rule].value.additive
+            ):
+                problems.extend(_check_additive(rubric, i))
+            if not rubric.tree.is_leaf(i) and c.rule not in self.aggregators:
                 problems.append(
                     Problem(
                         f'unknown aggregator "{c.rule}"{_suggest(c.rule, list(self.aggregators))}; '
@@ -204,7 +211,7 @@ class Registry:
                         key_path=f"levels.{level}.combine",
                     )
                 )
-            elif self.aggregators[name].value.needs_points:
+            elif self.aggregators[name].value.needs_points or self.aggregators[name].value.additive:
                 problems.append(
                     Problem(
                         f'aggregator "{name}" adds points; entities have no points — use "mean"',
@@ -417,3 +424,36 @@ class PluginManager:
 def default_manager() -> PluginManager:
     """The manager the module-level functions use: built-ins plus installed plugins."""
     return PluginManager()
+
+
+def _check_additive(rubric: Rubric, i: int) -> list[Problem]:
+    """Children of an additive node are points out of the parent's maximum, never ``na``."""
+    tree = rubric.tree
+    parent = tree.nodes[i]
+    hi = parent.points if parent.points is not None else 100
+    out = []
+    for k in tree.children[i]:
+        c = tree.nodes[k]
+        key = f'criterion "{c.id}"'
+        scale_max = dict(c.scale.params).get("max") if c.scale is not None else None
+        if c.scale is None or c.scale.name != "points" or scale_max != hi:
+            out.append(
+                Problem(
+                    f'"{parent.id}" adds its children up ("{parent.rule}"): each child is '
+                    f"points out of the parent's {hi}",
+                    key_path=f"{key}.scale",
+                    expected=f'scale = {{ name = "points", max = {hi} }}',
+                    found="no scale" if c.scale is None else f'scale "{c.scale.name}"',
+                )
+            )
+        if c.na_allowed:
+            out.append(
+                Problem(
+                    f'"{parent.id}" adds its children up: a child cannot be not applicable '
+                    "(the split is unknown, nothing can renormalise)",
+                    key_path=f"{key}.na_allowed",
+                    expected="na_allowed = false",
+                    found="na_allowed = true",
+                )
+            )
+    return out

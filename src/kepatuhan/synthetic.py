@@ -16,7 +16,7 @@ from .observations import NOT_APPLICABLE, VALUE, Institution, ObservationTable, 
 from .plugins import Registry, default_manager
 from .rubric import LEVELS, Rubric
 
-__all__ = ["SECTORS", "synthetic_campaign"]
+__all__ = ["SECTORS", "leaf_cap", "synthetic_campaign"]
 
 #: Sectors of a regency's usual seven units (domain.md §5.1): Dinkes + 2 Puskesmas,
 #: Disdik, Dinsos, DPMPTSP, Disdukcapil; more units cycle through the list again.
@@ -41,6 +41,20 @@ def _raw_values(
         out: NDArray[np.float64] = np.asarray(allowed, dtype=np.float64)[idx]
         return out
     return np.round(lo + (hi - lo) * skew, 2)
+
+
+def leaf_cap(rubric: Rubric, n: int, registry: Registry) -> float | None:
+    """The largest raw value random data gives leaf ``n``: its scale's top, except under an
+    additive parent (``add``), whose children share the parent's points — each gets an
+    equal part, so the children never add up past the parent."""
+    tree = rubric.tree
+    p = tree.parent[n]
+    if p < 0 or tree.is_leaf(p) or not registry.aggregator(tree.nodes[p].rule).additive:
+        return None
+    c = tree.nodes[n]
+    assert c.scale is not None
+    hi = registry.scale(c.scale.name).bounds(c.scale)[1]
+    return hi / len(tree.children[p])
 
 
 def synthetic_campaign(
@@ -94,7 +108,12 @@ def synthetic_campaign(
         ent = np.flatnonzero(keep)
         scale = reg.scale(c.scale.name)
         lo, hi = scale.bounds(c.scale)
-        val = _raw_values(rng, len(ent), lo, hi, scale.discrete(c.scale))
+        cap = leaf_cap(rubric, n, reg)
+        allowed = scale.discrete(c.scale)
+        if cap is not None:
+            hi = min(hi, cap)
+            allowed = None if allowed is None else tuple(a for a in allowed if a <= cap)
+        val = _raw_values(rng, len(ent), lo, hi, allowed)
         st = np.full(len(ent), VALUE, dtype=np.int8)
         if c.na_allowed:
             na = rng.random(len(ent)) < not_applicable

@@ -26,7 +26,7 @@ from .errors import ObservationError, Problem
 from .observations import NOT_APPLICABLE, VALUE, ObservationTable
 from .plugins import PluginManager, Registry
 from .rubric import LEVELS, TOTAL, Criterion, LevelRule, Levels, Rubric, ScaleRef
-from .synthetic import synthetic_campaign
+from .synthetic import leaf_cap, synthetic_campaign
 
 __all__ = [
     "check_rubric_laws",
@@ -85,6 +85,8 @@ def reference_scores(
         state = int(table.state[r])
         if state not in (VALUE, NOT_APPLICABLE):
             continue  # an empty cell is no value at all
+        if state == NOT_APPLICABLE and not nodes[n].na_allowed:
+            raise ObservationError(Problem(f"{nodes[n].id} does not allow na"))
         if state == VALUE:
             c = nodes[n]
             if c.scale is not None:
@@ -142,7 +144,12 @@ def reference_scores(
                     res = ("na", 0.0)
                 else:
                     agg = registry.aggregator(nodes[n].rule)
-                    res = ("v", agg.reduce_one([v for v, _ in inc], [w for _, w in inc]))
+                    added = agg.reduce_one([v for v, _ in inc], [w for _, w in inc])
+                    if agg.additive:
+                        if added > 100.0 + 1e-9:
+                            raise ObservationError(Problem(f"{nodes[n].id} adds up past 100 %"))
+                        added = min(100.0, max(0.0, added))
+                    res = ("v", added)
         else:
             subs = sub_of[L][e]
             if L == 0:
@@ -273,12 +280,15 @@ def rubrics(draw: Callable[..., Any], max_depth: int = 3, max_children: int = 4)
     )
 
 
-def _raw_value(draw: Callable[..., Any], scale: ScaleRef, registry: Registry) -> float:
+def _raw_value(
+    draw: Callable[..., Any], scale: ScaleRef, registry: Registry, cap: float | None = None
+) -> float:
     s = registry.scale(scale.name)
     allowed = s.discrete(scale)
     if allowed is not None:
-        return float(draw(st.sampled_from(allowed)))
+        return float(draw(st.sampled_from([a for a in allowed if cap is None or a <= cap])))
     lo, hi = s.bounds(scale)
+    hi = hi if cap is None else min(hi, cap)
     return float(draw(st.integers(0, 100))) * (hi - lo) / 100.0 + lo
 
 
@@ -291,11 +301,14 @@ def table_records(
     max_units: int = 3,
     max_products: int = 2,
     overrides: bool = True,
+    coarser: bool = True,
 ) -> list[dict[str, Any]]:
     """Random observation records (dicts with the CSV's columns) for ``rubric``.
 
-    Every entity gets a few of its leaves (some ``na``, some missing), and sometimes an
-    internal node given directly; every unit has at least one product.
+    Every entity gets a few of its leaves (some ``na``, some missing, some an empty cell),
+    sometimes an internal node given directly (``overrides``) and, now and then, a leaf of
+    a finer level given on the entity's own row (``coarser``); every unit has at least one
+    product.
     """
     tree = rubric.tree
     leaves = list(tree.leaves())
@@ -310,14 +323,26 @@ def table_records(
                 ents.append((2, f"u{u}", f"p{p}"))
         for lv, unit, prod in ents:
             for n in leaves:
-                if tree.level[n] != lv:
+                if tree.level[n] < lv:
                     continue
-                kind = draw(st.sampled_from(["value"] * 8 + ["na", "missing"]))
+                # now and then a leaf of a finer level on this coarser entity's own row
+                # (dimension points on an institution row, standar_pelayanan on a unit row)
+                if tree.level[n] > lv and (not coarser or draw(st.integers(0, 5)) != 0):
+                    continue
+                na = ["na"] if tree.nodes[n].na_allowed else []
+                kind = draw(st.sampled_from(["value"] * 8 + na + ["missing", "empty"]))
                 if kind == "missing":
                     continue
                 c = tree.nodes[n]
                 assert c.scale is not None
-                val: Any = "na" if kind == "na" else _raw_value(draw, c.scale, registry)
+                cap = leaf_cap(rubric, n, registry)
+                val: Any = (
+                    "na"
+                    if kind == "na"
+                    else ""
+                    if kind == "empty"
+                    else _raw_value(draw, c.scale, registry, cap)
+                )
                 recs.append(
                     dict(institution=inst, unit=unit, product=prod, criterion=c.id, value=val)
                 )
@@ -415,14 +440,15 @@ def check_rubric_laws(
         leaves = [
             k
             for k, r in enumerate(records)
-            if r["value"] != "na" and tree.is_leaf(tree.index[r["criterion"]])
+            if r["value"] not in ("na", "") and tree.is_leaf(tree.index[r["criterion"]])
         ]
         if leaves:
             k = rnd.choice(leaves)
             c = tree.node(records[k]["criterion"])
             assert c.scale is not None
             s = reg.scale(c.scale.name)
-            hi = s.bounds(c.scale)[1]
+            cap = leaf_cap(rubric, tree.index[c.id], reg)
+            hi = s.bounds(c.scale)[1] if cap is None else cap
             better = [dict(r) for r in records]
             better[k]["value"] = hi
             up = score(rubric, ObservationTable.from_records(better), plugins=pm)
