@@ -150,3 +150,60 @@ def test_a_slow_plugin_is_reported_by_name(demo: Rubric) -> None:
         "plugin 'quiet' took" in str(w) and "kepatuhan_validate" in str(w) for w in res.warnings
     )
     assert res.card("i").score == pytest.approx(run(demo, fresh_manager()).card("i").score)
+
+
+class Raising(Aggregator):
+    name = "raising_mean"
+    description = "raises"
+
+    def reduce(self, values: Any, weights: Any, segments: Any, n_segments: int) -> Any:
+        raise ZeroDivisionError("division by zero in a third-party rule")
+
+    def reduce_one(self, values: Sequence[float], weights: Sequence[float]) -> float:
+        raise ZeroDivisionError("division by zero in a third-party rule")
+
+
+class RaisingScale(Percentage):
+    name = "raising_scale"
+
+    def normalise(self, values: Any, ref: Any) -> Any:
+        raise KeyError("missing table")
+
+
+class Raisers:
+    @hookimpl
+    def kepatuhan_register_aggregators(self, register: Callable[[Aggregator], None]) -> None:
+        register(Raising())
+
+    @hookimpl
+    def kepatuhan_register_scales(self, register: Callable[[Any], None]) -> None:
+        register(RaisingScale())
+
+
+def test_an_aggregator_that_raises_is_reported_as_its_plugins_error(
+    demo_rubric_path: Path, tmp_path: Path
+) -> None:
+    text = demo_rubric_path.read_text().replace('rule = "sum"', 'rule = "raising_mean"')
+    from kepatuhan import rubric_from_toml
+
+    rubric = rubric_from_toml(text)
+    with pytest.raises(
+        PluginError,
+        match="aggregator \"raising_mean\" of plugin 'test-plugin-0' raised ZeroDivisionError",
+    ):
+        score(rubric, ObservationTable.from_records(ROWS[:2]), plugins=fresh_manager(Raisers()))
+
+
+def test_a_scale_that_raises_is_reported_as_its_plugins_error(demo_rubric_path: Path) -> None:
+    text = demo_rubric_path.read_text().replace(
+        'id = "persepsi"\nparent = "output"\nlabel = "P"\nscale = "percentage"',
+        'id = "persepsi"\nparent = "output"\nlabel = "P"\nscale = "raising_scale"',
+    )
+    assert "raising_scale" in text
+    from kepatuhan import rubric_from_toml
+
+    rubric = rubric_from_toml(text)
+    with pytest.raises(
+        PluginError, match="scale \"raising_scale\" of plugin 'test-plugin-0' raised KeyError"
+    ):
+        score(rubric, ObservationTable.from_records(ROWS[:2]), plugins=fresh_manager(Raisers()))

@@ -188,11 +188,31 @@ def parse_cell(token: str, *, decimal_comma: bool = False) -> tuple[float, int, 
     if low in _NO:
         return 0.0, VALUE, True
     if _NUMBER[decimal_comma].fullmatch(t):
+        if _THOUSANDS[decimal_comma].fullmatch(t):
+            raise ValueError(_ambiguous(t, decimal_comma))
         v = float(t.replace(",", ".") if decimal_comma else t)
         if not math.isfinite(v):
             raise ValueError(f"expected a finite number, found {_show(t)} (too large)")
         return v + 0.0, VALUE, False  # + 0.0: "-0" is the same observation as "0"
     raise ValueError(_refusal(t, low, decimal_comma))
+
+
+#: 1–3 digits, the separator, exactly three digits: the shape of a thousands group
+#: (``1.000`` is one thousand in Indonesian, ``1,000`` in English).
+_THOUSANDS = {
+    False: re.compile(r"-?[1-9][0-9]{0,2}\.[0-9]{3}"),
+    True: re.compile(r"-?[1-9][0-9]{0,2},[0-9]{3}"),
+}
+
+
+def _ambiguous(t: str, decimal_comma: bool) -> str:
+    sep = "," if decimal_comma else "."
+    whole, frac = t.split(sep)
+    return (
+        f"{_show(t)} is ambiguous: {sep!r} before exactly three digits also separates "
+        f"thousands ({whole}{frac}); write {t}0 for the number (a fourth decimal makes it "
+        f"plain), or {whole}{frac} if you meant thousands"
+    )
 
 
 def parse_value(token: str) -> tuple[float, int]:
