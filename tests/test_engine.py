@@ -160,3 +160,18 @@ def test_a_unit_level_criterion_cannot_be_given_for_a_product(
 def test_published_rounding_is_half_away_from_zero(x: float, out: str) -> None:
     assert publish(x) == out
     assert round_half_away(x) == float(out)
+
+
+def test_json_score_and_criteria_total_are_the_same_float(pm: PluginManager) -> None:
+    """One figure everywhere: an entity's score and its root criterion are one number."""
+    import kepatuhan
+    from kepatuhan.testing import synthetic_campaign
+
+    for rid in ("ombudsman-2021", "ombudsman-2023", "ombudsman-2025"):
+        rubric = kepatuhan.get_rubric(rid)
+        res = kepatuhan.score(rubric, synthetic_campaign(rubric, 30, seed=3))
+        root = rubric.root.id
+        for card in res.cards():
+            for c in (card, *card.children):
+                if c.score is not None:
+                    assert c.criteria[root] == c.score, (rid, c.id)

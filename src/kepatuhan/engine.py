@@ -228,9 +228,27 @@ def _normalise(comp: CompiledRubric, table: ObservationTable, node: IntArray) ->
                 )
                 for r in bad_na[:MAX_LISTED]
             )
+        scale = comp.scales[n]
+        if scale is None or scale.name != "yes_no":
+            # ya/tidak on a numeric criterion would be a silent 1 or 0
+            words = rows[(st == VALUE) & table.word[rows]]
+            total_bad += len(words)
+            problems.extend(
+                table.problem(
+                    int(r),
+                    f'column "value": criterion "{crit.id}" takes a number '
+                    f"({_expected(comp, n)}), found the yes/no word "
+                    f"{'ya' if table.value[r] else 'tidak'}: yes/no words are for yes/no "
+                    "criteria only",
+                    expected=_expected(comp, n),
+                    found="ya" if table.value[r] else "tidak",
+                )
+                for r in words[: max(0, MAX_LISTED - len(problems))]
+            )
+            rows = rows[~((st == VALUE) & table.word[rows])]
+            st = table.state[rows]
         vr = rows[st == VALUE]
         raw = table.value[vr]
-        scale = comp.scales[n]
         if scale is not None and crit.scale is not None:
             ok = _call_plugin(comp, "scale", scale.name, scale.valid, raw, crit.scale).astype(bool)
             expected = scale.describe(crit.scale)
@@ -259,6 +277,14 @@ def _normalise(comp: CompiledRubric, table: ObservationTable, node: IntArray) ->
     _raise(ObservationError, problems, total_bad)
     # v/max·100 can land one ulp above 100 (11 · (100/11)); a score never leaves 0–100.
     return np.clip(out, 0.0, 100.0)
+
+
+def _expected(comp: CompiledRubric, n: int) -> str:
+    """What a value of node ``n`` must be, for messages."""
+    scale, ref = comp.scales[n], comp.rubric.tree.nodes[n].scale
+    if scale is not None and ref is not None:
+        return scale.describe(ref)
+    return f"a number from 0 to {comp.unit_max[n]:g}" + (" (points)" if comp.has_points[n] else "")
 
 
 def _check_duplicates(comp: CompiledRubric, table: ObservationTable, node: IntArray) -> None:

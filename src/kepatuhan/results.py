@@ -315,7 +315,8 @@ class Scores:
 
     def published_value(self, value: float | None) -> float | None:
         """An internal 0–100 score on the published scale (0–110 where the root has 110 points)."""
-        return None if value is None else value * self.maximum / 100.0
+        # the same arithmetic as the root's own value in `criteria` (one figure everywhere)
+        return None if value is None else self._in_unit(self.root, value)
 
     def band(self, value: float | None) -> Band | None:
         """The band of a published-scale score under the rubric's scheme (``None`` without one)."""
