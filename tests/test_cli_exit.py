@@ -352,7 +352,7 @@ def test_a_raw_53_745_is_53_75_in_every_command(
 ) -> None:
     """53.745 is stored as 53.74499…; formatting it with :.2f would show 53.74."""
     data = tmp_path / "d.csv"
-    data.write_text("institution,unit,product,criterion,value\nkab-x,u,,total,53.745\n")
+    data.write_text("institution,unit,product,criterion,value\nkab-x,u,,total,53.7450\n")
     result = tmp_path / "r.json"
     base = [str(data), *R]
     code, _, err = run(["score", *base, "--format", "json", "--output", str(result)], capsys)
@@ -410,7 +410,7 @@ def test_every_command_reading_observations_takes_the_reading_options(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = tmp_path / "d.csv"
-    data.write_text("institution;unit;product;criterion;value\nkab-x;u;;total;53,745\n")
+    data.write_text("institution;unit;product;criterion;value\nkab-x;u;;total;53,7450\n")
     d, out = str(data), str(tmp_path / "out")
     commands = [
         ["score", d, *R],

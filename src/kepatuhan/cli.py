@@ -695,7 +695,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     if v.reproduces:
         print(
-            f"reproduces: the whole document, {v.compared} entities, identical to the bit "
+            f"reproduces: {v.compared} scores identical to the bit, and the whole document "
             f"({args.result})"
         )
         return 0
