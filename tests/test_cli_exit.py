@@ -434,3 +434,14 @@ def test_every_command_reading_observations_takes_the_reading_options(
     assert doc["input"]["options"] == {"decimal_comma": True, "delimiter": ";"}
     code, stdout, err = run(["verify", f"{out}.json"], capsys)
     assert code == 0 and "reproduces" in stdout, stdout + err
+
+
+def test_an_unwritable_output_directory_is_refused_before_scoring(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # root may write anywhere, so the permission check itself is made to say no
+    monkeypatch.setattr(files.os, "access", lambda path, mode: Path(path) != tmp_path)
+    monkeypatch.setattr("kepatuhan.cli._read_table", lambda *a: pytest.fail("scored first"))
+    code, _, err = run(["export", E, *R, "--output", str(tmp_path / "x.csv")], capsys)
+    assert code == 1 and f"the directory {tmp_path} is not writable" in err
+    assert list(tmp_path.iterdir()) == []

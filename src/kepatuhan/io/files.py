@@ -182,7 +182,7 @@ def check_output(path: str | os.PathLike[str], inputs: Iterable[str | os.PathLik
     """Refuse an output path before anything is computed or written.
 
     Refused: an output that is one of ``inputs`` (the same file after links), a directory,
-    a path in a directory that does not exist or is not a directory.
+    a path in a directory that does not exist, is not a directory or is not writable.
     """
     p = Path(path)
     where = str(path)
@@ -209,6 +209,15 @@ def check_output(path: str | os.PathLike[str], inputs: Iterable[str | os.PathLik
                 path=where,
                 expected="an existing directory",
                 found=found,
+            )
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputFileError(
+            Problem(
+                f"cannot write: the directory {parent} is not writable",
+                path=where,
+                expected="a writable directory",
+                found="permission denied",
             )
         )
     return p
