@@ -107,6 +107,7 @@ def _apply(scores: Scores, steps: list[GapStep], tree: ExplainNode) -> Observati
     value = list(t.value)
     state = list(t.state)
     line = list(t.line)
+    word = list(t.word)
     ids = list(t.criterion_ids)
     where = {
         (int(t.level[r]), int(t.entity[r]), t.criterion_ids[int(t.criterion[r])]): r
@@ -118,7 +119,7 @@ def _apply(scores: Scores, steps: list[GapStep], tree: ExplainNode) -> Observati
         raw = s.best
         if key in where:
             r = where[key]
-            value[r], state[r] = raw, VALUE
+            value[r], state[r], word[r] = raw, VALUE, False
         else:
             if s.criterion not in ids:
                 ids.append(s.criterion)
@@ -128,6 +129,7 @@ def _apply(scores: Scores, steps: list[GapStep], tree: ExplainNode) -> Observati
             value.append(raw)
             state.append(VALUE)
             line.append(0)
+            word.append(False)
     return attrs.evolve(
         t,
         criterion_ids=tuple(ids),
@@ -137,5 +139,6 @@ def _apply(scores: Scores, steps: list[GapStep], tree: ExplainNode) -> Observati
         value=np.asarray(value, dtype=np.float64),
         state=np.asarray(state, dtype=np.int8),
         line=np.asarray(line, dtype=np.int64),
+        word=np.asarray(word, dtype=np.bool_),
         source=f"{t.source} (with the gap plan applied)",
     )

@@ -83,7 +83,7 @@ def panel(results: Sequence[str | Path], *, plugins: PluginManager | None = None
         try:
             doc = json.loads(read_text(path))
             ref = doc["rubric"].get("ref") or doc["rubric"]["id"]
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError):  # JSONDecodeError is one
             raise InputFileError(
                 Problem("not a kepatuhan result (kepatuhan score --format json)", path=str(path))
             ) from None

@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from ..errors import InputFileError, KepatuhanError, ObservationError, Problem, fmt
 from ..observations import ATTRIBUTES, WORD, ObservationTable, TableBuilder, clean_text
-from .files import check_file, read_text
+from .files import check_file, read_bytes, read_text
 from .rubric_toml import parse_toml
 
 __all__ = ["OPTIONAL_COLUMNS", "REQUIRED_COLUMNS", "read_observations", "read_observations_text"]
@@ -159,8 +159,7 @@ def _read_csv_arrow(
                 Problem("engine 'arrow' needs pyarrow: pip install kepatuhan[arrow]", path=path)
             ) from None
         return None
-    with open(path, "rb") as f:
-        data = f.read()
+    data = read_bytes(path)  # checked as a regular file, the size limit held while reading
     head = data[: data.find(b"\n") if b"\n" in data else len(data)].rstrip(b"\r")
     d = _arrow_separator(head, sep)
     if d is None:
@@ -304,6 +303,8 @@ def _load_json(text: str, source: str | None) -> Any:
         ) from None
     except RecursionError:
         raise InputFileError(Problem("invalid JSON: nested too deeply", path=source)) from None
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise InputFileError(Problem(f"invalid JSON: {exc}", path=source)) from None
     found = _duplicate_key(data) if duplicates else None
     if found is not None:
         where, key = found
