@@ -55,16 +55,20 @@ def test_a_misspelt_hook_fails_loudly() -> None:
         fresh_manager(Typo())
 
 
-def test_a_plugin_that_raises_is_named() -> None:
+def test_a_plugin_that_raises_is_named_and_set_aside() -> None:
     class Broken:
         @hookimpl
         def kepatuhan_register_scales(self, register: object) -> None:
             raise RuntimeError("boom")
 
-    with pytest.raises(
-        PluginError, match="'test-plugin-0' raised in kepatuhan_register_scales: RuntimeError: boom"
-    ):
-        _ = fresh_manager(Broken()).registry
+    pm = fresh_manager(Broken())
+    assert "yes_no" in pm.registry.scales  # the other plugins still work
+    assert pm.broken == {
+        "test-plugin-0": "plugin 'test-plugin-0' raised in kepatuhan_register_scales: "
+        "RuntimeError: boom"
+    }
+    with pytest.raises(PluginError, match="RuntimeError: boom"):
+        pm.registry.rubric("anything")
 
 
 def test_a_plugin_that_registers_the_wrong_type_is_named() -> None:
@@ -73,10 +77,10 @@ def test_a_plugin_that_registers_the_wrong_type_is_named() -> None:
         def kepatuhan_register_rubrics(self, register: Callable[[object], None]) -> None:
             register("ombudsman-2099")
 
-    with pytest.raises(
-        PluginError, match="'test-plugin-0' registered 'ombudsman-2099', expected a Rubric"
-    ):
-        _ = fresh_manager(Wrong()).registry
+    pm = fresh_manager(Wrong())
+    assert "registered 'ombudsman-2099', expected a Rubric" in pm.broken["test-plugin-0"]
+    with pytest.raises(PluginError, match="'test-plugin-0' registered 'ombudsman-2099'"):
+        pm.registry.rubric("ombudsman-2099")
 
 
 def test_env_load_plugins_empty_loads_none() -> None:

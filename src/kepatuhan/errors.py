@@ -9,12 +9,15 @@ them in ``problems``, so the user fixes the file once, not three times.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 import attrs
 
+_E = TypeVar("_E", bound="KepatuhanError")
+
 __all__ = [
-    "AggregatorError",
     "DuplicateNameError",
     "DuplicateObservationError",
     "InputFileError",
@@ -23,8 +26,9 @@ __all__ = [
     "PluginError",
     "Problem",
     "RubricError",
-    "ScaleError",
     "UnknownNameError",
+    "fmt",
+    "suggest",
 ]
 
 
@@ -106,8 +110,15 @@ class KepatuhanError(Exception):
         """What was found at the first problem's place."""
         return self.problems[0].found
 
-    def with_path(self, path: str) -> KepatuhanError:
-        """The same error (same class) with ``path`` filled in where it was missing."""
+    def with_path(self: _E, path: str | None) -> _E:
+        """The same error (same class) with ``path`` filled in where it was missing.
+
+        The one place a file is prefixed to problems found without knowing the file (a
+        parsed table checked in memory, then reported against the file it came from).
+        ``None`` returns the error unchanged.
+        """
+        if path is None or all(p.path is not None for p in self.problems):
+            return self
         fixed = [p if p.path is not None else attrs.evolve(p, path=path) for p in self.problems]
         return type(self)(fixed)
 
@@ -140,16 +151,19 @@ class UnknownNameError(KepatuhanError):
     """A rubric, aggregator or scale name that no installed plugin provides."""
 
 
-class ScaleError(RubricError):
-    """A leaf's scale is unknown or its parameters are invalid."""
-
-
-class AggregatorError(RubricError):
-    """A criterion or level names an aggregator that is unknown or misused."""
-
-
 def fmt(value: object) -> str:
     """Render a found value for a message: strings quoted, others as ``repr``."""
     if isinstance(value, str):
         return f'"{value}"'
     return repr(value)
+
+
+def suggest(name: str, known: Iterable[str]) -> str:
+    """The did-you-mean hint for a misspelt ``name``: `` (did you mean "x"?)`` or ``""``.
+
+    The one rule for every "unknown …" message: the closest of ``known`` by
+    :func:`difflib.get_close_matches` (cutoff 0.6), quoted, with a leading space so the
+    caller appends it straight after the unknown name.
+    """
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f' (did you mean "{close[0]}"?)' if close else ""

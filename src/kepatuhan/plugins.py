@@ -15,7 +15,6 @@ name fails loudly. Three environment variables steer it from outside:
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib.metadata as md
 import os
@@ -36,6 +35,7 @@ from .errors import (
     Problem,
     RubricError,
     UnknownNameError,
+    suggest,
 )
 from .rubric import Rubric
 from .scales import Scale
@@ -85,11 +85,6 @@ class PluginInfo:
     aggregators: tuple[str, ...] = ()
 
 
-def _suggest(name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=1)
-    return f' (did you mean "{close[0]}"?)' if close else ""
-
-
 class Registry:
     """Scales, aggregators and rubrics by name, each with the plugin that provided it."""
 
@@ -97,6 +92,11 @@ class Registry:
         self.scales: dict[str, Registered[Scale]] = {}
         self.aggregators: dict[str, Registered[Aggregator]] = {}
         self.rubrics: dict[str, Registered[Rubric]] = {}
+        #: Broken plugins, ``{plugin name: error}``: they failed to load or to register,
+        #: and nothing of theirs is in this registry.
+        self.broken: dict[str, str] = {}
+        #: Rubric ids a broken plugin offered before it failed, ``{rubric id: plugin}``.
+        self.orphans: dict[str, str] = {}
 
     def _add(
         self, table: dict[str, Registered[Any]], kind: str, name: str, value: Any, plugin: str
@@ -141,45 +141,70 @@ class Registry:
     def scale(self, name: str) -> Scale:
         """The scale ``name``; UnknownNameError (with a suggestion) if none."""
         if name not in self.scales:
-            raise UnknownNameError(f'unknown scale "{name}"{_suggest(name, list(self.scales))}')
+            raise UnknownNameError(f'unknown scale "{name}"{suggest(name, list(self.scales))}')
         return self.scales[name].value
 
     def aggregator(self, name: str) -> Aggregator:
         """The aggregator ``name``; UnknownNameError if none."""
         if name not in self.aggregators:
             raise UnknownNameError(
-                f'unknown aggregator "{name}"{_suggest(name, list(self.aggregators))}'
+                f'unknown aggregator "{name}"{suggest(name, list(self.aggregators))}'
             )
         return self.aggregators[name].value
 
     def rubric(self, rubric_id: str) -> Rubric:
-        """The rubric ``rubric_id`` (or ``id:alternative``); UnknownNameError if none."""
+        """The rubric ``rubric_id`` (or ``id:alternative``).
+
+        UnknownNameError if no plugin provides it; PluginError carrying the plugin's error
+        if it belongs to a broken plugin, or if it is unknown while some plugin is broken
+        (a plugin that failed to load may be the one that provides it).
+        """
         base, _, alt = rubric_id.partition(":")
         if alt and base in self.rubrics:
             return self.rubrics[base].value.with_alternative(alt)
-        if rubric_id not in self.rubrics:
-            known = ", ".join(sorted(self.rubrics)) or "none installed"
-            raise UnknownNameError(
+        if rubric_id in self.rubrics:
+            return self.rubrics[rubric_id].value
+        owner = self.orphans.get(rubric_id, self.orphans.get(base))
+        if owner is not None:
+            raise PluginError(
                 Problem(
-                    f'unknown rubric "{rubric_id}"{_suggest(rubric_id, list(self.rubrics))}; '
-                    f"known: {known}",
+                    f'rubric "{rubric_id}" comes from plugin {owner!r}, which is broken: '
+                    f"{self.broken[owner]}",
+                    expected="a rubric of a working plugin",
+                    found=f'"{rubric_id}"',
+                )
+            )
+        known = ", ".join(sorted(self.rubrics)) or "none installed"
+        message = f'unknown rubric "{rubric_id}"{suggest(rubric_id, self.rubrics)}; known: {known}'
+        if self.broken:
+            raise PluginError(
+                Problem(
+                    message
+                    + "; a broken plugin may provide it: "
+                    + "; ".join(f"{p!r}: {e}" for p, e in sorted(self.broken.items())),
                     expected="an installed rubric id",
                     found=f'"{rubric_id}"',
                 )
             )
-        return self.rubrics[rubric_id].value
+        raise UnknownNameError(
+            Problem(message, expected="an installed rubric id", found=f'"{rubric_id}"')
+        )
 
     def check(self, rubric: Rubric) -> list[Problem]:
-        """Problems with the scale and aggregator names (and scale parameters) of ``rubric``."""
+        """Problems with the scale and aggregator names (and scale parameters) of ``rubric``.
+
+        One pass over the criteria with the rubric's tree fetched once: linear in criteria.
+        """
         problems: list[Problem] = []
-        for c in rubric.criteria:
+        tree = rubric.tree
+        for i, c in enumerate(tree.nodes):
             key = f'criterion "{c.id}"'
             if c.scale is not None:
                 if c.scale.name not in self.scales:
                     problems.append(
                         Problem(
                             f'unknown scale "{c.scale.name}"'
-                            f"{_suggest(c.scale.name, list(self.scales))}; known: "
+                            f"{suggest(c.scale.name, self.scales)}; known: "
                             + ", ".join(sorted(self.scales)),
                             key_path=f"{key}.scale",
                         )
@@ -187,27 +212,24 @@ class Registry:
                 else:
                     for msg in self.scales[c.scale.name].value.check_params(c.scale):
                         problems.append(Problem(msg, key_path=f"{key}.scale"))
-            i = rubric.tree.index[c.id]
-            if (
-                not rubric.tree.is_leaf(i)
-                and c.rule in self.aggregators
-                and self.aggregators[c.rule].value.additive
-            ):
-                problems.extend(_check_additive(rubric, i))
-            if not rubric.tree.is_leaf(i) and c.rule not in self.aggregators:
+            if tree.is_leaf(i):
+                continue
+            if c.rule not in self.aggregators:
                 problems.append(
                     Problem(
-                        f'unknown aggregator "{c.rule}"{_suggest(c.rule, list(self.aggregators))}; '
+                        f'unknown aggregator "{c.rule}"{suggest(c.rule, self.aggregators)}; '
                         "known: " + ", ".join(sorted(self.aggregators)),
                         key_path=f"{key}.rule",
                     )
                 )
+            elif self.aggregators[c.rule].value.additive:
+                problems.extend(_check_additive(rubric, i))
         for level in ("institution", "unit"):
             name = rubric.levels.rule(level).combine
             if name not in self.aggregators:
                 problems.append(
                     Problem(
-                        f'unknown aggregator "{name}"{_suggest(name, list(self.aggregators))}',
+                        f'unknown aggregator "{name}"{suggest(name, list(self.aggregators))}',
                         key_path=f"levels.{level}.combine",
                     )
                 )
@@ -219,6 +241,26 @@ class Registry:
                     )
                 )
         return problems
+
+
+#: The hooks that build the registry; the others run with the registry already built.
+_REGISTRATION = (
+    "kepatuhan_register_scales",
+    "kepatuhan_register_aggregators",
+    "kepatuhan_register_rubrics",
+)
+
+
+def _call(impl: pluggy.HookImpl, args: dict[str, Any], hook_name: str) -> Any:
+    """One implementation, called with its own arguments; its exception named."""
+    try:
+        return impl.function(**{k: args[k] for k in impl.argnames})
+    except KepatuhanError:
+        raise
+    except Exception as exc:
+        raise PluginError(
+            f"plugin {impl.plugin_name!r} raised in {hook_name}: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _env_list(env: Mapping[str, str], key: str) -> list[str] | None:
@@ -236,15 +278,20 @@ class PluginManager:
 
     def __init__(self, *, entrypoints: bool = True, env: Mapping[str, str] | None = None) -> None:
         self.env = os.environ if env is None else env
+        self.trace = bool(self.env.get("KEPATUHAN_TRACE_PLUGINS"))
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self._dists: dict[str, tuple[str | None, str | None]] = {}
         self._registry: Registry | None = None
+        # Entry points that failed to load or to register, {name: error}; kept across
+        # rebuilds of the registry (the registry adds the plugins that fail to register).
+        self._load_errors: dict[str, str] = {}
+        # Plugins skipped while a registry is being built (they raised in an earlier pass).
+        self._failing: dict[str, str] = {}
         self.register(builtin, BUILTIN)
         if entrypoints:
             self.load_entrypoints()
         self.check_pending()
-        self.trace = bool(self.env.get("KEPATUHAN_TRACE_PLUGINS"))
 
     @property
     def hook(self) -> Any:
@@ -252,13 +299,34 @@ class PluginManager:
         return self.pm.hook
 
     def register(self, plugin: object, name: str | None = None) -> str:
-        """Register a plugin object (module or instance); returns its name."""
+        """Register a plugin object (module or instance); returns its name.
+
+        A hook implementation marked ``wrapper=True`` or ``hookwrapper=True`` is refused
+        with a PluginError naming the plugin and the hook: kepatuhan calls every
+        implementation itself, once, and a wrapper would hand it a generator instead of
+        an answer.
+        """
         try:
             got = self.pm.register(plugin, name=name)
         except ValueError as exc:
             raise PluginError(f"cannot register plugin {name or plugin!r}: {exc}") from None
         if got is None:
             raise PluginError(f"plugin {name!r} is blocked (KEPATUHAN_DISABLE_PLUGINS)")
+        wrappers = sorted(
+            caller.name
+            for caller in self.pm.get_hookcallers(plugin) or []
+            if any(
+                impl.plugin is plugin and (impl.wrapper or impl.hookwrapper)
+                for impl in caller.get_hookimpls()
+            )
+        )
+        if wrappers:
+            self.pm.unregister(plugin)
+            raise PluginError(
+                f"plugin {got!r}: {', '.join(wrappers)} is marked as a wrapper "
+                "(wrapper=True or hookwrapper=True); kepatuhan calls each hook implementation "
+                "once and does not support wrappers — use a plain @hookimpl"
+            )
         self._registry = None
         return got
 
@@ -275,7 +343,12 @@ class PluginManager:
             raise PluginError(f"plugin {exc.plugin!r}: {exc}") from None
 
     def load_entrypoints(self) -> list[str]:
-        """Load the ``kepatuhan`` entry points allowed by the environment; names loaded."""
+        """Load the ``kepatuhan`` entry points allowed by the environment; names loaded.
+
+        An entry point that fails to import, is refused at registration or has a misspelt
+        hook is not loaded: it is recorded in :attr:`broken` with its error, and every
+        other plugin works as usual.
+        """
         only = _env_list(self.env, "KEPATUHAN_LOAD_PLUGINS")
         disabled = set(_env_list(self.env, "KEPATUHAN_DISABLE_PLUGINS") or [])
         loaded: list[str] = []
@@ -287,13 +360,11 @@ class PluginManager:
                 continue
             if self.pm.get_plugin(ep.name) is not None:
                 continue
-            try:
-                plugin = ep.load()
-            except Exception as exc:  # a broken plugin must not hide behind a traceback
-                raise PluginError(
-                    f"plugin {ep.name!r} ({ep.value}) failed to load: {type(exc).__name__}: {exc}"
-                ) from exc
-            self.register(plugin, ep.name)
+            error = self._load_one(ep)
+            if error is not None:
+                self._load_errors[ep.name] = error
+                self._registry = None
+                continue
             dist = getattr(ep, "dist", None)
             self._dists[ep.name] = (
                 getattr(dist, "name", None),
@@ -302,6 +373,23 @@ class PluginManager:
             loaded.append(ep.name)
         return loaded
 
+    def _load_one(self, ep: md.EntryPoint) -> str | None:
+        """Import and register one entry point; its error as text if it is broken."""
+        try:
+            plugin = ep.load()
+        except Exception as exc:  # any import-time failure of third-party code
+            return f"failed to load ({ep.value}): {type(exc).__name__}: {exc}"
+        try:
+            self.register(plugin, ep.name)
+        except PluginError as exc:
+            return f"refused at registration: {exc}"
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            self.pm.unregister(name=ep.name)
+            return f"refused at registration: {exc}"
+        return None
+
     @property
     def registry(self) -> Registry:
         """The registry (built on first use, rebuilt after register/unregister)."""
@@ -309,23 +397,44 @@ class PluginManager:
             self._registry = self._build_registry()
         return self._registry
 
+    @property
+    def broken(self) -> dict[str, str]:
+        """Plugins that failed to load or to register, ``{plugin name: error}``.
+
+        A broken plugin contributes nothing and none of its hooks is called; asking for
+        one of its rubrics raises a PluginError carrying the error.
+        """
+        return dict(self.registry.broken)
+
     def call_each(
         self,
         hook_name: str,
         *,
-        firstresult: bool = False,
         per_plugin: Callable[[str], dict[str, Any]] | None = None,
+        on_error: Callable[[str, KepatuhanError], None] | None = None,
         **kwargs: Any,
     ) -> list[HookCall]:
         """Call a hook's implementations one by one, in pluggy's order, naming each plugin.
 
-        Every call is timed; an exception that is not a KepatuhanError becomes a
-        PluginError naming the plugin and the hook; with ``firstresult`` the calls stop
-        at the first non-None result. ``per_plugin(name)`` adds arguments made for that
-        plugin (the registration hooks' ``register``). ``KEPATUHAN_TRACE_PLUGINS`` prints
-        each call.
+        The one way kepatuhan calls a hook. Whether the first non-None result ends the
+        calls is read from the hook's spec (``firstresult`` in :mod:`kepatuhan.hookspecs`),
+        never chosen by the caller. Every call is timed; an exception that is not a
+        KepatuhanError becomes a PluginError naming the plugin and the hook, and is
+        raised — or, with ``on_error``, handed to ``on_error(plugin, error)`` and the
+        next plugin is called. ``per_plugin(name)`` adds arguments made for that plugin
+        (the registration hooks' ``register``). Broken plugins are skipped.
+        ``KEPATUHAN_TRACE_PLUGINS`` prints each call.
         """
-        impls = getattr(self.pm.hook, hook_name).get_hookimpls()
+        caller = getattr(self.pm.hook, hook_name, None)
+        if caller is None or caller.spec is None:
+            raise PluginError(f"no hook named {hook_name!r} in kepatuhan.hookspecs")
+        firstresult = bool(caller.spec.opts.get("firstresult", False))
+        # Accepted for callers written before the spec decided; a contradiction is a bug.
+        stated = kwargs.pop("firstresult", None)
+        if stated is not None and bool(stated) != firstresult:
+            raise TypeError(f"{hook_name}: firstresult is {firstresult} in its hookspec")
+        skip = self._failing if hook_name in _REGISTRATION else self.registry.broken
+        impls = [i for i in caller.get_hookimpls() if i.plugin_name not in skip]
         if self.trace and not impls:
             sys.stderr.write(f"kepatuhan: {hook_name}: no plugin implements it\n")
         calls: list[HookCall] = []
@@ -334,13 +443,12 @@ class PluginManager:
             args = {**kwargs, **(per_plugin(name) if per_plugin else {})}
             t0 = time.perf_counter()
             try:
-                result = impl.function(**{k: args[k] for k in impl.argnames})
-            except KepatuhanError:
-                raise
-            except Exception as exc:
-                raise PluginError(
-                    f"plugin {name!r} raised in {hook_name}: {type(exc).__name__}: {exc}"
-                ) from exc
+                result = _call(impl, args, hook_name)
+            except KepatuhanError as exc:
+                if on_error is None:
+                    raise
+                on_error(name, exc)
+                continue
             seconds = time.perf_counter() - t0
             if self.trace:
                 sys.stderr.write(
@@ -368,17 +476,57 @@ class PluginManager:
             if c.seconds > limit
         ]
 
-    def _collect(self, hook_name: str, add: Callable[[Any, str], None]) -> None:
-        def register_for(plugin: str) -> dict[str, Any]:
-            return {"register": lambda thing: add(thing, plugin)}
+    def _collect(
+        self,
+        hook_name: str,
+        add: Callable[[Any, str], None],
+        failed: dict[str, str],
+        offered: dict[str, str],
+    ) -> None:
+        """Call one registration hook; a plugin that raises goes into ``failed``."""
 
-        self.call_each(hook_name, per_plugin=register_for)
+        def register_for(plugin: str) -> dict[str, Any]:
+            def register(thing: Any) -> None:
+                if isinstance(thing, Rubric):  # remembered, so asking for it names the error
+                    offered.setdefault(thing.id, plugin)
+                add(thing, plugin)
+
+            return {"register": register}
+
+        def on_error(plugin: str, exc: KepatuhanError) -> None:
+            if isinstance(exc, DuplicateNameError):
+                raise exc  # which of two providers is meant cannot be guessed: stop
+            failed.setdefault(plugin, str(exc))
+
+        self.call_each(hook_name, per_plugin=register_for, on_error=on_error)
 
     def _build_registry(self) -> Registry:
-        reg = Registry()
-        self._collect("kepatuhan_register_scales", reg.add_scale)
-        self._collect("kepatuhan_register_aggregators", reg.add_aggregator)
-        self._collect("kepatuhan_register_rubrics", reg.add_rubric)
+        """Scales, then aggregators, then rubrics, from every working plugin.
+
+        A plugin that raises is marked broken and the registry is built again without it,
+        so nothing it registered before failing (nor a rubric that needed its scales)
+        stays half in; the passes end because each one adds a broken plugin or succeeds.
+        """
+        failed: dict[str, str] = {}
+        offered: dict[str, str] = {}
+        try:
+            while True:
+                self._failing = {**self._load_errors, **failed}
+                before = len(failed)
+                reg = Registry()
+                self._collect("kepatuhan_register_scales", reg.add_scale, failed, offered)
+                self._collect("kepatuhan_register_aggregators", reg.add_aggregator, failed, offered)
+                self._collect("kepatuhan_register_rubrics", reg.add_rubric, failed, offered)
+                if len(failed) == before:
+                    break
+        finally:
+            self._failing = {}
+        reg.broken = {**self._load_errors, **failed}
+        reg.orphans = {
+            rid: plugin
+            for rid, plugin in offered.items()
+            if plugin in reg.broken and rid not in reg.rubrics
+        }
         return reg
 
     def version_of(self, plugin_name: str) -> str | None:

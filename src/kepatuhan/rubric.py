@@ -12,10 +12,10 @@ Numbers that people write by hand (weights, points, band bounds) are kept as
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
@@ -256,14 +256,30 @@ class Alternative:
     note: str | None = None
 
 
-@attrs.frozen
-class Rubric:
+class _Memo:
+    """Slots for what a :class:`Rubric` derives from its fields, computed once per instance.
+
+    Not attrs fields, so they take no part in ``==``, ``hash``, ``repr``, ``evolve`` or the
+    file format; a frozen rubric fills them with ``object.__setattr__``. A copy made by
+    ``pickle`` or ``copy`` arrives without them and fills them again on first use.
+    """
+
+    __slots__ = ("_memo_digest", "_memo_tree")
+    _memo_digest: str
+    _memo_tree: CriterionTree
+
+
+# cache_hash: the engine's compile cache and other dicts key by rubric; without it every
+# lookup hashed all criteria (O(n) per call, quadratic over a loop of criteria).
+@attrs.frozen(cache_hash=True)
+class Rubric(_Memo):
     """One methodology edition: criterion tree, levels, bands and missing-data policy.
 
     Built from a TOML file by :func:`kepatuhan.load_rubric` or in Python; construction
     validates everything that can be checked without plugins and raises one
     :class:`~kepatuhan.RubricError` listing every problem. Immutable and hashable;
-    :attr:`digest` identifies its content.
+    :attr:`digest` identifies its content. The indexed :attr:`tree` is built once, when the
+    rubric is, and kept on the instance (linear in the number of criteria).
     """
 
     id: str
@@ -280,19 +296,35 @@ class Rubric:
     flags: tuple[Flag, ...] = attrs.field(default=(), converter=_flags)
 
     def __attrs_post_init__(self) -> None:
-        problems = check_rubric(self)
-        if problems:
+        problems, tree = _check(self)
+        if problems or tree is None:
             raise RubricError(problems)
+        object.__setattr__(self, "_memo_tree", tree)
 
     @property
     def digest(self) -> str:
-        """SHA-256 of the rubric's canonical content (stable across runs and machines)."""
-        return rubric_digest(self)
+        """SHA-256 of the rubric's canonical content (stable across runs and machines).
+
+        Computed from :func:`canonical_rubric`, the values themselves, so the spelling of
+        a file (key names, number formats, defaults written out or left implicit) does not
+        change it; see docs/rubric-format.md for what it covers. Computed once per rubric.
+        """
+        try:
+            return self._memo_digest
+        except AttributeError:
+            digest = rubric_digest(self)
+            object.__setattr__(self, "_memo_digest", digest)
+            return digest
 
     @property
     def tree(self) -> CriterionTree:
-        """The criterion tree, indexed (computed once per rubric)."""
-        return criterion_tree(self)
+        """The criterion tree, indexed (built once per rubric instance, never re-hashed)."""
+        try:
+            return self._memo_tree
+        except AttributeError:  # a pickled or copied rubric: valid already, just index it
+            tree = _build_tree(self.criteria)
+            object.__setattr__(self, "_memo_tree", tree)
+            return tree
 
     @property
     def root(self) -> Criterion:
@@ -468,9 +500,10 @@ def _tree_problems(criteria: tuple[Criterion, ...]) -> tuple[list[Problem], int 
     depth: dict[str, int] = {}
     for c in criteria:
         chain: list[str] = []
+        on_chain: set[str] = set()  # a set beside the list: the cycle test stays O(1)
         cur: str | None = c.id
         while cur is not None and cur not in depth:
-            if cur in chain:
+            if cur in on_chain:
                 cycle = [*chain[chain.index(cur) :], cur]
                 problems.append(
                     Problem(
@@ -480,6 +513,7 @@ def _tree_problems(criteria: tuple[Criterion, ...]) -> tuple[list[Problem], int 
                 )
                 return problems, None
             chain.append(cur)
+            on_chain.add(cur)
             cur = criteria[seen[cur]].parent
         base = -1 if cur is None else depth[cur]
         for k, name in enumerate(reversed(chain)):
@@ -529,12 +563,6 @@ def _build_tree(criteria: tuple[Criterion, ...]) -> CriterionTree:
         order=tuple(order),
         level=tuple(level),
     )
-
-
-@functools.lru_cache(maxsize=256)
-def criterion_tree(rubric: Rubric) -> CriterionTree:
-    """The indexed criterion tree of ``rubric`` (cached by rubric)."""
-    return _build_tree(rubric.criteria)
 
 
 def _node_problems(criteria: tuple[Criterion, ...], tree: CriterionTree) -> list[Problem]:
@@ -628,6 +656,15 @@ def _sum_problems(c: Criterion, i: int, tree: CriterionTree) -> list[Problem]:
 
 def check_rubric(rubric: Rubric) -> list[Problem]:
     """Every structural problem of ``rubric`` (empty when valid); plugins are not consulted."""
+    return _check(rubric)[0]
+
+
+def _check(rubric: Rubric) -> tuple[list[Problem], CriterionTree | None]:
+    """The problems of ``rubric`` and, when its tree is sound, the tree (built once here).
+
+    Every step is linear in the number of criteria, sources, flags and bands: lookups go
+    through dicts and sets, never a scan of all criteria per criterion.
+    """
     problems: list[Problem] = []
     if not isinstance(rubric.id, str) or not _RUBRIC_ID.match(rubric.id):
         problems.append(
@@ -659,13 +696,14 @@ def check_rubric(rubric: Rubric) -> list[Problem]:
                 key_path="levels.unit.weight_by",
             )
         )
-    ids = [s.id for s in rubric.sources]
-    for s in {x for x in ids if ids.count(x) > 1}:
-        problems.append(Problem(f'duplicate source id "{s}"', key_path="source"))
+    counts = Counter(s.id for s in rubric.sources)
+    for sid in sorted(x for x, k in counts.items() if k > 1):
+        problems.append(Problem(f'duplicate source id "{sid}"', key_path="source"))
     tree_problems, root = _tree_problems(rubric.criteria)
     problems.extend(tree_problems)
-    if root is not None:
-        problems.extend(_node_problems(rubric.criteria, criterion_tree(rubric)))
+    tree = None if root is None else _build_tree(rubric.criteria)
+    if tree is not None:
+        problems.extend(_node_problems(rubric.criteria, tree))
     if rubric.bands is not None:
         problems.extend(check_bands(rubric.bands))
         if root is not None:
@@ -699,25 +737,66 @@ def check_rubric(rubric: Rubric) -> list[Problem]:
     for alt in rubric.alternatives:
         if alt.bands is not None:
             problems.extend(check_bands(alt.bands, key=f'alternative "{alt.id}".bands'))
-    return problems
+    return problems, tree
+
+
+#: Names the canonical form below; a change to the form changes this tag (and every digest).
+DIGEST_FORM = "kepatuhan-rubric/1"
+
+
+def _canonical_number(d: Decimal) -> str:
+    """An exact decimal string: ``1``, ``1.0`` and ``1.00`` give ``"1"``, ``-0`` gives ``"0"``."""
+    return "0" if d == 0 else format(d.normalize(), "f")
+
+
+def _canonical_param(value: ParamValue) -> list[Any]:
+    """A scale parameter tagged with its kind, so ``max = 3`` and ``max = "3"`` differ."""
+    if isinstance(value, bool):
+        return ["bool", value]
+    if isinstance(value, Decimal):
+        return ["number", _canonical_number(value)]
+    if isinstance(value, tuple):
+        return ["numbers", [_canonical_number(v) for v in value]]
+    return ["text", value]
 
 
 def _canonical(value: Any) -> Any:
+    """The canonical form of one value of a rubric (see :func:`canonical_rubric`)."""
+    if isinstance(value, ScaleRef):
+        return {"name": value.name, "params": {k: _canonical_param(v) for k, v in value.params}}
+    if attrs.has(type(value)):
+        # Python attribute names, not file keys; None means "not given" and is left out,
+        # so a new optional field never changes the digest of a rubric that does not use it.
+        return {
+            f.name: _canonical(getattr(value, f.name))
+            for f in attrs.fields(type(value))
+            if getattr(value, f.name) is not None
+        }
+    if isinstance(value, bool | str | int):
+        return value
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    if isinstance(value, Mapping):
-        return {str(k): _canonical(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+        return _canonical_number(value)
+    if isinstance(value, tuple):
         return [_canonical(v) for v in value]
-    return value
+    raise TypeError(f"no canonical form for {type(value).__name__}")  # a new field type
 
 
-@functools.lru_cache(maxsize=256)
+def canonical_rubric(rubric: Rubric) -> dict[str, Any]:
+    """The rubric's content as plain JSON data, independent of how a file spelled it.
+
+    Every field of every value (criteria in file order, levels, bands, missing policy,
+    flags, alternatives, sources, labels and notes) under its Python attribute name;
+    numbers as exact decimal strings; scale parameters sorted, each tagged with its kind;
+    fields that are ``None`` left out. Two rubrics are equal exactly when their canonical
+    forms are.
+    """
+    return {"form": DIGEST_FORM, "rubric": _canonical(rubric)}
+
+
 def rubric_digest(rubric: Rubric) -> str:
-    """The ``sha256:…`` digest of the rubric's canonical JSON (decimals as strings)."""
-    from .io.rubric_toml import unstructure_rubric  # local: io sits at the edge
+    """The ``sha256:…`` digest of :func:`canonical_rubric` as compact, key-sorted JSON.
 
-    payload = json.dumps(
-        _canonical(unstructure_rubric(rubric)), sort_keys=True, separators=(",", ":")
-    )
+    Linear in the size of the rubric; :attr:`Rubric.digest` computes it once per rubric.
+    """
+    payload = json.dumps(canonical_rubric(rubric), sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()

@@ -8,7 +8,6 @@ user's terms (``criterion "proses".weight``), with a did-you-mean for a misspelt
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import sys
@@ -29,8 +28,9 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ..bands import BandScheme
-from ..errors import InputFileError, KepatuhanError, Problem, RubricError, fmt
-from ..rubric import Label, Rubric, ScaleRef, to_decimal
+from ..decimals import to_decimal
+from ..errors import InputFileError, KepatuhanError, Problem, RubricError, fmt, suggest
+from ..rubric import Label, Rubric, ScaleRef
 from .files import read_text
 
 if sys.version_info >= (3, 11):
@@ -222,12 +222,7 @@ def _problems(
         known = _fields_of(exc.cl)
         return [
             Problem(
-                f'unknown key "{k}"'
-                + (
-                    f' (did you mean "{m[0]}"?)'
-                    if (m := difflib.get_close_matches(k, known, n=1))
-                    else f"; known keys: {', '.join(known)}"
-                ),
+                f'unknown key "{k}"' + (suggest(k, known) or f"; known keys: {', '.join(known)}"),
                 key_path=f"{key}.{k}" if key else k,
                 expected="one of " + ", ".join(known),
                 found=f'"{k}"',
@@ -250,12 +245,6 @@ def _problems(
     raise exc
 
 
-def _with_path(problems: list[Problem], path: str | None) -> list[Problem]:
-    return [
-        p if p.path is not None or path is None else attrs.evolve(p, path=path) for p in problems
-    ]
-
-
 def rubric_from_dict(data: Mapping[str, Any], path: str | None = None) -> Rubric:
     """A rubric from parsed TOML (a dict with Decimal numbers); RubricError on any problem."""
     if not isinstance(data, Mapping):
@@ -263,9 +252,9 @@ def rubric_from_dict(data: Mapping[str, Any], path: str | None = None) -> Rubric
     try:
         return _CONVERTER.structure(dict(data), Rubric)
     except BaseValidationError as exc:
-        raise RubricError(_with_path(_problems(exc, [], Rubric, data), path)) from None
+        raise RubricError(_problems(exc, [], Rubric, data)).with_path(path) from None
     except KepatuhanError as exc:
-        raise RubricError(_with_path(list(exc.problems), path)) from None
+        raise RubricError(exc.problems).with_path(path) from None
 
 
 _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
