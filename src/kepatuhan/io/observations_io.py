@@ -303,8 +303,15 @@ def _load_json(text: str, source: str | None) -> Any:
         ) from None
     except RecursionError:
         raise InputFileError(Problem("invalid JSON: nested too deeply", path=source)) from None
-    except ValueError as exc:  # an integer of more than 4300 digits
-        raise InputFileError(Problem(f"invalid JSON: {exc}", path=source)) from None
+    except ValueError:  # an integer of more than 4300 digits (Python's conversion limit)
+        raise InputFileError(
+            Problem(
+                "invalid JSON: a number with more than 4300 digits",
+                path=source,
+                expected="a number of at most 4300 digits",
+                found="a longer one",
+            )
+        ) from None
     found = _duplicate_key(data) if duplicates else None
     if found is not None:
         where, key = found
