@@ -12,13 +12,48 @@ from __future__ import annotations
 from collections import defaultdict
 
 import attrs
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .errors import KepatuhanError, Problem
 from .results import Scores
 
-__all__ = ["TIES", "RankRow", "rank"]
+__all__ = ["TIES", "RankRow", "rank", "tie_ranks"]
 
+#: The tie rules: ``min`` (competition, 1, 2, 2, 4), ``dense`` (1, 2, 2, 3), ``ordinal``
+#: (1, 2, 3, 4, equal values in the order given).
 TIES = ("min", "dense", "ordinal")
+
+
+def tie_ranks(values: ArrayLike, ties: str = "min") -> NDArray[np.int64]:
+    """Ranks of ``values`` along axis 0, highest first, each column on its own.
+
+    The one tie rule of kepatuhan, used by :func:`rank` and by
+    :func:`kepatuhan.sensitivity.sensitivity`: values that are equal (``==``) share a rank
+    by ``ties`` — ``min`` gives each the best rank of the run, so the next distinct value
+    ranks 1 + the number of values strictly above it; ``dense`` counts distinct values
+    above; ``ordinal`` numbers equal values in their order along axis 0. ``values`` is
+    1-D (one ranking) or 2-D (one ranking per column, all at once: one stable sort).
+    """
+    if ties not in TIES:
+        raise KepatuhanError(Problem(f"expected ties in {', '.join(TIES)}, found {ties!r}"))
+    x = np.asarray(values, dtype=np.float64)
+    flat = x.ndim == 1
+    x2 = x[:, None] if flat else x
+    order = np.argsort(-x2, axis=0, kind="stable")  # stable: ordinal keeps the given order
+    ranked = np.take_along_axis(x2, order, axis=0)
+    position = np.broadcast_to(np.arange(1, len(x2) + 1)[:, None], x2.shape)
+    starts = np.ones(x2.shape, dtype=bool)  # where a run of equal values begins
+    starts[1:] = ranked[1:] != ranked[:-1]
+    if ties == "min":
+        by_rank = np.maximum.accumulate(np.where(starts, position, 0), axis=0)
+    elif ties == "dense":
+        by_rank = np.cumsum(starts, axis=0)
+    else:
+        by_rank = position
+    out = np.empty(x2.shape, dtype=np.int64)
+    np.put_along_axis(out, order, by_rank, axis=0)
+    return out[:, 0] if flat else out
 
 
 @attrs.frozen
@@ -71,14 +106,9 @@ def rank(
         groups[g].append((c.score, c.id, inst, c.published))
     out: list[RankRow] = []
     for g in sorted(groups):
+        # highest first, equal scores by institution then id (the ordinal rule's order)
         members = sorted(groups[g], key=lambda m: (-m[0], m[2], m[1]))
-        prev: float | None = None
-        current = dense = 0
-        for position, (value, ident, inst, pub) in enumerate(members, start=1):
-            if value != prev:
-                dense += 1
-                current = position
-            prev = value
-            r = {"min": current, "dense": dense, "ordinal": position}[ties]
+        ranks = tie_ranks([m[0] for m in members], ties)
+        for r, (value, ident, inst, pub) in zip(ranks.tolist(), members, strict=True):
             out.append(RankRow(ident, inst, g, r, len(members), value, pub))
     return out

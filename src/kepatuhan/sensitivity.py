@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import KepatuhanError, Problem
+from .rank import tie_ranks
 from .results import NA, SCORED, ZERO, Scores
 from .rounding import round_scores
 
@@ -142,21 +143,13 @@ def sensitivity(
 def _ranks(scores: Scores, x: NDArray[np.float64], ok: NDArray[np.bool_]) -> NDArray[np.float64]:
     """Competition ranks (1, 2, 2, 4) within institution kinds, per draw (column).
 
-    rank = 1 + the number of peers scoring strictly higher in that draw, found for all
-    draws at once by one sort of the columns laid end to end (offset so they cannot mix).
+    The tie rule is :func:`kepatuhan.rank.tie_ranks` with ``min``, the default of
+    :func:`kepatuhan.rank.rank`; institutions without a score keep rank 0.
     """
     kinds = np.array([i.kind or "" for i in scores.table.institutions])
     ranks = np.zeros(x.shape)
-    n_draws = x.shape[1]
     for kind in np.unique(kinds):
         rows = np.flatnonzero((kinds == kind) & ok)
-        m = len(rows)
-        if not m:
-            continue
-        offset = (np.arange(n_draws) * 1000.0)[None, :]  # scores lie in 0–110
-        shifted = x[rows] + offset  # members × draws
-        flat = np.sort(shifted.T.ravel())  # column after column, each ascending
-        at_most = np.searchsorted(flat, shifted.T.ravel(), side="right").reshape(n_draws, m).T
-        column_start = (np.arange(n_draws) * m)[None, :]
-        ranks[rows] = 1 + m - (at_most - column_start)
+        if len(rows):
+            ranks[rows] = tie_ranks(x[rows], "min")
     return ranks
