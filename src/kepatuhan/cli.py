@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import io
 import json
 import math
@@ -23,7 +24,7 @@ import sys
 import types
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import attrs
 import numpy as np
@@ -42,15 +43,15 @@ from .io.observations_io import read_observations
 from .io.rubric_toml import load_rubric, parse_toml, rubric_from_dict
 from .observations import ObservationTable
 from .plugins import PluginManager, default_manager
-from .results import ExplainNode, Scores
+from .results import STATE_NAMES, ExplainNode, Scores
 from .rounding import publish
-from .rubric import Rubric
+from .rubric import LEVELS, Rubric
 from .verify import (
-    dump_result,
     is_rubric_file,
     load_result,
     read_options,
     result_document,
+    write_result,
 )
 
 __all__ = ["build_parser", "main"]
@@ -399,45 +400,84 @@ def cmd_score(args: argparse.Namespace) -> int:
         for line in missing:
             print(f"{res.table.source}: {line}; --strict refuses that", file=sys.stderr)
         return 1
-    rows = []
-    for card in res.cards():
-        b = card.band
-        rows.append(
-            (
-                "institution",
-                card.id,
-                "",
-                card.published,
-                b.id if b else "",
-                b.zone if b else "",
-                card.state,
-            )
-        )
-        if args.units:
-            for u in card.children:
-                ub = u.band
-                rows.append(
-                    (
-                        "unit",
-                        card.id,
-                        u.id,
-                        u.published,
-                        ub.id if ub else "",
-                        ub.zone if ub else "",
-                        u.state,
-                    )
-                )
     header = ("level", "institution", "unit", "score", "band", "zone", "state")
+    emit: Callable[[TextIO], None]
     if args.format == "json":
-        text = dump_result(_document(res, args))
+        emit = functools.partial(
+            write_result,
+            scores=res,
+            rubric_ref=args.rubric,
+            data_path=args.data,
+            options=_options(args),
+        )
     else:
-        text = _render(args.format, rows, header, None)
+        rows = _summary_rows(res, args.units)
+
+        def emit_rows(out: TextIO) -> None:
+            if args.format == "csv":
+                _write_csv(out, header, rows)
+            else:
+                out.write(_table(rows, header) + "\n")
+
+        emit = emit_rows
+
     if args.output is None:
-        print(text)
+        emit(sys.stdout)
         return 0
-    _write_text(args.output, text)
+    write_atomic(args.output, lambda tmp: _write_to(tmp, emit))
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
+
+
+def _write_to(path: Path, emit: Callable[[TextIO], None]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        emit(f)
+
+
+def _write_csv(out: TextIO, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(["" if c is None else c for c in r] for r in rows)
+
+
+def _summary_rows(res: Scores, units: bool) -> list[tuple[Any, ...]]:
+    """The rows of ``score``'s table and CSV, straight from the result's columns."""
+    bands = res.rubric.bands.bands if res.rubric.bands is not None else ()
+
+    def level_rows(lv: int) -> list[tuple[Any, ...]]:
+        col = res.columns(lv)
+        inst_of = (
+            col.ids if lv == 0 else [res.table.institutions[i].id for i in col.parent.tolist()]
+        )
+        unit_of = [""] * len(col.ids) if lv == 0 else list(col.ids)
+        out = []
+        for inst, unit, pub, b, st in zip(
+            inst_of, unit_of, col.published, col.band.tolist(), col.state.tolist(), strict=True
+        ):
+            band = bands[b] if b >= 0 and bands else None
+            out.append(
+                (
+                    LEVELS[lv],
+                    inst,
+                    unit,
+                    pub,
+                    band.id if band else "",
+                    (band.zone or "") if band else "",
+                    STATE_NAMES[st],
+                )
+            )
+        return out
+
+    inst_rows = level_rows(0)
+    if not units:
+        return inst_rows
+    unit_rows = level_rows(1)
+    order, offsets = res.children_index(0)
+    rows: list[tuple[Any, ...]] = []
+    for i, row in enumerate(inst_rows):
+        rows.append(row)
+        rows.extend(unit_rows[int(u)] for u in order[offsets[i] : offsets[i + 1]])
+    return rows
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
@@ -615,7 +655,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     res = _score(args)
     if args.output.lower().endswith(".json"):
         # The same document as `score --format json`, so `verify` accepts it.
-        _write_text(args.output, dump_result(_document(res, args)))
+        emit = functools.partial(
+            write_result,
+            scores=res,
+            rubric_ref=args.rubric,
+            data_path=args.data,
+            options=_options(args),
+        )
+        write_atomic(args.output, lambda tmp: _write_to(tmp, emit))
     else:
         write_atomic(args.output, res.write)
     print(f"wrote {args.output} ({len(res.to_records())} rows)")

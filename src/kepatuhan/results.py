@@ -9,9 +9,9 @@ rounds them for display (:func:`kepatuhan.publish`), finds bands, and explains.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import attrs
 import numpy as np
@@ -20,8 +20,9 @@ from numpy.typing import NDArray
 from .aggregators import Aggregator
 from .bands import Band
 from .observations import ObservationTable
-from .rounding import publish
+from .rounding import DECIMALS, publish, round_scores
 from .rubric import LEVELS, Rubric
+from .states import RowClass, State, has_value
 
 __all__ = [
     "EMPTY",
@@ -35,33 +36,31 @@ __all__ = [
     "STATE_NAMES",
     "ZERO",
     "ExplainNode",
+    "LevelColumns",
     "MissingValue",
     "Provenance",
     "ScoreCard",
     "Scores",
 ]
 
-#: Cell states of the result matrices.
-EMPTY, SCORED, NA, ZERO = 0, 1, 2, 3
+#: Cell states of the result matrices (the codes of :class:`~kepatuhan.states.State`).
+EMPTY, SCORED, NA, ZERO = State.EMPTY, State.SCORED, State.NA, State.ZERO
 #: The state names used in JSON and explanations.
-STATE_NAMES = {
-    EMPTY: "not_computed",
-    SCORED: "scored",
-    NA: "not_applicable",
-    ZERO: "missing_as_zero",
-}
+STATE_NAMES: dict[int, str] = {int(s): s.label for s in State}
 
-#: Classes of input rows (``Scores.accounting``): every row lands in exactly one.
-ROW_USED, ROW_OVERRIDDEN, ROW_EMPTY, ROW_EXCLUDED = 0, 1, 2, 3
+#: Classes of input rows (the codes of :class:`~kepatuhan.states.RowClass`).
+ROW_USED, ROW_OVERRIDDEN, ROW_EMPTY, ROW_EXCLUDED = (
+    RowClass.USED,
+    RowClass.OVERRIDDEN,
+    RowClass.EMPTY,
+    RowClass.EXCLUDED,
+)
 #: The class names used in ``accounting``.
-ROW_CLASSES = {
-    ROW_USED: "used",
-    ROW_OVERRIDDEN: "overridden",
-    ROW_EMPTY: "empty",
-    ROW_EXCLUDED: "excluded",
-}
+ROW_CLASSES: dict[int, str] = {int(c): c.label for c in RowClass}
 
 FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
+_T = TypeVar("_T")
 
 
 @attrs.frozen
@@ -222,6 +221,30 @@ class ExplainNode:
 
 
 @attrs.frozen(eq=False)
+class LevelColumns:
+    """One level of a result as columns, one entry per entity (:meth:`Scores.columns`).
+
+    ``score`` is the overall score on the published scale (0.0 where ``has_score`` is false),
+    ``state`` its :class:`~kepatuhan.states.State` code, ``band`` the index of its band in the
+    rubric's scheme (-1 for none), ``published`` its two-decimal string. ``node_value`` is
+    ``nodes × entities``: every criterion in its own unit (points, or 0–100), valid where
+    ``node_has``. ``parent`` indexes the level above (-1 for institutions).
+    """
+
+    level: str
+    ids: tuple[str, ...]
+    parent: NDArray[np.intp]
+    score: FloatArray
+    has_score: NDArray[np.bool_]
+    state: NDArray[np.int8]
+    band: NDArray[np.intp]
+    published: tuple[str | None, ...]
+    weight: FloatArray
+    node_value: FloatArray
+    node_has: NDArray[np.bool_]
+
+
+@attrs.frozen(eq=False)
 class Scores:
     """The result of :func:`kepatuhan.score`: every node for every entity at every level.
 
@@ -259,31 +282,67 @@ class Scores:
     flag_rows: int
     warnings: tuple[Any, ...]
     provenance: Provenance
+    root_index: int = attrs.field(default=-1)
+    """Index of the root criterion (looked up once, not through the rubric per call)."""
+    _cache: dict[Any, Any] = attrs.field(factory=dict, init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.root_index < 0:
+            object.__setattr__(self, "root_index", self.rubric.tree.root_index)
 
     # -- lookups ---------------------------------------------------------------------------
     @property
     def root(self) -> int:
         """Index of the root criterion."""
-        return self.rubric.tree.root_index
+        return self.root_index
 
     def _entities(self, level: int) -> tuple[Any, ...]:
         return (self.table.institutions, self.table.units, self.table.products)[level]
 
+    def _memo(self, key: Any, make: Callable[[], _T]) -> _T:
+        """A view computed once per result (a result never changes)."""
+        got = self._cache.get(key)
+        if got is None:
+            got = self._cache[key] = make()
+        return cast(_T, got)
+
     def institution_index(self, institution: str) -> int:
         """Index of an institution id; ``KepatuhanError`` naming the known ids if absent."""
-        for i, inst in enumerate(self.table.institutions):
-            if inst.id == institution:
-                return i
+        index = self._memo(
+            "institution_index", lambda: {x.id: i for i, x in enumerate(self.table.institutions)}
+        )
+        got = index.get(institution)
+        if got is not None:
+            return got
         from .errors import UnknownNameError
 
         known = ", ".join(i.id for i in self.table.institutions[:10])
         raise UnknownNameError(f'no institution "{institution}" in the data (it has: {known}…)')
 
+    def children(self, level: int, e: int) -> IntArray:
+        """Indices of the sub-entities of entity ``e`` of ``level`` (units of an institution,
+        products of a unit), in canonical order: one sort for the whole level, no scan."""
+        order, offsets = self.children_index(level)
+        return order[offsets[e] : offsets[e + 1]]
+
+    def children_index(self, level: int) -> tuple[IntArray, IntArray]:
+        """``(order, offsets)``: the sub-entities of entity ``e`` of ``level`` are
+        ``order[offsets[e]:offsets[e + 1]]`` (one stable sort for the whole level)."""
+        return self._memo(("children", level), lambda: self._child_index(level))
+
+    def _child_index(self, level: int) -> tuple[IntArray, IntArray]:
+        par = self.table.unit_institution if level == 0 else self.table.product_unit
+        m = len(self._entities(level))
+        order = np.argsort(par, kind="stable").astype(np.intp)
+        offsets = np.zeros(m + 1, dtype=np.intp)
+        np.cumsum(np.bincount(par, minlength=m), out=offsets[1:])
+        return order, offsets
+
     def _unit_index(self, institution: int, unit: str) -> int:
         """Index of ``unit`` within institution number ``institution``; UnknownNameError if none."""
-        for k, u in enumerate(self.table.units):
-            if u.id == unit and self.table.unit_institution[k] == institution:
-                return k
+        for k in self.children(0, institution):
+            if self.table.units[k].id == unit:
+                return int(k)
         from .errors import UnknownNameError
 
         inst = self.table.institutions[institution].id
@@ -303,8 +362,7 @@ class Scores:
         n = self.root if node is None else node
         if self.node_levels[n] < level:
             return None
-        s = self.states[level][n, e]
-        if s in (SCORED, ZERO):
+        if has_value(self.states[level][n, e]):
             return float(self.values[level][n, e])
         return None
 
@@ -328,33 +386,66 @@ class Scores:
         """A 0–100 node score in the node's own unit: points where it has points."""
         return float(v * self.unit_max[n] / 100.0) if self.has_points[n] else float(v)
 
-    def _criteria(self, level: int, e: int) -> dict[str, float]:
-        out = {}
-        for n, cid in enumerate(self.node_ids):
-            v = self._score(level, e, n)
-            if v is not None:
-                out[cid] = self._in_unit(n, v)
-        return out
+    def columns(self, level: str | int = "institution") -> LevelColumns:
+        """Every entity of one level as columns: ids, parents, overall scores on the published
+        scale, states, band codes, published strings, weights, and every node's value in its
+        own unit. Computed once per level with array operations; cards, the JSON and CSV
+        writers and the exports read from here."""
+        lv = LEVELS.index(level) if isinstance(level, str) else level
+        return self._memo(("columns", lv), lambda: self._columns(lv))
 
-    def _card(self, level: int, e: int, with_children: bool = True) -> ScoreCard:
-        ent = self._entities(level)[e]
-        v = self.published_value(self._score(level, e))
-        state = (
-            STATE_NAMES[int(self.states[level][self.root, e])]
-            if self.node_levels[self.root] >= level
-            else "not_computed"
+    def _columns(self, lv: int) -> LevelColumns:
+        ents = self._entities(lv)
+        m = len(ents)
+        root = self.root
+        computed = self.node_levels[root] >= lv
+        state = self.states[lv][root].copy() if computed else np.full(m, State.EMPTY, dtype=np.int8)
+        has = has_value(state)
+        # the root's value in its own unit is the published score (same arithmetic as _in_unit)
+        node_value = np.where(
+            self.has_points[:, None],
+            self.values[lv] * self.unit_max[:, None] / 100.0,
+            self.values[lv],
         )
-        children: tuple[ScoreCard, ...] = ()
-        if with_children and level < 2:
-            par = self.table.unit_institution if level == 0 else self.table.product_unit
-            kids = np.flatnonzero(par == e)
-            children = tuple(self._card(level + 1, int(k)) for k in kids)
-        views = {}
-        if level == 0:
-            for name, (vals, sts) in self.views.items():
-                views[name] = (
-                    self.published_value(float(vals[e])) if sts[e] in (SCORED, ZERO) else None
-                )
+        node_ok = has_value(self.states[lv]) & (np.asarray(self.node_levels)[:, None] >= lv)
+        score = np.where(has, node_value[root], 0.0)
+        bands = self.rubric.bands
+        band = (
+            np.where(has, bands.index(score), -1).astype(np.intp)
+            if bands is not None
+            else np.full(m, -1, dtype=np.intp)
+        )
+        rounded = round_scores(score).tolist()
+        published = tuple(
+            f"{r:.{DECIMALS}f}" if ok else None for r, ok in zip(rounded, has.tolist(), strict=True)
+        )
+        parent = (
+            np.full(m, -1, dtype=np.intp)
+            if lv == 0
+            else (self.table.unit_institution if lv == 1 else self.table.product_unit)
+        )
+        return LevelColumns(
+            level=LEVELS[lv],
+            ids=tuple(x.id for x in ents),
+            parent=parent,
+            score=score,
+            has_score=has,
+            state=state,
+            band=band,
+            published=published,
+            weight=self.sub_weights[lv],
+            node_value=node_value,
+            node_has=node_ok,
+        )
+
+    def _criteria(self, level: int, e: int) -> dict[str, float]:
+        col = self.columns(level)
+        return {
+            self.node_ids[n]: float(col.node_value[n, e])
+            for n in np.flatnonzero(col.node_has[:, e])
+        }
+
+    def _flags(self, level: int, e: int) -> tuple[dict[str, bool | None], list[str]]:
         flags: dict[str, bool | None] = {}
         suffixes = []
         for f in self.rubric.flags:
@@ -364,14 +455,29 @@ class Scores:
             flags[f.id] = None if got < 0 else bool(got)
             if got == 1 and f.suffix:
                 suffixes.append(f.suffix)
-        band = self.band(v)
+        return flags, suffixes
+
+    def _card(self, level: int, e: int, with_children: bool = True) -> ScoreCard:
+        ent = self._entities(level)[e]
+        col = self.columns(level)
+        v = float(col.score[e]) if col.has_score[e] else None
+        children: tuple[ScoreCard, ...] = ()
+        if with_children and level < 2:
+            children = tuple(self._card(level + 1, int(k)) for k in self.children(level, e))
+        views = {}
+        if level == 0:
+            for name, (vals, sts) in self.views.items():
+                views[name] = self.published_value(float(vals[e])) if has_value(sts[e]) else None
+        flags, suffixes = self._flags(level, e)
+        b = int(col.band[e])
+        band = None if b < 0 or self.rubric.bands is None else self.rubric.bands.bands[b]
         opinion = None if band is None else " ".join([band.label, *suffixes])
         return ScoreCard(
             level=LEVELS[level],
             id=ent.id,
             score=v,
-            published=None if v is None else publish(v),
-            state=state,
+            published=col.published[e],
+            state=State(int(col.state[e])).label,
             band=band,
             criteria=self._criteria(level, e),
             name=ent.name,
@@ -390,8 +496,132 @@ class Scores:
         return self._card(0, self.institution_index(institution))
 
     def cards(self) -> list[ScoreCard]:
-        """Score cards of every institution, in the order they appear in the data."""
+        """Score cards of every institution, in canonical (id) order. For many institutions
+        prefer :meth:`columns` or the streaming writers, which build no object per entity."""
         return [self._card(0, i) for i in range(len(self.table.institutions))]
+
+    # -- the JSON document, streamed ---------------------------------------------------------
+    def document_header(self) -> dict[str, Any]:
+        """The JSON document of ``score --format json`` without its ``institutions``."""
+        p = self.provenance
+        return {
+            "rubric": {"id": p.rubric_id, "version": p.rubric_version, "digest": p.rubric_digest},
+            "kepatuhan_version": p.kepatuhan_version,
+            "plugins": dict(p.plugins),
+            "input": {"source": self.table.source, "digest": p.input_digest},
+            "accounting": self.accounting(),
+            "warnings": [str(w) for w in self.warnings],
+        }
+
+    def iter_institution_dicts(self, chunk: int = 2048) -> Iterator[dict[str, Any]]:
+        """Each institution's JSON form (equal to ``card.to_dict()``), built from the columns
+        ``chunk`` institutions at a time: memory stays flat and no card object is made."""
+        n_inst = len(self.table.institutions)
+        _, u_off = self.children_index(0)
+        _, p_off = self.children_index(1)
+        for i0 in range(0, n_inst, chunk):
+            i1 = min(n_inst, i0 + chunk)
+            u0, u1 = int(u_off[i0]), int(u_off[i1])
+            p0, p1 = int(p_off[u0]), int(p_off[u1])
+            products = self._level_dicts(2, p0, p1, None, None)
+            units = self._level_dicts(1, u0, u1, products, p_off[u0 : u1 + 1] - p0)
+            yield from self._level_dicts(0, i0, i1, units, u_off[i0 : i1 + 1] - u0)
+
+    def _level_dicts(
+        self,
+        lv: int,
+        lo: int,
+        hi: int,
+        kids: list[dict[str, Any]] | None,
+        offsets: IntArray | None,
+    ) -> list[dict[str, Any]]:
+        """The JSON dicts of entities ``lo``–``hi`` of one level (children already built;
+        entities are in canonical order, so each one's children are a contiguous run)."""
+        if hi <= lo:
+            return []
+        col = self.columns(lv)
+        ents = self._entities(lv)[lo:hi]
+        ids = self.node_ids
+        bands = self.rubric.bands
+        band_dicts = (
+            [{"id": b.id, "label": b.label, "zone": b.zone} for b in bands.bands]
+            if bands is not None
+            else []
+        )
+        band_labels = [b.label for b in bands.bands] if bands is not None else []
+        scores = col.score[lo:hi].tolist()
+        has = col.has_score[lo:hi].tolist()
+        band = col.band[lo:hi].tolist()
+        state = [STATE_NAMES[x] for x in col.state[lo:hi].tolist()]
+        values = col.node_value[:, lo:hi].T.tolist()
+        present = col.node_has[:, lo:hi].T.tolist()
+        weights = self.sub_weights[lv][lo:hi].tolist()
+        missing: dict[int, list[str]] = {}
+        for n, e in zip(*np.nonzero(self.missing_cells[lv][:, lo:hi]), strict=True):
+            missing.setdefault(int(e), []).append(ids[int(n)])
+        level_flags = [f for f in self.rubric.flags if LEVELS.index(f.level) == lv]
+        flag_vals = [
+            (f, self.flags[f.id][lo:hi].tolist() if f.id in self.flags else None)
+            for f in level_flags
+        ]
+        views = (
+            [
+                (name, vals[lo:hi].tolist(), has_value(sts[lo:hi]).tolist())
+                for name, (vals, sts) in self.views.items()
+            ]
+            if lv == 0
+            else []
+        )
+        out: list[dict[str, Any]] = []
+        for k, ent in enumerate(ents):
+            d: dict[str, Any] = {"id": ent.id}
+            if ent.name:
+                d["name"] = ent.name
+            kind = getattr(ent, "kind", None)
+            if kind:
+                d["kind"] = kind
+            sector = getattr(ent, "sector", None)
+            if sector:
+                d["sector"] = sector
+            b = band[k]
+            d["score"] = scores[k] if has[k] else None
+            d["published"] = col.published[lo + k]
+            d["state"] = state[k]
+            d["band"] = dict(band_dicts[b]) if b >= 0 and band_dicts else None
+            d["criteria"] = {
+                c: v for c, v, ok in zip(ids, values[k], present[k], strict=True) if ok
+            }
+            if lv != 0:
+                d["weight"] = weights[k]
+            suffixes = []
+            if flag_vals:
+                flags: dict[str, bool | None] = {}
+                for f, vals in flag_vals:
+                    got = -1 if vals is None else vals[k]
+                    flags[f.id] = None if got < 0 else bool(got)
+                    if got == 1 and f.suffix:
+                        suffixes.append(f.suffix)
+                d["flags"] = flags
+            if b >= 0 and band_labels:
+                d["opinion"] = " ".join([band_labels[b], *suffixes])
+            if k in missing:
+                d["missing"] = missing[k]
+            if views:
+                d["views"] = {}
+                for name, vals, ok in views:
+                    v = self.published_value(vals[k]) if ok[k] else None
+                    d["views"][name] = {
+                        "score": v,
+                        "published": None if v is None else publish(v),
+                    }
+            if kids is not None and offsets is not None:
+                mine = kids[int(offsets[k]) : int(offsets[k + 1])]
+                if lv == 0:
+                    d["units"] = mine
+                elif mine:
+                    d["products"] = mine
+            out.append(d)
+        return out
 
     # -- accounting ------------------------------------------------------------------------
     def missing(self) -> tuple[MissingValue, ...]:

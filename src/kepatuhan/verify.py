@@ -23,13 +23,14 @@ import math
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import attrs
 
 from .errors import InputFileError, Problem
 from .io.files import read_text
 from .io.observations_io import read_observations
+from .io.result_json import RESULT_FORMAT, result_json_text, write_result_json
 from .io.rubric_toml import load_rubric
 from .plugins import PluginManager, default_manager
 
@@ -42,8 +43,10 @@ __all__ = [
     "load_result",
     "read_options",
     "result_document",
+    "result_header",
     "verify_result",
     "verify_result_file",
+    "write_result",
 ]
 
 #: Top-level keys that describe the run, not the result: reported as notes, not differences.
@@ -79,6 +82,24 @@ def read_options(decimal_comma: bool = False, delimiter: str | None = None) -> d
     return {"decimal_comma": decimal_comma, "delimiter": delimiter}
 
 
+def result_header(
+    scores: Scores,
+    *,
+    rubric_ref: str,
+    data_path: str | os.PathLike[str],
+    options: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The result document without its ``institutions``: :meth:`Scores.document_header` plus
+    what :func:`verify_result` needs to score the same thing again — the rubric reference
+    (an installed id, or the absolute path of a rubric file), the absolute path of the input
+    and the options it was read with."""
+    doc = {"format": RESULT_FORMAT, **scores.document_header()}
+    doc["rubric"]["ref"] = os.path.abspath(rubric_ref) if is_rubric_file(rubric_ref) else rubric_ref
+    doc["input"]["path"] = os.path.abspath(data_path)
+    doc["input"]["options"] = dict(options or read_options())
+    return doc
+
+
 def result_document(
     scores: Scores,
     *,
@@ -86,22 +107,29 @@ def result_document(
     data_path: str | os.PathLike[str],
     options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The JSON document of ``score --format json`` and ``export --output FILE.json``.
-
-    :meth:`Scores.to_dict` plus what :func:`verify_result` needs to score the same thing
-    again: the rubric reference (an installed id, or the absolute path of a rubric file),
-    the absolute path of the input and the options it was read with.
-    """
-    doc = scores.to_dict()
-    doc["rubric"]["ref"] = os.path.abspath(rubric_ref) if is_rubric_file(rubric_ref) else rubric_ref
-    doc["input"]["path"] = os.path.abspath(data_path)
-    doc["input"]["options"] = dict(options or read_options())
+    """The JSON document of ``score --format json`` and ``export --output FILE.json``, whole
+    (:func:`write_result` streams the same document without holding it)."""
+    doc = result_header(scores, rubric_ref=rubric_ref, data_path=data_path, options=options)
+    doc["institutions"] = list(scores.iter_institution_dicts())
     return doc
+
+
+def write_result(
+    out: TextIO,
+    scores: Scores,
+    *,
+    rubric_ref: str,
+    data_path: str | os.PathLike[str],
+    options: Mapping[str, Any] | None = None,
+) -> None:
+    """Stream the result document to ``out``, one institution per line (flat memory)."""
+    header = result_header(scores, rubric_ref=rubric_ref, data_path=data_path, options=options)
+    write_result_json(out, header, scores.iter_institution_dicts())
 
 
 def dump_result(doc: Mapping[str, Any]) -> str:
     """The text of a result document (one serialisation, so files compare byte for byte)."""
-    return json.dumps(doc, indent=2, ensure_ascii=False, default=str)
+    return result_json_text(doc)
 
 
 # -- reading a result file -----------------------------------------------------------------
