@@ -175,3 +175,19 @@ def test_json_score_and_criteria_total_are_the_same_float(pm: PluginManager) -> 
             for c in (card, *card.children):
                 if c.score is not None:
                     assert c.criteria[root] == c.score, (rid, c.id)
+
+
+def test_an_institution_scores_to_the_same_bits_alone() -> None:
+    """``for_institutions`` keeps the canonical order: the same sums, the same bits."""
+    import kepatuhan
+    from kepatuhan.testing import synthetic_campaign
+
+    for rid in ("ombudsman-2021", "ombudsman-2023", "ombudsman-2024"):
+        rubric = kepatuhan.get_rubric(rid)
+        table = synthetic_campaign(rubric, 12, seed=5)
+        res = kepatuhan.score(rubric, table)
+        for i in (0, 5, 11):
+            inst = table.institutions[i].id
+            alone = kepatuhan.score(rubric, table.for_institutions([i]))
+            assert alone.card(inst).to_dict() == res.card(inst).to_dict()
+            assert len(alone.table.institutions) == 1

@@ -61,6 +61,11 @@ def gap(scores: Scores, institution: str, *, plugins: PluginManager | None = Non
     from .engine import score
 
     pm = plugins or default_manager()
+    if len(scores.table.institutions) > 1:
+        # One institution scores to the same bits alone: plan and re-score it alone, so the
+        # gap of one institution costs the same after scoring a national round.
+        alone = scores.table.for_institutions([scores.institution_index(institution)])
+        scores = score(scores.rubric, alone, plugins=pm)
     card = scores.card(institution)
     bands = scores.rubric.bands
     if card.score is None or bands is None:

@@ -458,6 +458,46 @@ class ObservationTable:
             word=self.word[rows],
         )
 
+    def for_institutions(self, institutions: Iterable[int]) -> ObservationTable:
+        """Only these institutions (indices), their units, products and rows, re-indexed.
+
+        Entities keep their canonical order, so an institution scores to the same bits
+        alone as among all the others (its sums add the same numbers in the same order);
+        the analyses of one institution (``gap``) re-score only it.
+        """
+        keep_i = np.zeros(len(self.institutions), dtype=bool)
+        keep_i[np.asarray(list(institutions), dtype=np.intp)] = True
+        keep_u = keep_i[self.unit_institution]
+        keep_p = keep_u[self.product_unit]
+        new_i = np.cumsum(keep_i) - 1
+        new_u = np.cumsum(keep_u) - 1
+        new_p = np.cumsum(keep_p) - 1
+        keep_row = np.select(
+            [self.level == 0, self.level == 1],
+            [_at(keep_i, self.entity), _at(keep_u, self.entity)],
+            _at(keep_p, self.entity),
+        )
+        ent = self.entity[keep_row]
+        lv = self.level[keep_row]
+        ent = np.select(
+            [lv == 0, lv == 1], [_at(new_i, ent), _at(new_u, ent)], _at(new_p, ent)
+        ).astype(np.intp)
+        return attrs.evolve(
+            self,
+            institutions=tuple(x for x, k in zip(self.institutions, keep_i, strict=True) if k),
+            units=tuple(x for x, k in zip(self.units, keep_u, strict=True) if k),
+            products=tuple(x for x, k in zip(self.products, keep_p, strict=True) if k),
+            unit_institution=new_i[self.unit_institution[keep_u]].astype(np.intp),
+            product_unit=new_u[self.product_unit[keep_p]].astype(np.intp),
+            level=lv,
+            entity=ent,
+            criterion=self.criterion[keep_row],
+            value=self.value[keep_row],
+            state=self.state[keep_row],
+            line=self.line[keep_row],
+            word=self.word[keep_row],
+        )
+
     @classmethod
     def from_records(
         cls, records: Iterable[Observation | Mapping[str, Any]], source: str | None = None
@@ -900,3 +940,12 @@ def _inverse(order: list[int]) -> NDArray[np.intp]:
     inv = np.empty(len(order), dtype=np.intp)
     inv[np.asarray(order, dtype=np.intp)] = np.arange(len(order), dtype=np.intp)
     return inv
+
+
+def _at(arr: NDArray[Any], idx: NDArray[np.intp]) -> NDArray[Any]:
+    """``arr[idx]`` where ``idx`` may run past an empty or shorter ``arr`` (rows of another
+    level, masked out by the caller)."""
+    if len(arr) == 0:
+        return np.zeros(len(idx), dtype=arr.dtype)
+    out: NDArray[Any] = arr[np.minimum(idx, len(arr) - 1)]
+    return out

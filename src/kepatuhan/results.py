@@ -863,8 +863,7 @@ class Scores:
                     sh = shares.get(k, 0.0)
                     children.append(self._explain(level, e, k, sh, eff * sh))
             elif self.node_levels[n] > level:
-                par = self.table.unit_institution if level == 0 else self.table.product_unit
-                subs = np.flatnonzero(par == e)
+                subs = self.children(level, e)
                 # the engine's own weights for this roll-up (the same for every node)
                 w = self.sub_weights[level + 1]
                 inc = [
