@@ -13,7 +13,9 @@ Registration hooks receive a ``register`` callback (as in ``llm``): call it once
 provided. The registry behind it validates, records which plugin provided what, and
 refuses a duplicate name with an error naming both plugins. Each docstring below says
 when the hook is called, what it receives, what it returns, and whether the first
-non-``None`` result wins.
+non-``None`` result wins — a rule declared here once (``firstresult=True``) and read from
+the spec by :meth:`kepatuhan.plugins.PluginManager.call_each`, never by its callers.
+Implementations marked ``wrapper=True`` or ``hookwrapper=True`` are refused at registration.
 """
 
 from __future__ import annotations
