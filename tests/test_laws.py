@@ -414,3 +414,29 @@ def test_deleting_a_needed_row_changes_a_score_or_adds_a_missing_value(
     new_missing = set(after.missing()) - set(before.missing())
     gone = _entities(before) - _entities(after)
     assert moved or new_missing or gone, (recs[k], before.missing(), after.missing())
+
+
+@given(cases())
+def test_explained_contributions_add_up_to_the_score_at_every_node(
+    case: tuple[Rubric, list[dict[str, Any]]],
+) -> None:
+    """The roll-up is computed once: ``explain`` reads the engine's own weights, so what it
+    shows below any node (criteria or sub-entities) adds up to that node's contribution."""
+    rubric, recs = case
+    res = run(rubric, recs)
+    assume(res is not None)
+    assert res is not None
+    for inst in res.table.institutions:
+        tree = res.explain(inst.id)
+        assert tree.contribution == pytest.approx(
+            0.0 if tree.score is None else tree.score, abs=1e-9
+        )
+        for node in tree.walk():
+            below = [*node.children, *node.entities]
+            if not below or node.score is None:
+                continue
+            total = sum(c.contribution for c in below)
+            assert total == pytest.approx(node.contribution, rel=1e-9, abs=1e-9), (
+                node.criterion,
+                node.entity,
+            )
