@@ -665,7 +665,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         write_atomic(args.output, lambda tmp: _write_to(tmp, emit))
     else:
         write_atomic(args.output, res.write)
-    print(f"wrote {args.output} ({len(res.to_records())} rows)")
+    print(f"wrote {args.output} ({len(res.record_columns()['level'])} rows)")
     return 0
 
 

@@ -27,6 +27,7 @@ from .states import RowClass, State, has_value
 __all__ = [
     "EMPTY",
     "NA",
+    "RECORD_COLUMNS",
     "ROW_CLASSES",
     "ROW_EMPTY",
     "ROW_EXCLUDED",
@@ -57,6 +58,24 @@ ROW_USED, ROW_OVERRIDDEN, ROW_EMPTY, ROW_EXCLUDED = (
 )
 #: The class names used in ``accounting``.
 ROW_CLASSES: dict[int, str] = {int(c): c.label for c in RowClass}
+
+#: The columns of :meth:`Scores.record_columns` (the rows of ``export --output FILE.csv``).
+RECORD_COLUMNS = (
+    "level",
+    "institution",
+    "unit",
+    "product",
+    "criterion",
+    "score",
+    "value",
+    "published",
+    "state",
+    "given",
+    "band",
+    "zone",
+    "name",
+    "kind",
+)
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -711,31 +730,70 @@ class Scores:
             "institutions": [c.to_dict() for c in self.cards()],
         }
 
+    def record_columns(self) -> dict[str, list[Any]]:
+        """One row per entity and computed node, as columns (:data:`RECORD_COLUMNS`).
+
+        ``score`` is the node's 0–100 score, ``value`` the same in the node's own unit
+        (points where it has points) and ``published`` that value's two-decimal string;
+        ``given`` says whether the value was in the data (else computed); ``band`` and
+        ``zone`` are filled on the root criterion's rows; ``name`` and ``kind`` (an
+        institution's kind, a unit's sector) name the entity. Built with array operations;
+        the CSV export, ``to_records`` and ``to_dataframe`` read these columns.
+        """
+        cols: dict[str, list[Any]] = {k: [] for k in RECORD_COLUMNS}
+        bands = self.rubric.bands.bands if self.rubric.bands is not None else ()
+        levels = np.asarray(self.node_levels)
+        for lv in range(3):
+            ents = self._entities(lv)
+            if not ents:
+                continue
+            col = self.columns(lv)
+            states = self.states[lv]
+            nodes, es = np.nonzero((states != State.EMPTY) & (levels[:, None] >= lv))
+            ok = has_value(states[nodes, es])
+            value = col.node_value[nodes, es]
+            rounded = round_scores(value).tolist()
+            e_list = es.tolist()
+            n_list = nodes.tolist()
+            inst = [x.id if lv == 0 else x.institution for x in ents]
+            unit = [None if lv == 0 else (x.id if lv == 1 else x.unit) for x in ents]
+            prod = [x.id if lv == 2 else None for x in ents]
+            names = [x.name for x in ents]
+            kinds = [getattr(x, "kind", None) or getattr(x, "sector", None) for x in ents]
+            band = col.band.tolist()
+            root = self.root
+            cols["level"].extend([LEVELS[lv]] * len(e_list))
+            cols["institution"].extend(inst[e] for e in e_list)
+            cols["unit"].extend(unit[e] for e in e_list)
+            cols["product"].extend(prod[e] for e in e_list)
+            cols["criterion"].extend(self.node_ids[n] for n in n_list)
+            cols["score"].extend(
+                v if k else None
+                for v, k in zip(self.values[lv][nodes, es].tolist(), ok.tolist(), strict=True)
+            )
+            cols["value"].extend(
+                v if k else None for v, k in zip(value.tolist(), ok.tolist(), strict=True)
+            )
+            cols["published"].extend(
+                f"{r:.{DECIMALS}f}" if k else None
+                for r, k in zip(rounded, ok.tolist(), strict=True)
+            )
+            cols["state"].extend(STATE_NAMES[x] for x in states[nodes, es].tolist())
+            cols["given"].extend(self.given[lv][nodes, es].tolist())
+            root_band = [
+                bands[band[e]] if n == root and band[e] >= 0 and bands else None
+                for n, e in zip(n_list, e_list, strict=True)
+            ]
+            cols["band"].extend(b.id if b else None for b in root_band)
+            cols["zone"].extend(b.zone if b else None for b in root_band)
+            cols["name"].extend(names[e] for e in e_list)
+            cols["kind"].extend(kinds[e] for e in e_list)
+        return cols
+
     def to_records(self) -> list[dict[str, Any]]:
-        """One flat row per entity and computed node: ids, criterion, score, value, state."""
-        rows: list[dict[str, Any]] = []
-        for level in range(3):
-            ents = self._entities(level)
-            for n, cid in enumerate(self.node_ids):
-                if self.node_levels[n] < level:
-                    continue
-                st = self.states[level][n]
-                for e in np.flatnonzero(st != EMPTY):
-                    ent = ents[e]
-                    v = self._score(level, int(e), n)
-                    rows.append(
-                        {
-                            "level": LEVELS[level],
-                            "institution": ent.id if level == 0 else ent.institution,
-                            "unit": None if level == 0 else (ent.id if level == 1 else ent.unit),
-                            "product": ent.id if level == 2 else None,
-                            "criterion": cid,
-                            "score": v,
-                            "value": None if v is None else self._in_unit(n, v),
-                            "state": STATE_NAMES[int(st[e])],
-                        }
-                    )
-        return rows
+        """One flat row per entity and computed node (see :meth:`record_columns`)."""
+        cols = self.record_columns()
+        return [dict(zip(cols, row, strict=True)) for row in zip(*cols.values(), strict=True)]
 
     def metadata(self) -> dict[str, str]:
         """Provenance as flat strings, for file metadata."""
@@ -758,7 +816,7 @@ class Scores:
             raise KepatuhanError(
                 Problem("to_dataframe needs pandas: pip install kepatuhan[pandas]")
             ) from None
-        df = pd.DataFrame.from_records(self.to_records())
+        df = pd.DataFrame(self.record_columns())
         df.attrs.update(self.metadata())
         return df
 
@@ -768,11 +826,13 @@ class Scores:
         digest, the input digest and the kepatuhan version on every row) or ``.parquet``
         (the same rows, the provenance in the file's key-value metadata; ``pandas`` extra)."""
         import csv
-        import json
 
         p = Path(path)
         if p.suffix.lower() == ".json":
-            p.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+            from .io.result_json import write_result_json
+
+            with open(p, "w", encoding="utf-8") as f:
+                write_result_json(f, self.document_header(), self.iter_institution_dicts())
             return p
         if p.suffix.lower() == ".parquet":
             import pyarrow as pa
@@ -790,12 +850,15 @@ class Scores:
                 Problem("expected a .csv, .json or .parquet output file", path=str(p))
             )
         meta = self.metadata()
-        rows = self.to_records()
+        cols = self.record_columns()
+        extra = list(meta.values())
         with open(p, "w", newline="", encoding="utf-8") as f:
-            w = csv.DictWriter(f, fieldnames=[*(rows[0] if rows else {"level": 0}), *meta])
-            w.writeheader()
-            for r in rows:
-                w.writerow({**r, **meta})
+            w = csv.writer(f)
+            w.writerow([*cols, *meta])
+            w.writerows(
+                ["" if c is None else c for c in (*row, *extra)]
+                for row in zip(*cols.values(), strict=True)
+            )
         return p
 
     def strengths(
