@@ -67,7 +67,7 @@ def _checked(rubric: Rubric, path: str, pm: PluginManager) -> Rubric:
     """The rubric read from ``path``, after checking its scale and aggregator names."""
     problems = pm.registry.check(rubric)
     if problems:
-        raise RubricError([attrs.evolve(p, path=p.path or path) for p in problems])
+        raise RubricError(problems).with_path(path)
     return rubric
 
 

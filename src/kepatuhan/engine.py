@@ -19,7 +19,6 @@ The rules (``docs/concepts.md`` says them in prose):
 
 from __future__ import annotations
 
-import difflib
 import functools
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -36,6 +35,7 @@ from .errors import (
     PluginError,
     Problem,
     RubricError,
+    suggest,
 )
 from .observations import MISSING, NOT_APPLICABLE, VALUE, ObservationTable, UnitSelection
 from .plugins import PluginManager, Registry, default_manager
@@ -171,8 +171,7 @@ def _node_codes(comp: CompiledRubric, table: ObservationTable) -> IntArray:
     for k in bad:
         cid = table.criterion_ids[k]
         row = int(np.argmax(table.criterion == k))
-        close = difflib.get_close_matches(cid, [*comp.ids, TOTAL], n=1)
-        hint = f' (did you mean "{close[0]}"?)' if close else ""
+        hint = suggest(cid, [*comp.ids, TOTAL])
         problems.append(
             table.problem(
                 row,
@@ -325,7 +324,7 @@ def _check_duplicates(comp: CompiledRubric, table: ObservationTable, node: IntAr
 def _selection(
     pm: PluginManager, rubric: Rubric, table: ObservationTable
 ) -> tuple[UnitSelection, list[Problem]]:
-    calls = pm.call_each("kepatuhan_select_units", firstresult=True, rubric=rubric, table=table)
+    calls = pm.call_each("kepatuhan_select_units", rubric=rubric, table=table)
     slow = pm.slow_calls(calls, "kepatuhan_select_units")
     answer = next((c for c in calls if c.result is not None), None)
     if answer is None:

@@ -366,7 +366,7 @@ def verify_result(
         if problems:
             from .errors import RubricError
 
-            raise RubricError([attrs.evolve(p, path=p.path or str(ref_path)) for p in problems])
+            raise RubricError(problems).with_path(str(ref_path))
     else:
         rubric = pm.registry.rubric(ref)
     table = read_observations(

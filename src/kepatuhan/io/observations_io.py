@@ -11,7 +11,6 @@ the line (CSV) or record (TOML/JSON); no row is ever dropped silently.
 from __future__ import annotations
 
 import csv
-import difflib
 import gc
 import io
 import json
@@ -23,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import InputFileError, KepatuhanError, ObservationError, Problem, fmt
+from ..errors import InputFileError, KepatuhanError, ObservationError, Problem, fmt, suggest
 from ..observations import ATTRIBUTES, WORD, ObservationTable, TableBuilder, clean_text
 from .files import check_file, read_bytes, read_text
 from .rubric_toml import parse_toml
@@ -365,8 +364,7 @@ def _header(row: list[str], source: str | None) -> dict[str, int]:
         if c in seen:
             problems.append(Problem(f'column "{c}" appears twice', path=source, line=1))
         elif c not in _ALL:
-            close = difflib.get_close_matches(c, _ALL, n=1)
-            hint = f' (did you mean "{close[0]}"?)' if close else ""
+            hint = suggest(c, _ALL)
             problems.append(
                 Problem(
                     f"unknown column {fmt(c)}{hint}; known columns: {', '.join(_ALL)}",
@@ -713,11 +711,10 @@ def _read_records(data: Any, source: str | None, decimal_comma: bool = False) ->
         allowed = {"observation", "observations"} | {k + s for k in _DECLARED for s in ("", "s")}
         extra = [k for k in data if k not in allowed]
         if extra:
-            close = difflib.get_close_matches(str(extra[0]), sorted(allowed), n=1)
             raise ObservationError(
                 Problem(
                     f"unknown key {fmt(extra[0])}"
-                    + (f' (did you mean "{close[0]}"?)' if close else "")
+                    + suggest(str(extra[0]), sorted(allowed))
                     + "; an observation file holds [[observation]] records and optional "
                     "[[institution]], [[unit]], [[product]] declarations",
                     path=source,
@@ -749,10 +746,9 @@ def _read_records(data: Any, source: str | None, decimal_comma: bool = False) ->
         unknown = [k for k in rec if k not in _ALL]
         if unknown:
             k = unknown[0]
-            close = difflib.get_close_matches(k, _ALL, n=1)
             raise ObservationError(
                 Problem(
-                    f"unknown key {fmt(k)}" + (f' (did you mean "{close[0]}"?)' if close else ""),
+                    f"unknown key {fmt(k)}" + suggest(k, _ALL),
                     path=source,
                     key_path=f"observation[{i}].{k}",
                 )
