@@ -9,6 +9,7 @@ rubric digest computed from values rather than from a file's spelling.
 from __future__ import annotations
 
 import ast
+import json
 import importlib.metadata as md
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
@@ -422,3 +423,23 @@ def test_rubric_py_imports_no_file_format() -> None:
             assert "io" not in (node.module or "").split("."), node.module
         if isinstance(node, ast.Import):
             assert all(".io" not in a.name for a in node.names)
+
+
+def test_kepatuhan_plugins_lists_a_broken_plugin_and_other_commands_still_work(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kepatuhan import cli
+
+    kaput = md.EntryPoint("kaput", "kepatuhan_kaput_not_installed:plugin", "kepatuhan")
+    _with_entry_points(monkeypatch, kaput)
+    monkeypatch.setattr(cli, "_manager", lambda: PluginManager(env={}))
+    assert cli.main(["plugins"]) == 0
+    out = capsys.readouterr().out
+    assert "kaput" in out and "BROKEN" in out and "ModuleNotFoundError" in out
+    assert "ombudsman" in out
+    assert cli.main(["plugins", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert any(d.get("name") == "kaput" and "ModuleNotFoundError" in d["broken"] for d in data)
+    example = Path(__file__).resolve().parent.parent / "examples" / "maluku-tenggara-2023.csv"
+    assert cli.main(["score", str(example), "--rubric", "ombudsman-2023"]) == 0
+    assert "60.80" in capsys.readouterr().out

@@ -233,8 +233,10 @@ def cmd_rubrics(args: argparse.Namespace) -> int:
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
-    """List plugins with versions and what they provide."""
-    infos = _manager().plugins()
+    """List plugins with versions and what they provide; broken plugins with their error."""
+    pm = _manager()
+    infos = pm.plugins()
+    broken = pm.broken
     rows = [
         (
             p.name,
@@ -245,7 +247,8 @@ def cmd_plugins(args: argparse.Namespace) -> int:
             ", ".join(p.aggregators),
         )
         for p in infos
-    ]
+        if p.name not in broken
+    ] + [(name, "BROKEN", "", error, "", "") for name, error in sorted(broken.items())]
     data = [
         {
             "name": p.name,
@@ -257,7 +260,8 @@ def cmd_plugins(args: argparse.Namespace) -> int:
             "aggregators": list(p.aggregators),
         }
         for p in infos
-    ]
+        if p.name not in broken
+    ] + [{"name": name, "broken": error} for name, error in sorted(broken.items())]
     _emit(
         args.format,
         rows,
