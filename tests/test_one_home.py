@@ -9,8 +9,8 @@ rubric digest computed from values rather than from a file's spelling.
 from __future__ import annotations
 
 import ast
-import json
 import importlib.metadata as md
+import json
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any

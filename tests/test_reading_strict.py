@@ -158,7 +158,7 @@ def test_minus_zero_is_stored_as_zero(tmp_path: Path) -> None:
         ("nan", 'expected a finite number, found "nan"'),
         ("85,5", "decimal_comma=True (--decimal-comma), or write 85.5"),
         ("1,000", "or 1000 if it separates thousands"),
-        ("1.000", '"1.000" is ambiguous: \'.\' before exactly three digits also separates'),
+        ("1.000", "\"1.000\" is ambiguous: '.' before exactly three digits also separates"),
         ("8.725", "write 8.7250 for the number"),
         ("100.000", "or 100000 if you meant thousands"),
         (".5", "(write 0.5)"),
