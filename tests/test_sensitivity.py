@@ -75,3 +75,34 @@ def test_a_minimum_rule_is_refused() -> None:
     res = score(r, synthetic_campaign(rubric, 3, seed=1))
     with pytest.raises(KepatuhanError, match="the root's rule must be a weighted mean or a sum"):
         sensitivity(res, draws=5)
+
+
+def test_an_institution_scored_from_its_own_row_moves_with_the_weights_too() -> None:
+    """Indicators on an institution row (a Polres published without units) make the
+    institution's root come from its own children: the draws must do the same."""
+    rubric = kepatuhan.get_rubric("ombudsman-2023")
+    leaves = (
+        "kompetensi_pelaksana",
+        "sarana_prasarana",
+        "standar_pelayanan",
+        "persepsi_maladministrasi",
+        "pengelolaan_pengaduan",
+    )
+    rows = [
+        dict(institution="polres-a", criterion=c, value=v)
+        for c, v in zip(leaves, (90, 80, 30, 95, 20), strict=True)
+    ]
+    rows += [
+        dict(institution="kab-b", unit=u, criterion=c, value=v)
+        for u, vals in (("u1", (60, 70, 80, 50, 40)), ("u2", (10, 20, 90, 95, 100)))
+        for c, v in zip(leaves, vals, strict=True)
+    ]
+    table = ObservationTable.from_records(rows)
+    res = score(rubric, table)
+    assert res.from_children[0][res.root][res.institution_index("polres-a")]
+    sens = sensitivity(res, draws=5, method="uniform", spread=0.3, seed=2)
+    for d in range(5):
+        slow = rescore(rubric, table, sens.children, sens.weights[d])
+        assert sens.scores[:, d] == pytest.approx(slow, abs=1e-9)
+    # the weights do move the institution scored from its own row
+    assert np.ptp(sens.scores[res.institution_index("polres-a")]) > 0.01
