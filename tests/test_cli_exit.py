@@ -323,7 +323,7 @@ def test_a_plugin_raising_during_a_command_is_named_not_an_internal_error(
     rubric.write_text(demo_rubric_path.read_text().replace('rule = "sum"', 'rule = "broken_sum"'))
     data = tmp_path / "d.csv"
     data.write_text("institution,unit,product,criterion,value\ni,a,,persepsi,80\ni,a,,aduan,60\n")
-    monkeypatch.setattr("kepatuhan.cli._manager", lambda: fresh_manager(BrokenPlugin()))
+    monkeypatch.setattr("kepatuhan.cli.common._manager", lambda: fresh_manager(BrokenPlugin()))
     code, _, err = run(["score", str(data), "--rubric", str(rubric)], capsys)
     assert code == 0, err
     code, _, err = run(
@@ -340,7 +340,7 @@ def test_a_real_bug_is_still_exit_3(
     def bug(*args: Any, **kwargs: Any) -> Any:
         raise KeyError("a bug in kepatuhan itself")
 
-    monkeypatch.setattr("kepatuhan.cli._read_table", bug)
+    monkeypatch.setattr("kepatuhan.cli.common._read_table", bug)
     monkeypatch.delenv("KEPATUHAN_DEBUG", raising=False)
     code, _, err = run(["score", E, *R], capsys)
     assert code == 3 and "internal error: KeyError" in err
@@ -441,7 +441,7 @@ def test_an_unwritable_output_directory_is_refused_before_scoring(
 ) -> None:
     # root may write anywhere, so the permission check itself is made to say no
     monkeypatch.setattr(files.os, "access", lambda path, mode: Path(path) != tmp_path)
-    monkeypatch.setattr("kepatuhan.cli._read_table", lambda *a: pytest.fail("scored first"))
+    monkeypatch.setattr("kepatuhan.cli.common._read_table", lambda *a: pytest.fail("scored first"))
     code, _, err = run(["export", E, *R, "--output", str(tmp_path / "x.csv")], capsys)
     assert code == 1 and f"the directory {tmp_path} is not writable" in err
     assert list(tmp_path.iterdir()) == []

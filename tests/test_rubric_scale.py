@@ -17,8 +17,8 @@ from types import FrameType
 import pytest
 
 from kepatuhan import Rubric, RubricError, ScaleRef, rubric_from_toml, rubric_to_toml
+from kepatuhan.authoring.lint import lint_rubric
 from kepatuhan.describe import rubric_document, rubric_markdown
-from kepatuhan.lint import lint_rubric
 from kepatuhan.plugins import PluginManager
 from kepatuhan.rubric import MAX_DEPTH, Criterion
 

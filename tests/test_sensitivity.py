@@ -10,7 +10,7 @@ import pytest
 
 import kepatuhan
 from kepatuhan import KepatuhanError, ObservationTable, score
-from kepatuhan.sensitivity import sensitivity
+from kepatuhan.analysis.sensitivity import sensitivity
 from kepatuhan.testing import synthetic_campaign
 
 

@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kepatuhan import InputFileError
+from kepatuhan.analysis.verify import verify_result, verify_result_file
 from kepatuhan.cli import main
-from kepatuhan.verify import verify_result, verify_result_file
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "maluku-tenggara-2023.csv"
@@ -40,7 +40,7 @@ def recorded() -> dict[str, Any]:
     return doc
 
 
-# Fields that say where to find things again or describe the run (see kepatuhan.verify).
+# Fields that say where to find things again or describe the run (see kepatuhan.analysis.verify).
 NOT_COMPARED = {"kepatuhan_version", "plugins", "input.source", "input.path", "rubric.ref"}
 
 

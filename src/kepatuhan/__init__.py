@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import _moved
 from .bands import Band, BandScheme
 from .engine import score
 from .errors import (
@@ -83,6 +84,9 @@ __all__ = [
     "rubrics",
     "score",
 ]
+
+
+_moved.install()  # kepatuhan 0.1's module paths (kepatuhan.gap …) keep working
 
 
 def get_rubric(rubric_id: str, *, plugins: PluginManager | None = None) -> Rubric:

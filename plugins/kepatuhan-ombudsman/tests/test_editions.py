@@ -215,8 +215,8 @@ def test_a_flag_value_other_than_yes_or_no_is_refused() -> None:
 
 
 def test_reproduce_recomputes_the_published_cases(capsys: pytest.CaptureFixture[str]) -> None:
+    from kepatuhan.analysis.reproduce import reproduce
     from kepatuhan.cli import main
-    from kepatuhan.reproduce import reproduce
 
     rows = reproduce(CASES / "published.toml")
     verdicts = [(r.entity, r.unit, r.rubric, r.verdict, r.as_expected) for r in rows]
@@ -235,7 +235,7 @@ def test_reproduce_recomputes_the_published_cases(capsys: pytest.CaptureFixture[
 
 
 def test_reproduce_shows_which_alternative_gives_the_figure() -> None:
-    from kepatuhan.reproduce import reproduce
+    from kepatuhan.analysis.reproduce import reproduce
 
     rows = reproduce(CASES / "published.toml", alternatives=True)
     kampar = {(r.rubric, r.published): r.verdict for r in rows if r.entity == "kab-kampar"}
@@ -259,7 +259,7 @@ def test_reproduce_exits_1_when_an_exact_case_differs(
 
 
 def test_ranks_agree_with_published_rank_lists() -> None:
-    from kepatuhan.rank import rank
+    from kepatuhan.analysis.rank import rank
 
     # Papua Barat Daya 2024 (ombudsman.go.id): national kabupaten ranks 254, 322, 345, 365, 408
     res = score("ombudsman-2024", read_observations(CASES / "final-2024.csv"))
@@ -280,7 +280,7 @@ def test_ranks_agree_with_published_rank_lists() -> None:
 
 
 def test_tie_rules_on_unrounded_scores() -> None:
-    from kepatuhan.rank import rank
+    from kepatuhan.analysis.rank import rank
 
     rows = [
         dict(institution=i, institution_kind="kabupaten", criterion="total", value=v)

@@ -14,13 +14,13 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from .bands import Band
-from .errors import KepatuhanError, Problem
-from .observations import VALUE, ObservationTable
-from .plugins import PluginManager, default_manager
-from .results import ExplainNode, Scores
-from .rounding import round_half_away
-from .rubric import LEVELS
+from ..bands import Band
+from ..errors import KepatuhanError, Problem
+from ..observations import VALUE, ObservationTable
+from ..plugins import PluginManager, default_manager
+from ..results import ExplainNode, Scores
+from ..rounding import round_half_away
+from ..rubric import LEVELS
 
 __all__ = ["GapPlan", "GapStep", "gap"]
 
@@ -58,7 +58,7 @@ def _leaves(node: ExplainNode) -> list[ExplainNode]:
 
 def gap(scores: Scores, institution: str, *, plugins: PluginManager | None = None) -> GapPlan:
     """The smallest greedy set of improvements that lifts ``institution`` to its next band."""
-    from .engine import score
+    from ..engine import score
 
     pm = plugins or default_manager()
     if len(scores.table.institutions) > 1:

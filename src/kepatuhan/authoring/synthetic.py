@@ -12,9 +12,16 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from .observations import NOT_APPLICABLE, VALUE, Institution, ObservationTable, ServiceProduct, Unit
-from .plugins import Registry, default_manager
-from .rubric import LEVELS, Rubric
+from ..observations import (
+    NOT_APPLICABLE,
+    VALUE,
+    Institution,
+    ObservationTable,
+    ServiceProduct,
+    Unit,
+)
+from ..plugins import Registry, default_manager
+from ..rubric import LEVELS, Rubric
 
 __all__ = ["SECTORS", "leaf_cap", "synthetic_campaign"]
 

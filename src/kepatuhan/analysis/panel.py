@@ -17,11 +17,11 @@ from typing import Any
 
 import attrs
 
-from .errors import InputFileError, Problem
-from .io.files import read_text
-from .plugins import PluginManager, default_manager
-from .rounding import publish
-from .rubric import Rubric
+from ..errors import InputFileError, Problem
+from ..io.files import read_text
+from ..plugins import PluginManager, default_manager
+from ..rounding import publish
+from ..rubric import Rubric
 
 __all__ = ["Panel", "changes", "panel"]
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import KepatuhanError, Problem
-from .panel import Panel
-from .results import ExplainNode, Scores
-from .sensitivity import Sensitivity
+from ..analysis.panel import Panel
+from ..analysis.sensitivity import Sensitivity
+from ..errors import KepatuhanError, Problem
+from ..results import ExplainNode, Scores
 
 __all__ = ["distribution", "rank_intervals", "trajectories", "waterfall"]
 

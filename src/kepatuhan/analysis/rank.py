@@ -15,8 +15,8 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .errors import KepatuhanError, Problem
-from .results import Scores
+from ..errors import KepatuhanError, Problem
+from ..results import Scores
 
 __all__ = ["TIES", "RankRow", "rank", "tie_ranks"]
 

@@ -18,11 +18,11 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import KepatuhanError, Problem
+from ..errors import KepatuhanError, Problem
+from ..results import NA, Scores
+from ..rounding import round_scores
+from ..states import has_value
 from .rank import tie_ranks
-from .results import NA, Scores
-from .rounding import round_scores
-from .states import has_value
 
 __all__ = ["Sensitivity", "sensitivity"]
 

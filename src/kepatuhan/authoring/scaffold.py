@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import InputFileError, Problem
+from ..errors import InputFileError, Problem
 
 __all__ = ["new_rubric_package"]
 

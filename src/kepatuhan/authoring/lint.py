@@ -9,8 +9,8 @@ listed in ``[[source]]``.
 
 from __future__ import annotations
 
-from .errors import Problem
-from .rubric import Rubric
+from ..errors import Problem
+from ..rubric import Rubric
 
 __all__ = ["lint_rubric"]
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import html
 
-from .gap import gap
-from .plugins import PluginManager
-from .results import ExplainNode, Scores
-from .rounding import publish
+from ..analysis.gap import gap
+from ..plugins import PluginManager
+from ..results import ExplainNode, Scores
+from ..rounding import publish
 
 __all__ = ["report_card"]
 

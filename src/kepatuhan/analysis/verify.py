@@ -27,15 +27,15 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import attrs
 
-from .errors import InputFileError, Problem
-from .io.files import read_text
-from .io.observations_io import read_observations
-from .io.result_json import RESULT_FORMAT, result_json_text, write_result_json
-from .io.rubric_toml import load_rubric
-from .plugins import PluginManager, default_manager
+from ..errors import InputFileError, Problem
+from ..io.files import read_text
+from ..io.observations_io import read_observations
+from ..io.result_json import RESULT_FORMAT, result_json_text, write_result_json
+from ..io.rubric_toml import load_rubric
+from ..plugins import PluginManager, default_manager
 
 if TYPE_CHECKING:
-    from .results import Scores
+    from ..results import Scores
 
 __all__ = [
     "Verification",
@@ -352,7 +352,7 @@ def verify_result(
     ``base`` resolves relative paths in the document; ``where`` (the result file) locates
     the errors of a malformed document.
     """
-    from .engine import score
+    from ..engine import score
 
     pm = plugins or default_manager()
     ref = _need_str(doc, "rubric", "ref", where)
@@ -364,7 +364,7 @@ def verify_result(
         rubric = load_rubric(ref_path)
         problems = pm.registry.check(rubric)
         if problems:
-            from .errors import RubricError
+            from ..errors import RubricError
 
             raise RubricError(problems).with_path(str(ref_path))
     else:

@@ -21,11 +21,11 @@ from typing import Any
 
 import attrs
 
-from .errors import InputFileError, KepatuhanError, Problem, UnknownNameError
-from .io.files import read_text
-from .io.observations_io import read_observations
-from .plugins import PluginManager, default_manager
-from .rounding import publish
+from ..errors import InputFileError, KepatuhanError, Problem, UnknownNameError
+from ..io.files import read_text
+from ..io.observations_io import read_observations
+from ..plugins import PluginManager, default_manager
+from ..rounding import publish
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -144,7 +144,7 @@ def reproduce(
 ) -> list[Reproduction]:
     """Recompute every case of a cases file; with ``alternatives`` also under each named
     alternative of its rubric (``rubric:alternative`` rows)."""
-    from .engine import score
+    from ..engine import score
 
     pm = plugins or default_manager()
     base = Path(cases_path).resolve().parent

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import pytest
 
-from .plugins import PluginManager
+from ..plugins import PluginManager
 
 __all__ = ["kepatuhan_builtin_manager", "kepatuhan_manager", "register_plugin"]
 

@@ -1,0 +1,1 @@
+"""What researchers ask of a result: reproduce, rank, gap, sensitivity, panel, verify."""

@@ -1,0 +1,337 @@
+"""What every command shares: the plugin manager, rubric references, reading
+observation files with their options, output checks and atomic writes, table/CSV/JSON
+rendering, and the argument types and parent parsers."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import math
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..analysis.verify import (
+    is_rubric_file,
+    load_result,
+    read_options,
+    result_document,
+)
+from ..errors import (
+    InputFileError,
+    KepatuhanError,
+    ObservationError,
+    Problem,
+    RubricError,
+)
+from ..io.files import check_output, write_text_atomic
+from ..io.observations_io import read_observations
+from ..io.rubric_toml import load_rubric
+from ..observations import ObservationTable
+from ..plugins import PluginManager, default_manager
+from ..results import Scores
+from ..rounding import publish
+from ..rubric import Rubric
+
+FORMATS = ("table", "json", "csv")
+
+
+def _manager() -> PluginManager:
+    return default_manager()
+
+
+def _checked(rubric: Rubric, path: str, pm: PluginManager) -> Rubric:
+    """The rubric read from ``path``, after checking its scale and aggregator names."""
+    problems = pm.registry.check(rubric)
+    if problems:
+        raise RubricError(problems).with_path(path)
+    return rubric
+
+
+def _too_long_number(exc: ValueError, path: str) -> InputFileError | None:
+    """A located error for Python's limit on digits in an integer (JSON/TOML readers)."""
+    if "integer string conversion" not in str(exc):
+        return None
+    return InputFileError(
+        Problem(
+            "a number with more than 4300 digits; expected a score or a weight",
+            path=path,
+            expected="a number of at most 4300 digits",
+            found="a longer number",
+        )
+    )
+
+
+def _resolve_rubric(ref: str, pm: PluginManager) -> Rubric:
+    """An installed rubric id, or a rubric TOML file (named ``*.toml`` or with a ``/``).
+
+    A file in the working directory named like a rubric id does not shadow the rubric.
+    """
+    if not is_rubric_file(ref):
+        return pm.registry.rubric(ref)
+    try:
+        return _checked(load_rubric(ref), ref, pm)
+    except ValueError as exc:
+        located = _too_long_number(exc, ref)
+        if located is None:
+            raise
+        raise located from None
+
+
+def _unicode_check(table: ObservationTable, path: str) -> None:
+    """Refuse a name that is not valid Unicode (a JSON ``\\udc80`` escape, a lone surrogate):
+    it can be neither hashed into the input digest nor printed."""
+    names: list[str | None] = list(table.criterion_ids)
+    for ents in (table.institutions, table.units, table.products):
+        for e in ents:
+            names.extend((e.id, e.name, getattr(e, "kind", None), getattr(e, "sector", None)))
+    for name in names:
+        if name is None:
+            continue
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            code = f"\\u{ord(name[exc.start]):04x}"
+            raise ObservationError(
+                Problem(
+                    f"the name {name!a} has a lone surrogate {code} "
+                    "(an escape that is no character)",
+                    path=path,
+                    expected="Unicode text",
+                    found=code,
+                )
+            ) from None
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """How observation files are read (``--decimal-comma``, ``--delimiter``)."""
+    return read_options(
+        bool(getattr(args, "decimal_comma", False)), getattr(args, "delimiter", None)
+    )
+
+
+def _read_table(args: argparse.Namespace, path: str) -> ObservationTable:
+    """Read an observation file with the command's reading options."""
+    try:
+        opts = _options(args)
+        table = read_observations(
+            path, decimal_comma=opts["decimal_comma"], delimiter=opts["delimiter"]
+        )
+    except ValueError as exc:
+        located = _too_long_number(exc, path)
+        if located is None:
+            raise
+        raise located from None
+    _unicode_check(table, path)
+    return table
+
+
+def _table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
+    cells = [[("" if c is None else str(c)) for c in r] for r in [header, *rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _csv(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows([["" if c is None else c for c in r] for r in rows])
+    return buf.getvalue().rstrip("\n")
+
+
+def _render(fmt: str, rows: Sequence[Sequence[Any]], header: Sequence[str], data: Any) -> str:
+    if fmt == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    if fmt == "csv":
+        return _csv(rows, header)
+    return _table(rows, header)
+
+
+def _emit(fmt: str, rows: Sequence[Sequence[Any]], header: Sequence[str], data: Any) -> None:
+    print(_render(fmt, rows, header, data))
+
+
+def _signed(x: float) -> str:
+    """A published figure with its sign (``+1.25``, ``-0.40``)."""
+    text = publish(x)
+    return text if text.startswith("-") else "+" + text
+
+
+# -- files ---------------------------------------------------------------------------------
+def _inputs(args: argparse.Namespace) -> list[str]:
+    """Every file the command reads (an output must not be one of them)."""
+    out: list[str] = []
+    for key in ("data", "cases", "result"):
+        if isinstance(getattr(args, key, None), str):
+            out.append(getattr(args, key))
+    for key in ("inputs", "results", "paths"):
+        out.extend(getattr(args, key, None) or [])
+    ref = getattr(args, "rubric", None)
+    if isinstance(ref, str) and is_rubric_file(ref):
+        out.append(ref)
+    return out
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse every output path of the command before anything is computed or written."""
+    outs = [getattr(args, k, None) for k in ("output", "weights")]
+    inputs = _inputs(args)
+    for out in outs:
+        if out is not None:
+            check_output(out, inputs)
+
+
+def _write_text(path: str, text: str) -> None:
+    write_text_atomic(path, text if text.endswith("\n") else text + "\n")
+
+
+def _score(args: argparse.Namespace) -> Scores:
+    from ..engine import score
+
+    _check_outputs(args)
+    pm = _manager()
+    rubric = _resolve_rubric(args.rubric, pm)
+    table = _read_table(args, args.data)
+    return score(rubric, table, plugins=pm)
+
+
+def _document(res: Scores, args: argparse.Namespace) -> dict[str, Any]:
+    """The result document, with what ``kepatuhan verify`` needs to score it again."""
+    return result_document(res, rubric_ref=args.rubric, data_path=args.data, options=_options(args))
+
+
+def _write_to(path: Path, emit: Callable[[TextIO], None]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        emit(f)
+
+
+def _write_csv(out: TextIO, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(["" if c is None else c for c in r] for r in rows)
+
+
+# -- plumbing ------------------------------------------------------------------------------
+#: The most weight draws (an institutions × draws matrix is held in memory).
+MAX_DRAWS = 1_000_000
+
+
+def _draws(text: str) -> int:
+    """``--draws``: a whole number from 1 to :data:`MAX_DRAWS`."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text[:40]!r}") from None
+    if not 1 <= n <= MAX_DRAWS:
+        raise argparse.ArgumentTypeError(f"expected 1 to {MAX_DRAWS} draws, found {n}")
+    return n
+
+
+def _seed(text: str) -> int:
+    """``--seed``: a whole number from 0 to 2**64 - 1 (numpy's seeds are non-negative)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text[:40]!r}") from None
+    if not 0 <= n < 2**64:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to 2**64 - 1, found {n}")
+    return n
+
+
+def _spread(text: str) -> float:
+    """``--spread``: a finite number from 0 up to (not including) 1, so weights stay > 0."""
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, found {text[:40]!r}") from None
+    if not (math.isfinite(x) and 0 <= x < 1):
+        raise argparse.ArgumentTypeError(
+            f"expected a number from 0 to below 1 (each weight × (1 ± spread)), found {text[:40]}"
+        )
+    return x
+
+
+def _delimiter(text: str) -> str:
+    """``--delimiter``: one character (``tab`` or ``\\t`` for a tab), not a quote or newline."""
+    ch = "\t" if text in ("tab", "\\t") else text
+    if len(ch) != 1 or ch in '"\r\n' or ch.isalnum():
+        raise argparse.ArgumentTypeError(
+            f"expected one character such as ; or , or tab, found {text[:40]!r}"
+        )
+    return ch
+
+
+def _data_options() -> _Parser:
+    """The options of every command that reads an observation file (a parent parser)."""
+    parent = _Parser(add_help=False)
+    group = parent.add_argument_group("reading observation files")
+    group.add_argument(
+        "--decimal-comma",
+        action="store_true",
+        help="values are written 85,5 (an Indonesian spreadsheet); fields are then usually "
+        "separated by ;",
+    )
+    group.add_argument(
+        "--delimiter",
+        type=_delimiter,
+        help="the CSV field separator (default: , or sniffed); one character, or tab",
+    )
+    return parent
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # usage errors: exit 2, no traceback
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _print_error(exc: KepatuhanError, default_path: str | None = None) -> None:
+    for prob in exc.problems:
+        if prob.path is None and default_path is not None:
+            prob = Problem(prob.message, path=default_path, line=prob.line, key_path=prob.key_path)
+        print(str(prob), file=sys.stderr)
+
+
+def _check_result_for_panel(path: str) -> None:
+    """Refuse a result file the panel cannot line up, with the key that is wrong."""
+    doc = load_result(path)
+
+    def bad(key: str, expected: str) -> InputFileError:
+        return InputFileError(
+            Problem(
+                f"not a kepatuhan result: expected {expected}",
+                path=path,
+                key_path=key,
+                expected=expected,
+            )
+        )
+
+    rub = doc.get("rubric")
+    if not isinstance(rub, dict) or not isinstance(rub.get("ref") or rub.get("id"), str):
+        raise bad("rubric.ref", "a rubric id")
+    insts = doc.get("institutions", [])
+    if not isinstance(insts, list):
+        raise bad("institutions", "a list")
+    for i, inst in enumerate(insts):
+        at = f"institutions[{i}]"
+        if not isinstance(inst, dict) or not isinstance(inst.get("id"), str):
+            raise bad(f"{at}.id", "an object with a string id")
+        sc = inst.get("score")
+        if sc is not None and (
+            isinstance(sc, bool) or not isinstance(sc, (int, float)) or not math.isfinite(sc)
+        ):
+            raise bad(f"{at}.score", "a finite number or null")
+        if not isinstance(inst.get("published"), (str, type(None))):
+            raise bad(f"{at}.published", "a string or null")
+        band = inst.get("band")
+        if band is not None and not (
+            isinstance(band, dict) and isinstance(band.get("id"), (str, type(None)))
+        ):
+            raise bad(f"{at}.band", "an object with an id, or null")

@@ -1,0 +1,220 @@
+"""Commands about rubrics and plugins: ``rubrics``, ``plugins``, ``show``, ``validate``,
+``new-rubric``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import attrs
+
+from ..describe import rubric_document, rubric_markdown
+from ..errors import (
+    KepatuhanError,
+    Problem,
+)
+from ..io.files import read_text
+from ..io.rubric_toml import parse_toml, rubric_from_dict
+from ..plugins import PluginManager
+from . import common
+from .common import _checked, _emit, _print_error, _resolve_rubric, _table, _too_long_number
+
+
+# -- commands ------------------------------------------------------------------------------
+def cmd_rubrics(args: argparse.Namespace) -> int:
+    """List installed rubrics."""
+    reg = common._manager().registry
+    items = [reg.rubrics[k] for k in sorted(reg.rubrics)]
+    rows = [(r.value.id, r.value.year, r.value.version, r.plugin, r.value.title) for r in items]
+    data = [
+        {
+            "id": r.value.id,
+            "year": r.value.year,
+            "version": r.value.version,
+            "title": r.value.title,
+            "plugin": r.plugin,
+            "digest": r.value.digest,
+        }
+        for r in items
+    ]
+    _emit(args.format, rows, ("id", "year", "version", "plugin", "title"), data)
+    return 0
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    """List plugins with versions and what they provide; broken plugins with their error."""
+    pm = common._manager()
+    infos = pm.plugins()
+    broken = pm.broken
+    rows = [
+        (
+            p.name,
+            p.version,
+            p.distribution,
+            ", ".join(p.rubrics),
+            ", ".join(p.scales),
+            ", ".join(p.aggregators),
+        )
+        for p in infos
+        if p.name not in broken
+    ] + [(name, "BROKEN", "", error, "", "") for name, error in sorted(broken.items())]
+    data = [
+        {
+            "name": p.name,
+            "version": p.version,
+            "distribution": p.distribution,
+            "hooks": list(p.hooks),
+            "rubrics": list(p.rubrics),
+            "scales": list(p.scales),
+            "aggregators": list(p.aggregators),
+        }
+        for p in infos
+        if p.name not in broken
+    ] + [{"name": name, "broken": error} for name, error in sorted(broken.items())]
+    _emit(
+        args.format,
+        rows,
+        ("plugin", "version", "distribution", "rubrics", "scales", "aggregators"),
+        data,
+    )
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print a rubric: tree with weights, levels, scales and sources; bands."""
+    rubric = _resolve_rubric(args.rubric, common._manager())
+    doc = rubric_document(rubric)
+    tree = rubric.tree
+    rows: list[tuple[str, ...]] = []
+    for i in tree.preorder():
+        c = tree.nodes[i]
+        depth = len(tree.path(i)) - 1
+        w = (
+            f"{c.points} pts"
+            if c.points is not None
+            else (str(c.weight) if c.weight is not None else "")
+        )
+        scale = (
+            ""
+            if c.scale is None
+            else c.scale.name
+            + "".join(f" {k}={list(v) if isinstance(v, tuple) else v}" for k, v in c.scale.params)
+        )
+        rows.append(
+            (
+                "  " * depth + c.id,
+                c.label.id,
+                w,
+                doc["criteria"][len(rows)]["level"],
+                c.rule if not tree.is_leaf(i) else scale,
+                c.confidence or "",
+                c.source or "",
+            )
+        )
+    if args.format == "markdown":
+        print(rubric_markdown(rubric), end="")
+        return 0
+    if args.format != "table":
+        _emit(
+            args.format,
+            rows,
+            ("criterion", "label", "weight", "level", "rule/scale", "confidence", "source"),
+            doc,
+        )
+        return 0
+    print(f"{rubric.id} — {rubric.title} (version {rubric.version}, {rubric.digest[:19]}…)")
+    lv = rubric.levels
+    print(
+        f"levels: institution = {lv.institution.combine} of units ({lv.institution.weight_by}); "
+        f"unit = {lv.unit.combine} of products; missing = {rubric.missing}"
+    )
+    print()
+    print(
+        _table(
+            rows, ("criterion", "label", "weight", "level", "rule/scale", "confidence", "source")
+        )
+    )
+    if rubric.bands is not None:
+        print()
+        print(
+            _table(
+                [
+                    (
+                        b.id,
+                        b.label,
+                        b.zone or "",
+                        str(b.min),
+                        "" if b.max is None else str(b.max),
+                        b.confidence or "",
+                        b.source or "",
+                    )
+                    for b in rubric.bands.bands
+                ],
+                ("band", "label", "zone", "min", "max", "confidence", "source"),
+            )
+        )
+    if rubric.sources:
+        print()
+        for s in rubric.sources:
+            print(f"[{s.id}] {s.title}" + (f" <{s.url}>" if s.url else ""))
+    return 0
+
+
+def cmd_new_rubric(args: argparse.Namespace) -> int:
+    """Scaffold a rubric plugin package that passes its own tests."""
+    from ..authoring.scaffold import new_rubric_package
+
+    root = new_rubric_package(args.name, args.dir)
+    print(f"created {root}")
+    print(f'next: cd {root} && python -m pip install -e ".[test]" && python -m pytest')
+    return 0
+
+
+def _validate_one(args: argparse.Namespace, path: str, pm: PluginManager) -> list[Problem]:
+    """Raise on errors; return lint findings (rubric files only)."""
+    from ..authoring.lint import lint_rubric
+
+    p = Path(path)
+    rubric_ref = args.rubric
+    if p.suffix.lower() == ".toml":
+        try:
+            data = parse_toml(read_text(path), path)
+        except ValueError as exc:
+            located = _too_long_number(exc, path)
+            if located is None:
+                raise
+            raise located from None
+        if not {"observation", "observations", "institution", "unit", "product"} & set(data):
+            rubric = _checked(rubric_from_dict(data, path), path, pm)
+            return [attrs.evolve(f, path=path) for f in lint_rubric(rubric)]
+    table = common._read_table(args, path)
+    if rubric_ref is not None:
+        from ..engine import score
+
+        score(_resolve_rubric(rubric_ref, pm), table, plugins=pm)
+    return []
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check rubric and observation files, and lint rubrics; exit 1 on any error.
+
+    Lint findings (a number without a source) are printed as ``lint:`` lines; with
+    ``--strict`` they fail the check too.
+    """
+    pm = common._manager()
+    bad = 0
+    for path in args.paths:
+        try:
+            findings = _validate_one(args, path, pm)
+        except KepatuhanError as exc:
+            bad += 1
+            _print_error(exc, path)
+            continue
+        for f in findings:
+            print(f"lint: {f}", file=sys.stderr)
+        if findings and args.strict:
+            bad += 1
+        else:
+            print(f"ok {path}" + (f" ({len(findings)} lint findings)" if findings else ""))
+    return 1 if bad else 0
