@@ -302,6 +302,17 @@ class Rubric(_Memo):
         object.__setattr__(self, "_memo_tree", tree)
 
     @property
+    def base_id(self) -> str:
+        """The edition's id without an alternative (``ombudsman-2021`` for
+        ``ombudsman-2021:unit-mean``): plugins ask this, never split ids themselves."""
+        return self.id.partition(":")[0]
+
+    @property
+    def alternative_id(self) -> str | None:
+        """The alternative this rubric is (``unit-mean``), or None for the edition itself."""
+        return self.id.partition(":")[2] or None
+
+    @property
     def digest(self) -> str:
         """SHA-256 of the rubric's canonical content (stable across runs and machines).
 

@@ -19,6 +19,7 @@ import attrs
 
 from ..errors import InputFileError, Problem
 from ..io.files import read_text
+from ..io.rubric_toml import resolve_rubric
 from ..plugins import PluginManager, default_manager
 from ..rounding import publish
 from ..rubric import Rubric
@@ -87,7 +88,7 @@ def panel(results: Sequence[str | Path], *, plugins: PluginManager | None = None
             raise InputFileError(
                 Problem("not a kepatuhan result (kepatuhan score --format json)", path=str(path))
             ) from None
-        rubric = pm.registry.rubric(ref)
+        rubric = resolve_rubric(ref, pm, base=Path(path).resolve().parent)
         if rubric.year is None:
             raise InputFileError(Problem(f"rubric {rubric.id} has no year", path=str(path)))
         docs.append((rubric.year, rubric, doc))

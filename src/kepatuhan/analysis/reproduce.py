@@ -24,6 +24,7 @@ import attrs
 from ..errors import InputFileError, KepatuhanError, Problem, UnknownNameError
 from ..io.files import read_text
 from ..io.observations_io import read_observations
+from ..io.rubric_toml import is_rubric_file, resolve_rubric
 from ..plugins import PluginManager, default_manager
 from ..rounding import publish
 
@@ -151,10 +152,10 @@ def reproduce(
     out: list[Reproduction] = []
     cache: dict[tuple[str, str], Any] = {}
     for case in read_cases(cases_path):
-        rubric = pm.registry.rubric(case["rubric"])
+        rubric = resolve_rubric(case["rubric"], pm, base=base)
         variants = [rubric.id]
-        if alternatives:
-            base_id = rubric.id.split(":")[0]
+        if alternatives and not is_rubric_file(case["rubric"]):
+            base_id = rubric.base_id
             every = [base_id] + [
                 f"{base_id}:{a.id}" for a in pm.registry.rubric(base_id).alternatives
             ]
@@ -163,9 +164,8 @@ def reproduce(
             key = (rid, case["data"])
             if key not in cache:
                 try:
-                    cache[key] = score(
-                        pm.registry.rubric(rid), read_observations(base / case["data"]), plugins=pm
-                    )
+                    this = rubric if rid == rubric.id else pm.registry.rubric(rid)
+                    cache[key] = score(this, read_observations(base / case["data"]), plugins=pm)
                 except KepatuhanError as exc:
                     if rid == rubric.id:
                         raise

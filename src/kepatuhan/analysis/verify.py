@@ -31,7 +31,7 @@ from ..errors import InputFileError, Problem
 from ..io.files import read_text
 from ..io.observations_io import read_observations
 from ..io.result_json import RESULT_FORMAT, result_json_text, write_result_json
-from ..io.rubric_toml import load_rubric
+from ..io.rubric_toml import is_rubric_file, resolve_rubric
 from ..plugins import PluginManager, default_manager
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Verification",
     "dump_result",
+    "is_rubric_file",
     "load_result",
     "read_options",
     "result_document",
@@ -68,13 +69,6 @@ class Verification:
 
 
 # -- the document ------------------------------------------------------------------------
-def is_rubric_file(ref: str) -> bool:
-    """Whether a ``--rubric`` argument names a file: it ends in ``.toml`` or has a separator.
-
-    Anything else is an installed rubric id, even if a file of that name happens to be in
-    the working directory (a stray file must not shadow the official edition).
-    """
-    return ref.endswith(".toml") or "/" in ref or os.sep in ref
 
 
 def read_options(decimal_comma: bool = False, delimiter: str | None = None) -> dict[str, Any]:
@@ -359,16 +353,7 @@ def verify_result(
     data = _need_str(doc, "input", "path", where)
     options = _options(doc, where)
     data_path = Path(data) if base is None or Path(data).is_absolute() else base / data
-    if is_rubric_file(ref):
-        ref_path = Path(ref) if base is None or Path(ref).is_absolute() else base / ref
-        rubric = load_rubric(ref_path)
-        problems = pm.registry.check(rubric)
-        if problems:
-            from ..errors import RubricError
-
-            raise RubricError(problems).with_path(str(ref_path))
-    else:
-        rubric = pm.registry.rubric(ref)
+    rubric = resolve_rubric(ref, pm, base=base)
     table = read_observations(
         data_path, decimal_comma=options["decimal_comma"], delimiter=options["delimiter"]
     )

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..analysis.verify import (
-    is_rubric_file,
     load_result,
     read_options,
     result_document,
@@ -29,7 +28,7 @@ from ..errors import (
 )
 from ..io.files import check_output, write_text_atomic
 from ..io.observations_io import read_observations
-from ..io.rubric_toml import load_rubric
+from ..io.rubric_toml import is_rubric_file, resolve_rubric
 from ..observations import ObservationTable
 from ..plugins import PluginManager, default_manager
 from ..results import Scores
@@ -66,19 +65,8 @@ def _too_long_number(exc: ValueError, path: str) -> InputFileError | None:
 
 
 def _resolve_rubric(ref: str, pm: PluginManager) -> Rubric:
-    """An installed rubric id, or a rubric TOML file (named ``*.toml`` or with a ``/``).
-
-    A file in the working directory named like a rubric id does not shadow the rubric.
-    """
-    if not is_rubric_file(ref):
-        return pm.registry.rubric(ref)
-    try:
-        return _checked(load_rubric(ref), ref, pm)
-    except ValueError as exc:
-        located = _too_long_number(exc, ref)
-        if located is None:
-            raise
-        raise located from None
+    """The rubric ``--rubric`` names (:func:`kepatuhan.io.rubric_toml.resolve_rubric`)."""
+    return resolve_rubric(ref, pm)
 
 
 def _unicode_check(table: ObservationTable, path: str) -> None:

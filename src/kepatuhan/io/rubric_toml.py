@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import cattrs
@@ -33,6 +33,9 @@ from ..errors import InputFileError, KepatuhanError, Problem, RubricError, fmt, 
 from ..rubric import Label, Rubric, ScaleRef
 from .files import read_text
 
+if TYPE_CHECKING:
+    from ..plugins import PluginManager
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -40,8 +43,10 @@ else:  # pragma: no cover
 
 __all__ = [
     "dump_rubric",
+    "is_rubric_file",
     "load_rubric",
     "parse_toml",
+    "resolve_rubric",
     "rubric_from_dict",
     "rubric_from_toml",
     "rubric_to_toml",
@@ -329,3 +334,49 @@ def rubric_to_toml(rubric: Rubric) -> str:
 def dump_rubric(rubric: Rubric, path: str | os.PathLike[str]) -> None:
     """Write ``rubric`` to ``path`` as TOML."""
     Path(path).write_text(rubric_to_toml(rubric), encoding="utf-8")
+
+
+# -- a rubric reference: the one place that says what --rubric X means ----------------------
+def is_rubric_file(ref: str) -> bool:
+    """Whether a rubric reference names a file: it ends in ``.toml`` or has a separator.
+
+    Anything else is an installed rubric id (``ombudsman-2023``, or an alternative such as
+    ``ombudsman-2021:unit-mean``), even if a file of that name happens to be in the working
+    directory: a stray file must not shadow the official edition.
+    """
+    return ref.endswith(".toml") or "/" in ref or os.sep in ref
+
+
+def resolve_rubric(
+    ref: str, plugins: PluginManager | None = None, *, base: Path | None = None
+) -> Rubric:
+    """The rubric a reference names: an installed id, ``id:alternative``, or a TOML file.
+
+    A file is read and checked against the installed scales and aggregators (errors name
+    the file); a relative file path is taken from ``base`` when given (the folder of the
+    result or cases file that recorded it). Every command, ``verify``, ``panel`` and
+    ``reproduce`` resolve a reference here, so whatever ``score`` accepted they accept too.
+    """
+    from ..plugins import default_manager
+
+    pm = plugins or default_manager()
+    if not is_rubric_file(ref):
+        return pm.registry.rubric(ref)
+    path = Path(ref) if base is None or Path(ref).is_absolute() else base / ref
+    try:
+        rubric = load_rubric(path)
+    except ValueError as exc:  # Python's limit on the digits of an integer
+        if "integer string conversion" not in str(exc):
+            raise
+        raise InputFileError(
+            Problem(
+                "a number with more than 4300 digits; expected a score or a weight",
+                path=str(path),
+                expected="a number of at most 4300 digits",
+                found="a longer number",
+            )
+        ) from None
+    problems = pm.registry.check(rubric)
+    if problems:
+        raise RubricError(problems).with_path(str(path))
+    return rubric

@@ -24,7 +24,7 @@ PEMDA_KINDS = frozenset({"provinsi", "pemprov", "kabupaten", "pemkab", "kota", "
 
 def scale_problems(rubric: Rubric, table: ObservationTable) -> list[Problem]:
     """One problem per institution whose kind does not fit the variant's scale."""
-    base, _, alt = rubric.id.partition(":")
+    base, alt = rubric.base_id, rubric.alternative_id
     if base not in G3_EDITIONS:
         return []
     kl = alt == "kl"

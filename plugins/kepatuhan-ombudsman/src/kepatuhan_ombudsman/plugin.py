@@ -25,7 +25,7 @@ def kepatuhan_register_rubrics(register: Callable[[Rubric], None]) -> None:
 @hookimpl
 def kepatuhan_select_units(rubric: Rubric, table: ObservationTable) -> UnitSelection | None:
     """2024: report the SPM-sector score beside the overall one; other years: no opinion."""
-    if rubric.id.split(":")[0] == "ombudsman-2024":
+    if rubric.base_id == "ombudsman-2024":
         return spm_selection(table)
     return None
 
