@@ -46,9 +46,15 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks: ratios against a plain-Python baseline measured in the same run."""
+    """Benchmarks: ratios against baselines measured in the same run (engine, then CLI).
+
+    ``nox -s bench -- --quick`` runs both 10× smaller; other options go to bench_cli.py
+    (``--shapes a,b``, ``--profile``).
+    """
     session.install("-e", ".[test]", "-e", PLUGIN)
-    session.run("python", "benchmarks/bench_score.py", *session.posargs)
+    quick = ["--quick"] if "--quick" in session.posargs else []
+    session.run("python", "benchmarks/bench_score.py", *quick)
+    session.run("python", "benchmarks/bench_cli.py", *session.posargs)
 
 
 @nox.session
