@@ -253,3 +253,25 @@ def test_export_to_parquet_and_dataframe_keep_the_provenance(
     assert df.attrs["rubric_id"] == "ombudsman-2023" and len(df) == table.num_rows
     inst = df[(df.level == "institution") & (df.criterion == "total")]
     assert round(float(inst.score.iloc[0]), 2) == 60.80
+
+
+@pytest.mark.parametrize(
+    ("command", "extra"),
+    [("sensitivity", ["--draws", "50"]), ("rank", []), ("rubrics", None), ("plugins", None)],
+)
+def test_one_column_spec_feeds_the_table_the_csv_and_the_json(
+    command: str, extra: list[str] | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The names heading the table and the CSV are the JSON keys, in the same order."""
+    import csv as csv_module
+    import io as io_module
+
+    argv = [command] if extra is None else [command, str(EXAMPLE), "--rubric", "ombudsman-2023"]
+    argv += extra or []
+    assert main([*argv, "--format", "csv"]) == 0
+    header = next(csv_module.reader(io_module.StringIO(capsys.readouterr().out)))
+    assert main([*argv, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data and all(list(d) == header for d in data if "broken" not in d)
+    assert main([*argv, "--format", "table"]) == 0
+    assert capsys.readouterr().out.split("\n")[0].split() == header

@@ -442,7 +442,7 @@ def test_kepatuhan_plugins_lists_a_broken_plugin_and_other_commands_still_work(
     assert "ombudsman" in out
     assert cli.main(["plugins", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert any(d.get("name") == "kaput" and "ModuleNotFoundError" in d["broken"] for d in data)
+    assert any(d["name"] == "kaput" and "ModuleNotFoundError" in d["error"] for d in data)
     example = Path(__file__).resolve().parent.parent / "examples" / "maluku-tenggara-2023.csv"
     assert cli.main(["score", str(example), "--rubric", "ombudsman-2023"]) == 0
     assert "60.80" in capsys.readouterr().out

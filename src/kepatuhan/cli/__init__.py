@@ -30,6 +30,7 @@ from .common import (
     _draws,
     _Parser,
     _print_error,
+    _scored_options,
     _seed,
     _spread,
 )
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"kepatuhan {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     data = [_data_options()]  # every command that reads an observation file
+    scored = [*data, _scored_options()]  # ... and scores it: DATA --rubric REF
 
     def fmt(sp: argparse.ArgumentParser) -> None:
         sp.add_argument(
@@ -71,9 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="output format (default: table; markdown is the docs page of an edition)",
     )
     sp.set_defaults(func=cmd_show)
-    sp = sub.add_parser("score", help="score an observation file (CSV, TOML or JSON)", parents=data)
-    sp.add_argument("data", help="observation file")
-    sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")
+    sp = sub.add_parser(
+        "score", help="score an observation file (CSV, TOML or JSON)", parents=scored
+    )
     sp.add_argument(
         "--units", action="store_true", help="also list every unit (table and csv formats)"
     )
@@ -90,10 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     fmt(sp)
     sp.set_defaults(func=cmd_score)
     sp = sub.add_parser(
-        "explain", help="explain one entity's score down to the indicators", parents=data
+        "explain", help="explain one entity's score down to the indicators", parents=scored
     )
-    sp.add_argument("data", help="observation file")
-    sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")
     sp.add_argument("--institution", required=True, help="institution id")
     sp.add_argument("--unit", help="explain this unit of the institution instead")
     sp.add_argument("--product", help="explain this product of the unit instead")
@@ -110,9 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=_seed, default=0, help="for ranks")
     sp.add_argument("--output", required=True, help="FILE.png or FILE.svg")
     sp.set_defaults(func=cmd_plot)
-    sp = sub.add_parser("report", help="an institution's report card, one HTML page", parents=data)
-    sp.add_argument("data", help="observation file")
-    sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")
+    sp = sub.add_parser(
+        "report", help="an institution's report card, one HTML page", parents=scored
+    )
     sp.add_argument("--institution", required=True, help="institution id")
     sp.add_argument("--output", required=True, help="the HTML file to write")
     sp.add_argument(
@@ -124,10 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     fmt(sp)
     sp.set_defaults(func=cmd_panel)
     sp = sub.add_parser(
-        "sensitivity", help="how bands and ranks move when the weights move", parents=data
+        "sensitivity", help="how bands and ranks move when the weights move", parents=scored
     )
-    sp.add_argument("data", help="observation file")
-    sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")
     sp.add_argument("--draws", type=_draws, default=1000, help="weight draws (1 to 1000000)")
     sp.add_argument("--method", choices=("uniform", "dirichlet"), default="uniform")
     sp.add_argument(
@@ -141,23 +139,19 @@ def build_parser() -> argparse.ArgumentParser:
     fmt(sp)
     sp.set_defaults(func=cmd_sensitivity)
     sp = sub.add_parser(
-        "gap", help="the improvements that lift an institution to its next band", parents=data
+        "gap", help="the improvements that lift an institution to its next band", parents=scored
     )
-    sp.add_argument("data", help="observation file")
-    sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")
     sp.add_argument("--institution", required=True, help="institution id")
     fmt(sp)
     sp.set_defaults(func=cmd_gap)
     sp = sub.add_parser(
-        "export", help="score and write every node of every entity to CSV/JSON", parents=data
+        "export", help="score and write every node of every entity to CSV/JSON", parents=scored
     )
-    sp.add_argument("data", help="observation file")
-    sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")
     sp.add_argument("--output", required=True, help="FILE.csv or FILE.json")
     sp.set_defaults(func=cmd_export)
-    sp = sub.add_parser("rank", help="rank institutions or units within peer groups", parents=data)
-    sp.add_argument("data", help="observation file")
-    sp.add_argument("--rubric", required=True, help="rubric id or rubric TOML file")
+    sp = sub.add_parser(
+        "rank", help="rank institutions or units within peer groups", parents=scored
+    )
     sp.add_argument(
         "--by",
         choices=("kind", "sector", "institution", "none"),

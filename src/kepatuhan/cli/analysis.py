@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import sys
+from collections.abc import Mapping
 
 import attrs
 import numpy as np
@@ -15,7 +16,7 @@ import numpy as np
 from ..io.files import write_atomic
 from ..rounding import publish
 from . import common
-from .common import _check_result_for_panel, _emit, _score, _signed
+from .common import Col, _check_result_for_panel, _emit, _emit_records, _score, _signed
 
 
 def cmd_panel(args: argparse.Namespace) -> int:
@@ -53,22 +54,22 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         res, draws=args.draws, method=args.method, spread=args.spread, seed=args.seed
     )
     bands = res.rubric.bands.bands if res.rubric.bands is not None else ()
-    cards = res.cards()
-    rows = []
+    col = res.columns(0)
+    records = []
     for i, inst in enumerate(sens.institutions):
         counts = np.bincount(sens.bands[i][sens.bands[i] >= 0], minlength=len(bands))
-        shares = ", ".join(
-            f"{b.id} {c / args.draws:.0%}" for b, c in zip(bands, counts, strict=True) if c
-        )
-        rows.append(
-            (
-                inst,
-                cards[i].published,
-                shares,
-                f"{sens.rank_low[i]:g}",
-                f"{sens.rank_median[i]:g}",
-                f"{sens.rank_high[i]:g}",
-            )
+        records.append(
+            {
+                "institution": inst,
+                "score": col.published[i],
+                # every band reached by any draw, with its share of the draws
+                "bands": {
+                    b.id: int(c) / args.draws for b, c in zip(bands, counts, strict=True) if c
+                },
+                "rank_p5": float(sens.rank_low[i]),
+                "rank_p50": float(sens.rank_median[i]),
+                "rank_p95": float(sens.rank_high[i]),
+            }
         )
     if args.weights:
         buf = io.StringIO()
@@ -77,26 +78,39 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         for d, row in enumerate(sens.weights):
             w.writerow([d, *(repr(float(v)) for v in row)])
         write_atomic(args.weights, lambda tmp: tmp.write_bytes(buf.getvalue().encode()))
-    data = [
-        dict(
-            zip(
-                ("institution", "score", "bands", "rank_p5", "rank_p50", "rank_p95"), r, strict=True
-            )
-        )
-        for r in rows
-    ]
     print(
         f"{args.draws} draws ({args.method}, spread {args.spread:g}, seed {args.seed}) of the "
         f"weights of {', '.join(sens.children)}",
         file=sys.stderr,
     )
-    _emit(
-        args.format,
-        rows,
-        ("institution", "score", "bands over draws", "rank p5", "rank p50", "rank p95"),
-        data,
-    )
+    _emit_records(args.format, SENSITIVITY_COLUMNS, records)
     return 0
+
+
+def _shares(bands: Mapping[str, float]) -> str:
+    """``C 97%, B 3%``: every band reached, a share under 0.5 % shown as ``<1%``."""
+    return ", ".join(f"{b} {s:.0%}" if s >= 0.005 else f"{b} <1%" for b, s in bands.items())
+
+
+#: The columns of ``sensitivity``: the same names in the table, the CSV and the JSON.
+SENSITIVITY_COLUMNS = (
+    Col("institution"),
+    Col("score"),
+    Col("bands", _shares),
+    Col("rank_p5", lambda v: f"{v:g}"),
+    Col("rank_p50", lambda v: f"{v:g}"),
+    Col("rank_p95", lambda v: f"{v:g}"),
+)
+#: The columns of ``rank``: ``score`` is the published two-decimal figure (ranks are computed
+#: on the unrounded scores, which ``kepatuhan.analysis.rank.rank`` returns in Python).
+RANK_COLUMNS = (
+    Col("group"),
+    Col("rank"),
+    Col("of"),
+    Col("id"),
+    Col("institution"),
+    Col("score"),
+)
 
 
 def cmd_gap(args: argparse.Namespace) -> int:
@@ -140,16 +154,12 @@ def cmd_rank(args: argparse.Namespace) -> int:
 
     res = _score(args)
     rows = rank(res, by=None if args.by == "none" else args.by, level=args.level, ties=args.ties)
-    table = [
-        (r.group, r.rank, r.of, r.id, r.institution if args.level == "unit" else "", r.published)
+    records = [
+        attrs.asdict(r)
+        | {"institution": r.institution if args.level == "unit" else "", "score": r.published}
         for r in rows
     ]
-    _emit(
-        args.format,
-        table,
-        ("group", "rank", "of", "id", "institution", "score"),
-        [attrs.asdict(r) for r in rows],
-    )
+    _emit_records(args.format, RANK_COLUMNS, records)
     return 0
 
 

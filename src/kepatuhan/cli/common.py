@@ -10,9 +10,11 @@ import io
 import json
 import math
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
+
+import attrs
 
 from ..analysis.verify import (
     load_result,
@@ -145,6 +147,26 @@ def _emit(fmt: str, rows: Sequence[Sequence[Any]], header: Sequence[str], data: 
     print(_render(fmt, rows, header, data))
 
 
+@attrs.frozen
+class Col:
+    """One column of a command's output: its name heads the table and the CSV and is the
+    JSON key; ``text`` renders a value for the table and the CSV (JSON keeps the value)."""
+
+    name: str
+    text: Callable[[Any], str] = attrs.field(default=lambda v: "" if v is None else str(v))
+
+
+def _emit_records(fmt: str, cols: Sequence[Col], records: Sequence[Mapping[str, Any]]) -> None:
+    """Print records through one column spec: the table, the CSV and the JSON carry the same
+    columns under the same names (JSON values stay numbers where they are numbers)."""
+    if fmt == "json":
+        out = [{c.name: r[c.name] for c in cols} for r in records]
+        print(json.dumps(out, indent=2, ensure_ascii=False, default=str))
+        return
+    rows = [[c.text(r[c.name]) for c in cols] for r in records]
+    print(_render(fmt, rows, [c.name for c in cols], None))
+
+
 def _signed(x: float) -> str:
     """A published figure with its sign (``+1.25``, ``-0.40``)."""
     text = publish(x)
@@ -179,13 +201,15 @@ def _write_text(path: str, text: str) -> None:
     write_text_atomic(path, text if text.endswith("\n") else text + "\n")
 
 
-def _score(args: argparse.Namespace) -> Scores:
+def _score(args: argparse.Namespace, data: str | None = None) -> Scores:
+    """Score the command's observation file (``data``, else ``args.data``) under its
+    ``--rubric``, after checking its outputs; ``args`` is read, never changed."""
     from ..engine import score
 
     _check_outputs(args)
     pm = _manager()
     rubric = _resolve_rubric(args.rubric, pm)
-    table = _read_table(args, args.data)
+    table = _read_table(args, args.data if data is None else data)
     return score(rubric, table, plugins=pm)
 
 
@@ -253,6 +277,19 @@ def _delimiter(text: str) -> str:
             f"expected one character such as ; or , or tab, found {text[:40]!r}"
         )
     return ch
+
+
+def _scored_options() -> _Parser:
+    """``DATA --rubric REF``: what every command that scores a file takes (a parent parser)."""
+    parent = _Parser(add_help=False)
+    parent.add_argument("data", help="observation file (CSV, TOML or JSON)")
+    parent.add_argument(
+        "--rubric",
+        required=True,
+        help="an installed rubric id (ombudsman-2023, ombudsman-2021:unit-mean) or a rubric "
+        "TOML file (a path ending in .toml or with a /)",
+    )
+    return parent
 
 
 def _data_options() -> _Parser:

@@ -31,8 +31,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     else:
         if len(args.inputs) != 1 or not args.rubric:
             raise KepatuhanError(Problem(f"plot {args.kind} takes one DATA file and --rubric"))
-        args.data = args.inputs[0]
-        res = _score(args)
+        res = _score(args, args.inputs[0])
         if args.kind == "distribution":
             fig = plots.distribution(res)
         elif args.kind == "waterfall":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -18,27 +19,61 @@ from ..io.files import read_text
 from ..io.rubric_toml import parse_toml, rubric_from_dict
 from ..plugins import PluginManager
 from . import common
-from .common import _checked, _emit, _print_error, _resolve_rubric, _table, _too_long_number
+from .common import (
+    Col,
+    _checked,
+    _emit,
+    _emit_records,
+    _print_error,
+    _resolve_rubric,
+    _table,
+    _too_long_number,
+)
 
 
 # -- commands ------------------------------------------------------------------------------
+def _joined(values: Any) -> str:
+    return ", ".join(values) if isinstance(values, list) else ("" if values is None else values)
+
+
+#: The columns of ``rubrics`` (table, CSV and JSON alike).
+RUBRIC_COLUMNS = (
+    Col("id"),
+    Col("year"),
+    Col("version"),
+    Col("plugin"),
+    Col("title"),
+    Col("digest", lambda d: d.split(":")[-1][:12]),
+)
+#: The columns of ``plugins``; a broken plugin shows ``BROKEN`` and its error in ``error``.
+PLUGIN_COLUMNS = (
+    Col("name"),
+    Col("version"),
+    Col("distribution"),
+    Col("rubrics", _joined),
+    Col("scales", _joined),
+    Col("aggregators", _joined),
+    Col("hooks", _joined),
+    Col("error", _joined),
+)
+
+
 def cmd_rubrics(args: argparse.Namespace) -> int:
     """List installed rubrics."""
     reg = common._manager().registry
     items = [reg.rubrics[k] for k in sorted(reg.rubrics)]
-    rows = [(r.value.id, r.value.year, r.value.version, r.plugin, r.value.title) for r in items]
-    data = [
+    records = [
         {
             "id": r.value.id,
             "year": r.value.year,
             "version": r.value.version,
-            "title": r.value.title,
             "plugin": r.plugin,
+            "title": r.value.title,
             "digest": r.value.digest,
         }
         for r in items
     ]
-    _emit(args.format, rows, ("id", "year", "version", "plugin", "title"), data)
+    _emit_records(args.format, RUBRIC_COLUMNS, records)
     return 0
 
 
@@ -47,37 +82,34 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     pm = common._manager()
     infos = pm.plugins()
     broken = pm.broken
-    rows = [
-        (
-            p.name,
-            p.version,
-            p.distribution,
-            ", ".join(p.rubrics),
-            ", ".join(p.scales),
-            ", ".join(p.aggregators),
-        )
-        for p in infos
-        if p.name not in broken
-    ] + [(name, "BROKEN", "", error, "", "") for name, error in sorted(broken.items())]
-    data = [
+    records: list[dict[str, Any]] = [
         {
             "name": p.name,
             "version": p.version,
             "distribution": p.distribution,
-            "hooks": list(p.hooks),
             "rubrics": list(p.rubrics),
             "scales": list(p.scales),
             "aggregators": list(p.aggregators),
+            "hooks": list(p.hooks),
+            "error": None,
         }
         for p in infos
         if p.name not in broken
-    ] + [{"name": name, "broken": error} for name, error in sorted(broken.items())]
-    _emit(
-        args.format,
-        rows,
-        ("plugin", "version", "distribution", "rubrics", "scales", "aggregators"),
-        data,
-    )
+    ]
+    records += [
+        {
+            "name": name,
+            "version": "BROKEN",
+            "distribution": None,
+            "rubrics": [],
+            "scales": [],
+            "aggregators": [],
+            "hooks": [],
+            "error": error,
+        }
+        for name, error in sorted(broken.items())
+    ]
+    _emit_records(args.format, PLUGIN_COLUMNS, records)
     return 0
 
 
