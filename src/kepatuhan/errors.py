@@ -167,3 +167,26 @@ def suggest(name: str, known: Iterable[str]) -> str:
     """
     close = difflib.get_close_matches(name, list(known), n=1)
     return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+#: Python's limit on the digits of an integer read from text (``sys.int_info``).
+MAX_DIGITS = 4300
+
+
+def too_many_digits(path: str | None, what: str = "a number") -> InputFileError:
+    """The located error for a number of more than :data:`MAX_DIGITS` digits, which Python's
+    readers (JSON, TOML, int()) refuse with a bare ``ValueError``; ``what`` names the file
+    kind in the message (``invalid JSON: a number …``)."""
+    return InputFileError(
+        Problem(
+            f"{what} with more than {MAX_DIGITS} digits; expected a score or a weight",
+            path=path,
+            expected=f"a number of at most {MAX_DIGITS} digits",
+            found="a longer number",
+        )
+    )
+
+
+def is_too_many_digits(exc: ValueError) -> bool:
+    """Whether ``exc`` is Python's refusal of an integer with too many digits."""
+    return "integer string conversion" in str(exc)

@@ -718,17 +718,9 @@ class Scores:
 
     # -- export ----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """The JSON document of ``kepatuhan score --format json``."""
-        p = self.provenance
-        return {
-            "rubric": {"id": p.rubric_id, "version": p.rubric_version, "digest": p.rubric_digest},
-            "kepatuhan_version": p.kepatuhan_version,
-            "plugins": dict(p.plugins),
-            "input": {"source": self.table.source, "digest": p.input_digest},
-            "accounting": self.accounting(),
-            "warnings": [str(w) for w in self.warnings],
-            "institutions": [c.to_dict() for c in self.cards()],
-        }
+        """The JSON document of ``kepatuhan score --format json``, built from every score card
+        (the reference the streamed writer is tested against)."""
+        return {**self.document_header(), "institutions": [c.to_dict() for c in self.cards()]}
 
     def record_columns(self) -> dict[str, list[Any]]:
         """One row per entity and computed node, as columns (:data:`RECORD_COLUMNS`).

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import attrs
 
-from ..errors import InputFileError, Problem
+from ..errors import InputFileError, Problem, too_many_digits
 from ..io.files import read_text
 from ..io.observations_io import read_observations
 from ..io.result_json import RESULT_FORMAT, result_json_text, write_result_json
@@ -182,14 +182,7 @@ def load_result(path: str | os.PathLike[str]) -> dict[str, Any]:
             Problem(f"invalid JSON: {exc.msg}", path=where, line=exc.lineno)
         ) from None
     except ValueError:  # an integer of more than 4300 digits (Python's safety limit)
-        raise InputFileError(
-            Problem(
-                "invalid JSON: a number with more than 4300 digits",
-                path=where,
-                expected="a number of at most 4300 digits",
-                found="a longer number",
-            )
-        ) from None
+        raise too_many_digits(where, "invalid JSON: a number") from None
     except RecursionError:
         raise InputFileError(Problem("invalid JSON: nested too deeply", path=where)) from None
     if not isinstance(doc, dict):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import io
 import json
 import math
@@ -20,6 +21,7 @@ from ..analysis.verify import (
     load_result,
     read_options,
     result_document,
+    write_result,
 )
 from ..errors import (
     InputFileError,
@@ -27,6 +29,8 @@ from ..errors import (
     ObservationError,
     Problem,
     RubricError,
+    is_too_many_digits,
+    too_many_digits,
 )
 from ..io.files import check_output, write_text_atomic
 from ..io.observations_io import read_observations
@@ -54,16 +58,7 @@ def _checked(rubric: Rubric, path: str, pm: PluginManager) -> Rubric:
 
 def _too_long_number(exc: ValueError, path: str) -> InputFileError | None:
     """A located error for Python's limit on digits in an integer (JSON/TOML readers)."""
-    if "integer string conversion" not in str(exc):
-        return None
-    return InputFileError(
-        Problem(
-            "a number with more than 4300 digits; expected a score or a weight",
-            path=path,
-            expected="a number of at most 4300 digits",
-            found="a longer number",
-        )
-    )
+    return too_many_digits(path) if is_too_many_digits(exc) else None
 
 
 def _resolve_rubric(ref: str, pm: PluginManager) -> Rubric:
@@ -360,3 +355,15 @@ def _check_result_for_panel(path: str) -> None:
             isinstance(band, dict) and isinstance(band.get("id"), (str, type(None)))
         ):
             raise bad(f"{at}.band", "an object with an id, or null")
+
+
+def _result_writer(res: Scores, args: argparse.Namespace) -> Callable[[TextIO], None]:
+    """Writes the result document (``score --format json``, ``export FILE.json``) to a
+    stream, recording what ``verify`` needs to score it again."""
+    return functools.partial(
+        write_result,
+        scores=res,
+        rubric_ref=args.rubric,
+        data_path=args.data,
+        options=_options(args),
+    )

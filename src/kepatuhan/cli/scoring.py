@@ -4,16 +4,12 @@
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..analysis.verify import (
-    write_result,
-)
 from ..errors import (
     Problem,
 )
@@ -22,7 +18,7 @@ from ..results import STATE_NAMES, ExplainNode, Scores
 from ..rounding import publish
 from ..rubric import LEVELS
 from . import common
-from .common import _csv, _options, _score, _signed, _table, _write_csv, _write_to
+from .common import _csv, _result_writer, _score, _signed, _table, _write_csv, _write_to
 
 _POLICY_WORDS = {"zero": "counted as 0", "not_applicable": "treated as not applicable"}
 
@@ -65,13 +61,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     header = ("level", "institution", "unit", "score", "band", "zone", "state")
     emit: Callable[[TextIO], None]
     if args.format == "json":
-        emit = functools.partial(
-            write_result,
-            scores=res,
-            rubric_ref=args.rubric,
-            data_path=args.data,
-            options=_options(args),
-        )
+        emit = _result_writer(res, args)
     else:
         rows = _summary_rows(res, args.units)
 
@@ -144,13 +134,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     res = _score(args)
     if args.output.lower().endswith(".json"):
         # The same document as `score --format json`, so `verify` accepts it.
-        emit = functools.partial(
-            write_result,
-            scores=res,
-            rubric_ref=args.rubric,
-            data_path=args.data,
-            options=_options(args),
-        )
+        emit = _result_writer(res, args)
         write_atomic(args.output, lambda tmp: _write_to(tmp, emit))
     else:
         write_atomic(args.output, res.write)

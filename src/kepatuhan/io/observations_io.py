@@ -22,7 +22,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import InputFileError, KepatuhanError, ObservationError, Problem, fmt, suggest
+from ..errors import (
+    InputFileError,
+    KepatuhanError,
+    ObservationError,
+    Problem,
+    fmt,
+    suggest,
+    too_many_digits,
+)
 from ..observations import ATTRIBUTES, WORD, ObservationTable, TableBuilder, clean_text
 from .files import check_file, read_bytes, read_text
 from .rubric_toml import parse_toml
@@ -303,14 +311,7 @@ def _load_json(text: str, source: str | None) -> Any:
     except RecursionError:
         raise InputFileError(Problem("invalid JSON: nested too deeply", path=source)) from None
     except ValueError:  # an integer of more than 4300 digits (Python's conversion limit)
-        raise InputFileError(
-            Problem(
-                "invalid JSON: a number with more than 4300 digits",
-                path=source,
-                expected="a number of at most 4300 digits",
-                found="a longer one",
-            )
-        ) from None
+        raise too_many_digits(source, "invalid JSON: a number") from None
     found = _duplicate_key(data) if duplicates else None
     if found is not None:
         where, key = found

@@ -29,7 +29,16 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from ..bands import BandScheme
 from ..decimals import to_decimal
-from ..errors import InputFileError, KepatuhanError, Problem, RubricError, fmt, suggest
+from ..errors import (
+    InputFileError,
+    KepatuhanError,
+    Problem,
+    RubricError,
+    fmt,
+    is_too_many_digits,
+    suggest,
+    too_many_digits,
+)
 from ..rubric import Label, Rubric, ScaleRef
 from .files import read_text
 
@@ -366,16 +375,9 @@ def resolve_rubric(
     try:
         rubric = load_rubric(path)
     except ValueError as exc:  # Python's limit on the digits of an integer
-        if "integer string conversion" not in str(exc):
+        if not is_too_many_digits(exc):
             raise
-        raise InputFileError(
-            Problem(
-                "a number with more than 4300 digits; expected a score or a weight",
-                path=str(path),
-                expected="a number of at most 4300 digits",
-                found="a longer number",
-            )
-        ) from None
+        raise too_many_digits(str(path)) from None
     problems = pm.registry.check(rubric)
     if problems:
         raise RubricError(problems).with_path(str(path))
