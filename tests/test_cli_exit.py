@@ -72,7 +72,7 @@ INST = ["--institution", "kab-maluku-tenggara"]
 
 #: (argv, exit code, a fragment of stderr); {tmp} is a fresh directory.
 ODD: list[tuple[list[str], int, str]] = [
-    (["sensitivity", E, *R, "--draws", "0"], 2, "expected 1 to 1000000 draws, found 0"),
+    (["sensitivity", E, *R, "--draws", "0"], 2, "expected draws from 1 to 1000000, found 0"),
     (["sensitivity", E, *R, "--draws", "-5"], 2, "found -5"),
     (["sensitivity", E, *R, "--draws", "9" * 30], 2, "draws"),
     (["sensitivity", E, *R, "--draws", "1" * 5000], 2, "expected a whole number"),

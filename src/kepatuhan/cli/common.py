@@ -229,26 +229,25 @@ def _write_csv(out: TextIO, header: Sequence[str], rows: Iterable[Sequence[Any]]
 MAX_DRAWS = 1_000_000
 
 
-def _draws(text: str) -> int:
-    """``--draws``: a whole number from 1 to :data:`MAX_DRAWS`."""
+def _whole_number(text: str, low: int, high: int, what: str) -> int:
+    """A whole number from ``low`` to ``high`` (an argparse type); ``what`` names it."""
     try:
         n = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, found {text[:40]!r}") from None
-    if not 1 <= n <= MAX_DRAWS:
-        raise argparse.ArgumentTypeError(f"expected 1 to {MAX_DRAWS} draws, found {n}")
+    if not low <= n <= high:
+        raise argparse.ArgumentTypeError(f"expected {what} from {low} to {high}, found {n}")
     return n
+
+
+def _draws(text: str) -> int:
+    """``--draws``: a whole number from 1 to :data:`MAX_DRAWS`."""
+    return _whole_number(text, 1, MAX_DRAWS, "draws")
 
 
 def _seed(text: str) -> int:
     """``--seed``: a whole number from 0 to 2**64 - 1 (numpy's seeds are non-negative)."""
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, found {text[:40]!r}") from None
-    if not 0 <= n < 2**64:
-        raise argparse.ArgumentTypeError(f"expected a seed from 0 to 2**64 - 1, found {n}")
-    return n
+    return _whole_number(text, 0, 2**64 - 1, "a seed")
 
 
 def _spread(text: str) -> float:
