@@ -64,7 +64,7 @@ def test_a_national_round_reads_the_same_both_ways(tmp_path: Path) -> None:
     a, b = read_observations(p, engine="arrow"), read_observations(p, engine="stdlib")
     same(a, b)
     sa, sb = kepatuhan.score(rubric, a), kepatuhan.score(rubric, b)
-    assert np.array_equal(sa.values[0], sb.values[0])
+    assert np.array_equal(sa.values_at(0), sb.values_at(0))
 
 
 @pytest.mark.parametrize(

@@ -44,8 +44,8 @@ def all_scores(res: Scores) -> dict[tuple[int, int], float | None]:
     for level in range(3):
         if res.node_levels[res.root] < level:
             continue
-        vals = res.values[level][res.root]
-        sts = res.states[level][res.root]
+        vals = res.values_at(level)[res.root]
+        sts = res.states_at(level)[res.root]
         for e in range(len(vals)):
             out[(level, e)] = None if sts[e] == NA else float(vals[e])
     return out
@@ -72,7 +72,7 @@ def test_every_score_is_finite_and_within_0_100(case: tuple[Rubric, list[dict[st
     assume(res is not None)
     assert res is not None
     for level in range(3):
-        v = res.values[level]
+        v = res.values_at(level)
         assert np.all(np.isfinite(v))
         assert np.all((v >= 0) & (v <= 100))
 
@@ -163,8 +163,8 @@ def test_order_of_rows_changes_no_bit(
     again = run(rubric, shuffled)
     assert again is not None
     for level in range(3):
-        assert np.array_equal(res.values[level], again.values[level])
-        assert np.array_equal(res.states[level], again.states[level])
+        assert np.array_equal(res.values_at(level), again.values_at(level))
+        assert np.array_equal(res.states_at(level), again.states_at(level))
 
 
 @given(cases(), st.sampled_from([0.5, 2.0, 3.0, 10.0, 1e-3]), st.data())
@@ -252,7 +252,7 @@ def test_scoring_twice_gives_identical_bits(case: tuple[Rubric, list[dict[str, A
     assume(a is not None)
     assert a is not None and b is not None
     for level in range(3):
-        assert a.values[level].tobytes() == b.values[level].tobytes()
+        assert a.values_at(level).tobytes() == b.values_at(level).tobytes()
 
 
 # Without leaves on coarser rows: an institution row for a unit-level leaf makes the
@@ -299,9 +299,9 @@ def test_a_node_given_directly_overrides_its_subtree(
     assert a is not None and b is not None
     lvl = lv
     e = 0
-    assert a.values[lvl][n, e] == pytest.approx(50.0)
-    assert b.values[lvl][n, e] == a.values[lvl][n, e]
-    assert a.values[0][a.root, 0] == b.values[0][b.root, 0]
+    assert a.values_at(lvl)[n, e] == pytest.approx(50.0)
+    assert b.values_at(lvl)[n, e] == a.values_at(lvl)[n, e]
+    assert a.values_at(0)[a.root, 0] == b.values_at(0)[b.root, 0]
 
 
 @given(cases(overrides=False), st.data())

@@ -99,7 +99,7 @@ def test_an_institution_scored_from_its_own_row_moves_with_the_weights_too() -> 
     ]
     table = ObservationTable.from_records(rows)
     res = score(rubric, table)
-    assert res.from_children[0][res.root][res.institution_index("polres-a")]
+    assert res.from_children_at(0)[res.root][res.institution_index("polres-a")]
     sens = sensitivity(res, draws=5, method="uniform", spread=0.3, seed=2)
     for d in range(5):
         slow = rescore(rubric, table, sens.children, sens.weights[d])

@@ -35,6 +35,6 @@ def test_a_synthetic_round_scores_exactly_as_the_reference_scorer() -> None:
     t = synthetic_campaign(r, 5, seed=2)
     res = kepatuhan.score(r, t, plugins=pm)
     ref = reference_scores(r, t, pm.registry)
-    got = {(0, i): float(res.values[0][res.root, i]) for i in range(len(t.institutions))}
+    got = {(0, i): float(res.values_at(0)[res.root, i]) for i in range(len(t.institutions))}
     assert got == {k: v for k, v in ref.items() if k[0] == 0}
     assert fresh_manager() is not pm

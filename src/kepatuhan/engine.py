@@ -53,6 +53,7 @@ from .results import (
 )
 from .rubric import LEVELS, TOTAL, Rubric
 from .scales import Scale
+from .states import has_value
 
 __all__ = ["CompiledRubric", "compile_rubric", "score"]
 
@@ -631,7 +632,7 @@ def _check_product_weights(
     used: BoolArray,
 ) -> None:
     """Under "products" weighting a scored unit with no scored products cannot be weighed."""
-    lost = np.flatnonzero(((unit_state == SCORED) | (unit_state == ZERO)) & (w == 0) & used)
+    lost = np.flatnonzero(has_value(unit_state) & (w == 0) & used)
     problems = [
         Problem(
             f'{table.entity_label(1, int(u))}: criterion "{comp.ids[n]}" has a score but the '
@@ -659,7 +660,7 @@ def _combine(
     entities that take it from their children)."""
     ks = np.asarray(comp.children[n], dtype=np.intp)
     sc = S[ks]
-    inc = (sc == SCORED) | (sc == ZERO)
+    inc = has_value(sc)
     rows, cols = np.nonzero(inc)
     agg = comp.aggregators[n]
     assert agg is not None
@@ -768,7 +769,7 @@ def _rollup(
     m: int,
 ) -> tuple[FloatArray, StateArray]:
     """Combine sub-entities into their parents; ``present`` = selected (weight > 0)."""
-    inc = ((s == SCORED) | (s == ZERO)) & present & (w > 0)
+    inc = has_value(s) & present & (w > 0)
     out = _call_aggregator(comp, agg, v[inc], w[inc], par[inc], m)
     n_inc = np.bincount(par[inc], minlength=m)
     _check_plugin_output(comp, "aggregator", agg.name, out, m, n_inc > 0)

@@ -80,6 +80,7 @@ RECORD_COLUMNS = (
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 _T = TypeVar("_T")
+_A = TypeVar("_A", bound=np.generic)
 
 
 @attrs.frozen
@@ -281,15 +282,15 @@ class Scores:
     level_aggregators: tuple[Aggregator, Aggregator]
     unit_max: FloatArray
     has_points: NDArray[np.bool_]
-    values: tuple[FloatArray, FloatArray, FloatArray]
-    states: tuple[NDArray[np.int8], NDArray[np.int8], NDArray[np.int8]]
-    given: tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]
-    from_children: tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]
+    _values: tuple[FloatArray, FloatArray, FloatArray]
+    _states: tuple[NDArray[np.int8], NDArray[np.int8], NDArray[np.int8]]
+    _given: tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]
+    _from_children: tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]
     """Per level, where an entity's node was computed from its own children (not rolled up
     from its sub-entities)."""
-    missing_cells: tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]
+    _missing_cells: tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]
     """Per level, the needed cells the missing policy filled in (see :meth:`missing`)."""
-    sub_weights: tuple[FloatArray, FloatArray, FloatArray]
+    _sub_weights: tuple[FloatArray, FloatArray, FloatArray]
     row_node: NDArray[np.intp]
     row_class: NDArray[np.int8]
     """Each input row's class (``ROW_USED`` … ``ROW_EXCLUDED``)."""
@@ -369,21 +370,51 @@ class Scores:
 
     def scores(self, level: str = "institution") -> FloatArray:
         """Overall scores of every entity of ``level`` (0.0 where not scored; see states)."""
-        out: FloatArray = self.values[LEVELS.index(level)][self.root].copy()
+        out: FloatArray = self._values[LEVELS.index(level)][self.root].copy()
         return out
 
     def score_states(self, level: str = "institution") -> NDArray[np.int8]:
         """States of the overall scores of every entity of ``level``."""
-        out: NDArray[np.int8] = self.states[LEVELS.index(level)][self.root].copy()
+        out: NDArray[np.int8] = self._states[LEVELS.index(level)][self.root].copy()
         return out
 
     def _score(self, level: int, e: int, node: int | None = None) -> float | None:
         n = self.root if node is None else node
         if self.node_levels[n] < level:
             return None
-        if has_value(self.states[level][n, e]):
-            return float(self.values[level][n, e])
+        if has_value(self._states[level][n, e]):
+            return float(self._values[level][n, e])
         return None
+
+    # -- the engine's matrices, read-only -----------------------------------------------------
+    def _level(self, level: int | str) -> int:
+        return LEVELS.index(level) if isinstance(level, str) else level
+
+    def values_at(self, level: int | str) -> FloatArray:
+        """Every node's 0–100 value for every entity of ``level`` (``nodes × entities``,
+        read-only; 0.0 where the state says there is no value, see :meth:`states_at`)."""
+        return _read_only(self._values[self._level(level)])
+
+    def states_at(self, level: int | str) -> NDArray[np.int8]:
+        """The :class:`~kepatuhan.states.State` of every node for every entity of ``level``."""
+        return _read_only(self._states[self._level(level)])
+
+    def given_at(self, level: int | str) -> NDArray[np.bool_]:
+        """Where a value (or ``na``) was given in the data, per node and entity of ``level``."""
+        return _read_only(self._given[self._level(level)])
+
+    def from_children_at(self, level: int | str) -> NDArray[np.bool_]:
+        """Where an entity's node was computed from its own children (not its sub-entities)."""
+        return _read_only(self._from_children[self._level(level)])
+
+    def missing_at(self, level: int | str) -> NDArray[np.bool_]:
+        """The needed cells the missing policy filled in (see :meth:`missing`)."""
+        return _read_only(self._missing_cells[self._level(level)])
+
+    def entity_weights(self, level: int | str) -> FloatArray:
+        """Each entity's weight in its parent's roll-up, as the engine used it (0 = left out;
+        under ``weight_by = "products"`` a unit's number of products)."""
+        return _read_only(self._sub_weights[self._level(level)])
 
     @property
     def maximum(self) -> float:
@@ -418,15 +449,17 @@ class Scores:
         m = len(ents)
         root = self.root
         computed = self.node_levels[root] >= lv
-        state = self.states[lv][root].copy() if computed else np.full(m, State.EMPTY, dtype=np.int8)
+        state = (
+            self._states[lv][root].copy() if computed else np.full(m, State.EMPTY, dtype=np.int8)
+        )
         has = has_value(state)
         # the root's value in its own unit is the published score (same arithmetic as _in_unit)
         node_value = np.where(
             self.has_points[:, None],
-            self.values[lv] * self.unit_max[:, None] / 100.0,
-            self.values[lv],
+            self._values[lv] * self.unit_max[:, None] / 100.0,
+            self._values[lv],
         )
-        node_ok = has_value(self.states[lv]) & (np.asarray(self.node_levels)[:, None] >= lv)
+        node_ok = has_value(self._states[lv]) & (np.asarray(self.node_levels)[:, None] >= lv)
         score = np.where(has, node_value[root], 0.0)
         bands = self.rubric.bands
         band = (
@@ -452,7 +485,7 @@ class Scores:
             state=state,
             band=band,
             published=published,
-            weight=self.sub_weights[lv],
+            weight=self._sub_weights[lv],
             node_value=node_value,
             node_has=node_ok,
         )
@@ -502,7 +535,7 @@ class Scores:
             name=ent.name,
             kind=getattr(ent, "kind", None),
             sector=getattr(ent, "sector", None),
-            weight=float(self.sub_weights[level][e]),
+            weight=float(self._sub_weights[level][e]),
             children=children,
             views=views,
             flags=flags,
@@ -574,9 +607,9 @@ class Scores:
         state = [STATE_NAMES[x] for x in col.state[lo:hi].tolist()]
         values = col.node_value[:, lo:hi].T.tolist()
         present = col.node_has[:, lo:hi].T.tolist()
-        weights = self.sub_weights[lv][lo:hi].tolist()
+        weights = self._sub_weights[lv][lo:hi].tolist()
         missing: dict[int, list[str]] = {}
-        for n, e in zip(*np.nonzero(self.missing_cells[lv][:, lo:hi]), strict=True):
+        for n, e in zip(*np.nonzero(self._missing_cells[lv][:, lo:hi]), strict=True):
             missing.setdefault(int(e), []).append(ids[int(n)])
         level_flags = [f for f in self.rubric.flags if LEVELS.index(f.level) == lv]
         flag_vals = [
@@ -653,7 +686,7 @@ class Scores:
         policy = self.rubric.missing
         for level in range(3):
             ents = self._entities(level)
-            nodes, cols = np.nonzero(self.missing_cells[level])
+            nodes, cols = np.nonzero(self._missing_cells[level])
             order = np.lexsort((nodes, cols))
             for k in order:
                 ent = ents[int(cols[k])]
@@ -670,7 +703,7 @@ class Scores:
         return tuple(out)
 
     def _entity_missing(self, level: int, e: int) -> list[str]:
-        return [self.node_ids[int(n)] for n in np.flatnonzero(self.missing_cells[level][:, e])]
+        return [self.node_ids[int(n)] for n in np.flatnonzero(self._missing_cells[level][:, e])]
 
     def _row_line(self, r: int) -> int:
         return int(self.table.line[r]) or r + 1
@@ -705,7 +738,7 @@ class Scores:
             "empty": int(counts[ROW_EMPTY]),
             "excluded": int(counts[ROW_EXCLUDED]),
             "refused": 0,
-            "missing": int(sum(int(m.sum()) for m in self.missing_cells)),
+            "missing": int(sum(int(m.sum()) for m in self._missing_cells)),
             "missing_policy": self.rubric.missing,
             "overridden_lines": [self._row_line(int(r)) for r in over[:listed]],
             "overridden_rows": [
@@ -740,7 +773,7 @@ class Scores:
             if not ents:
                 continue
             col = self.columns(lv)
-            states = self.states[lv]
+            states = self._states[lv]
             nodes, es = np.nonzero((states != State.EMPTY) & (levels[:, None] >= lv))
             ok = has_value(states[nodes, es])
             value = col.node_value[nodes, es]
@@ -761,7 +794,7 @@ class Scores:
             cols["criterion"].extend(self.node_ids[n] for n in n_list)
             cols["score"].extend(
                 v if k else None
-                for v, k in zip(self.values[lv][nodes, es].tolist(), ok.tolist(), strict=True)
+                for v, k in zip(self._values[lv][nodes, es].tolist(), ok.tolist(), strict=True)
             )
             cols["value"].extend(
                 v if k else None for v, k in zip(value.tolist(), ok.tolist(), strict=True)
@@ -771,7 +804,7 @@ class Scores:
                 for r, k in zip(rounded, ok.tolist(), strict=True)
             )
             cols["state"].extend(STATE_NAMES[x] for x in states[nodes, es].tolist())
-            cols["given"].extend(self.given[lv][nodes, es].tolist())
+            cols["given"].extend(self._given[lv][nodes, es].tolist())
             root_band = [
                 bands[band[e]] if n == root and band[e] >= 0 and bands else None
                 for n, e in zip(n_list, e_list, strict=True)
@@ -865,8 +898,8 @@ class Scores:
         """
         i = self.institution_index(institution)
         level, e = (0, i) if unit is None else (1, self._unit_index(i, unit))
-        V, S = self.values[level], self.states[level]
-        has = (S == SCORED) | (S == ZERO)
+        V, S = self._values[level], self._states[level]
+        has = has_value(S)
         diffs: list[tuple[str, float]] = []
         for n, cid in enumerate(self.node_ids):
             if n == self.root or self.node_levels[n] < level or not has[n, e]:
@@ -904,15 +937,15 @@ class Scores:
 
     def _explain(self, level: int, e: int, n: int, share: float, eff: float) -> ExplainNode:
         crit = self.rubric.tree.nodes[n]
-        st = int(self.states[level][n, e])
+        st = int(self._states[level][n, e])
         v = self._score(level, e, n)
-        given = bool(self.given[level][n, e])
+        given = bool(self._given[level][n, e])
         children: list[ExplainNode] = []
         entities: list[ExplainNode] = []
         if not given and st in (SCORED, ZERO, NA):
-            if self.from_children[level][n, e] and self.rubric.tree.children[n]:
+            if self._from_children[level][n, e] and self.rubric.tree.children[n]:
                 kids = self.rubric.tree.children[n]
-                inc = [k for k in kids if self.states[level][k, e] in (SCORED, ZERO)]
+                inc = [k for k in kids if has_value(self._states[level][k, e])]
                 shares = self._shares(n, level, e, inc)
                 for k in kids:
                     sh = shares.get(k, 0.0)
@@ -920,13 +953,11 @@ class Scores:
             elif self.node_levels[n] > level:
                 subs = self.children(level, e)
                 # the engine's own weights for this roll-up (the same for every node)
-                w = self.sub_weights[level + 1]
+                w = self._sub_weights[level + 1]
                 inc = [
-                    int(s)
-                    for s in subs
-                    if self.states[level + 1][n, s] in (SCORED, ZERO) and w[s] > 0
+                    int(s) for s in subs if has_value(self._states[level + 1][n, s]) and w[s] > 0
                 ]
-                vals = [float(self.values[level + 1][n, s]) for s in inc]
+                vals = [float(self._values[level + 1][n, s]) for s in inc]
                 agg = self.level_aggregators[level]
                 ws = [float(w[s]) for s in inc]
                 got = dict(zip(inc, agg.shares(vals, ws), strict=True)) if inc else {}
@@ -965,5 +996,12 @@ class Scores:
         agg = self.aggregators[n]
         if not inc or agg is None:
             return {}
-        vals = [float(self.values[level][k, e]) for k in inc]
+        vals = [float(self._values[level][k, e]) for k in inc]
         return dict(zip(inc, agg.shares(vals, [float(self.weights[k]) for k in inc]), strict=True))
+
+
+def _read_only(a: NDArray[_A]) -> NDArray[_A]:
+    """A view of ``a`` that cannot be written through (a result never changes)."""
+    v: NDArray[_A] = a.view()
+    v.flags.writeable = False
+    return v

@@ -95,7 +95,7 @@ def sensitivity(
 
     def own(level: int, rows: NDArray[np.intp] | None = None) -> NDArray[np.float64]:
         """The root from the entity's own children, under every draw (entities × draws)."""
-        V, S = scores.values[level], scores.states[level]
+        V, S = scores.values_at(level), scores.states_at(level)
         child = V[kids].T if rows is None else V[kids][:, rows].T  # entities × k
         inc = has_value(S[kids] if rows is None else S[kids][:, rows]).T.astype(np.float64)
         num = (child * inc) @ W.T
@@ -105,29 +105,29 @@ def sensitivity(
 
     x = own(lv_root)
     # a root given directly (a published total) does not move with the weights
-    given = scores.given[lv_root][root]
-    x[given] = scores.values[lv_root][root][given][:, None]
-    ok = has_value(scores.states[lv_root][root])
+    given = scores.given_at(lv_root)[root]
+    x[given] = scores.values_at(lv_root)[root][given][:, None]
+    ok = has_value(scores.states_at(lv_root)[root])
     # roll up to the institutions, level by level, with the engine's entity weights
     for lv in range(lv_root, 0, -1):
         par = scores.table.unit_institution if lv == 1 else scores.table.product_unit
         n_par = len(scores.table.institutions) if lv == 1 else len(scores.table.units)
-        w = scores.sub_weights[lv] * ok
+        w = scores.entity_weights(lv) * ok
         if scores.level_aggregators[lv - 1].name == "mean":
-            w = ok.astype(np.float64) * (scores.sub_weights[lv] > 0)
+            w = ok.astype(np.float64) * (scores.entity_weights(lv) > 0)
         tot = np.bincount(par, weights=w, minlength=n_par)
         acc = _segment_sums(x * w[:, None], par, n_par)
         x = np.divide(acc, tot[:, None], out=np.zeros_like(acc), where=tot[:, None] > 0)
         ok = tot > 0
-        parent_state = scores.states[lv - 1][root]
+        parent_state = scores.states_at(lv - 1)[root]
         # an entity with data of its own under the root (dimension points on an institution
         # row) takes the root from its own children, as the engine did
-        mine = np.flatnonzero(scores.from_children[lv - 1][root])
+        mine = np.flatnonzero(scores.from_children_at(lv - 1)[root])
         if len(mine):
             x[mine] = own(lv - 1, mine)
             ok[mine] = has_value(parent_state[mine])
-        parent_given = scores.given[lv - 1][root]
-        x[parent_given] = scores.values[lv - 1][root][parent_given][:, None]
+        parent_given = scores.given_at(lv - 1)[root]
+        x[parent_given] = scores.values_at(lv - 1)[root][parent_given][:, None]
         ok = ok | parent_given
         ok &= parent_state != NA
     x = x * (scores.maximum / 100.0)

@@ -424,17 +424,17 @@ def check_rubric_laws(
         for level in range(3):
             if tree.level[tree.root_index] < level:
                 continue
-            vals, sts = res.values[level][tree.root_index], res.states[level][tree.root_index]
+            vals, sts = res.values_at(level)[tree.root_index], res.states_at(level)[tree.root_index]
             for e in range(len(vals)):
                 got[(level, e)] = None if sts[e] == NA else float(vals[e])
         assert got == ref, "the vectorised engine differs from the reference scorer"
-        for v in res.values:
+        for v in (res.values_at(L) for L in range(3)):
             assert np.all(np.isfinite(v)) and np.all((v >= 0) & (v <= 100)), "a score left 0–100"
         shuffled = list(records)
         rnd.shuffle(shuffled)
         again = score(rubric, ObservationTable.from_records(shuffled), plugins=pm)
         for level in range(3):
-            assert np.array_equal(res.values[level], again.values[level]), (
+            assert np.array_equal(res.values_at(level), again.values_at(level)), (
                 "row order changed a score"
             )
         leaves = [
@@ -453,7 +453,7 @@ def check_rubric_laws(
             better[k]["value"] = hi
             up = score(rubric, ObservationTable.from_records(better), plugins=pm)
             for level in range(3):
-                assert np.all(up.values[level] >= res.values[level]), (
+                assert np.all(up.values_at(level) >= res.values_at(level)), (
                     "a better value lowered a score"
                 )
 
