@@ -446,3 +446,17 @@ def test_kepatuhan_plugins_lists_a_broken_plugin_and_other_commands_still_work(
     example = Path(__file__).resolve().parent.parent / "examples" / "maluku-tenggara-2023.csv"
     assert cli.main(["score", str(example), "--rubric", "ombudsman-2023"]) == 0
     assert "60.80" in capsys.readouterr().out
+
+
+def test_reading_leaves_the_csv_modules_field_limit_as_it_found_it(tmp_path: Path) -> None:
+    """The csv module's field limit is process-wide: kepatuhan raises it only while reading."""
+    import csv
+
+    before = csv.field_size_limit()
+    p = tmp_path / "d.csv"
+    p.write_text(
+        "institution,unit,product,criterion,value,note\nkab-x,u,,input,1," + "n" * 200_000 + "\n"
+    )
+    table = kepatuhan.read_observations(p, engine="stdlib")
+    assert len(table) == 1
+    assert csv.field_size_limit() == before

@@ -10,12 +10,13 @@ the line (CSV) or record (TOML/JSON); no row is ever dropped silently.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gc
 import io
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,18 @@ OPTIONAL_COLUMNS = (
 _ALL = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
 # A CSV field may be long (a note), but not unboundedly: the csv module's own limit is
-# 128 KiB; 1 MiB keeps a pasted document readable while refusing a runaway file.
-csv.field_size_limit(1 << 20)
+# 128 KiB; 1 MiB keeps a pasted document readable while refusing a runaway file. The limit
+# is process-wide in the csv module, so it is set only while kepatuhan reads, then restored.
+FIELD_LIMIT = 1 << 20
+
+
+@contextlib.contextmanager
+def _field_limit() -> Iterator[None]:
+    old = csv.field_size_limit(FIELD_LIMIT)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
 
 
 def _fmt_of(path: str) -> str:
@@ -445,6 +456,13 @@ def _separator(text: str, sep: str | None, source: str | None) -> str:
 
 def _read_csv(
     text: str, source: str | None, decimal_comma: bool = False, sep: str | None = None
+) -> ObservationTable:
+    with _field_limit():
+        return _read_csv_rows(text, source, decimal_comma, sep)
+
+
+def _read_csv_rows(
+    text: str, source: str | None, decimal_comma: bool, sep: str | None
 ) -> ObservationTable:
     if not text or text.isspace():  # not strip(): no copy of a big file
         raise InputFileError(
