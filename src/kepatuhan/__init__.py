@@ -29,6 +29,7 @@ from .errors import (
 )
 from .hookspecs import hookimpl
 from .io.observations_io import read_observations
+from .io.records_io import read_records
 from .io.rubric_toml import dump_rubric, load_rubric, rubric_from_toml, rubric_to_toml
 from .observations import (
     Institution,
@@ -39,6 +40,7 @@ from .observations import (
     UnitSelection,
 )
 from .plugins import PluginManager, default_manager
+from .records import PublishedRecord, PublishedSource, select_records
 from .results import ScoreCard, Scores
 from .rounding import publish, round_half_away
 from .rubric import Criterion, Label, LevelRule, Levels, Rubric, ScaleRef, Source
@@ -61,6 +63,8 @@ __all__ = [
     "PluginError",
     "PluginManager",
     "Problem",
+    "PublishedRecord",
+    "PublishedSource",
     "Rubric",
     "RubricError",
     "ScaleRef",
@@ -77,7 +81,10 @@ __all__ = [
     "hookimpl",
     "load_rubric",
     "publish",
+    "published",
+    "published_frame",
     "read_observations",
+    "read_records",
     "round_half_away",
     "rubric_from_toml",
     "rubric_to_toml",
@@ -95,6 +102,32 @@ def get_rubric(rubric_id: str, *, plugins: PluginManager | None = None) -> Rubri
     Raises :class:`UnknownNameError` (listing the known ids) if no plugin provides it.
     """
     return (plugins or default_manager()).registry.rubric(rubric_id)
+
+
+def published(
+    *,
+    year: int | None = None,
+    institution: str | None = None,
+    edition: str | None = None,
+    plugins: PluginManager | None = None,
+) -> list[PublishedRecord]:
+    """The published figures every installed plugin registered (the Ombudsman editions ship
+    theirs), optionally of one year, institution id or edition. See :func:`published_frame`
+    for a pandas DataFrame."""
+    reg = (plugins or default_manager()).registry
+    return select_records(reg.records, year=year, institution=institution, edition=edition)
+
+
+def published_frame(**kw: Any) -> Any:
+    """:func:`published` as a pandas DataFrame (the ``pandas`` extra), one row per record,
+    the source flattened into ``source_*`` columns."""
+    try:
+        import pandas as pd
+    except ImportError:
+        raise KepatuhanError(
+            Problem("published_frame needs pandas: pip install kepatuhan[pandas]")
+        ) from None
+    return pd.DataFrame([r.to_dict() for r in published(**kw)])
 
 
 def rubrics(*, plugins: PluginManager | None = None) -> dict[str, Rubric]:

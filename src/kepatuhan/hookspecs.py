@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .aggregators import Aggregator
     from .errors import Problem
     from .observations import ObservationTable, UnitSelection
+    from .records import PublishedRecord
     from .rubric import Rubric
     from .scales import Scale
 
@@ -70,6 +71,18 @@ def kepatuhan_register_rubrics(register: Callable[[Rubric], None]) -> None:
     registered rubric is checked against every scale and aggregator installed. Call
     ``register(rubric)`` for each :class:`~kepatuhan.Rubric`. Returns nothing; every
     implementation is called.
+    """
+
+
+@hookspec
+def kepatuhan_register_records(register: Callable[[PublishedRecord], None]) -> None:
+    """Provide published figures: what the Ombudsman printed, each with its public source.
+
+    Called once when the registry is built, after rubrics. Call ``register(record)`` for
+    each :class:`~kepatuhan.records.PublishedRecord` (``kepatuhan.io.records_io.read_records``
+    reads a CSV of them and a TOML list of their sources). Records are listed by
+    :func:`kepatuhan.published` and ``kepatuhan published``, and recomputed by
+    ``kepatuhan reproduce --published``. Returns nothing; every implementation is called.
     """
 
 

@@ -37,6 +37,7 @@ from .errors import (
     UnknownNameError,
     suggest,
 )
+from .records import PublishedRecord
 from .rubric import Rubric
 from .scales import Scale
 
@@ -92,6 +93,8 @@ class Registry:
         self.scales: dict[str, Registered[Scale]] = {}
         self.aggregators: dict[str, Registered[Aggregator]] = {}
         self.rubrics: dict[str, Registered[Rubric]] = {}
+        #: Published figures, in the order plugins registered them (each names its plugin).
+        self.records: list[PublishedRecord] = []
         #: Broken plugins, ``{plugin name: error}``: they failed to load or to register,
         #: and nothing of theirs is in this registry.
         self.broken: dict[str, str] = {}
@@ -137,6 +140,14 @@ class Registry:
                 ]
             )
         self._add(self.rubrics, "rubric", rubric.id, rubric, plugin)
+
+    def add_record(self, record: PublishedRecord, plugin: str) -> None:
+        """Register a published figure, remembering which plugin gave it."""
+        if not isinstance(record, PublishedRecord):
+            raise PluginError(
+                f"plugin {plugin!r} registered {record!r}, expected a PublishedRecord"
+            )
+        self.records.append(attrs.evolve(record, plugin=plugin))
 
     def scale(self, name: str) -> Scale:
         """The scale ``name``; UnknownNameError (with a suggestion) if none."""
@@ -248,6 +259,7 @@ _REGISTRATION = (
     "kepatuhan_register_scales",
     "kepatuhan_register_aggregators",
     "kepatuhan_register_rubrics",
+    "kepatuhan_register_records",
 )
 
 
@@ -517,6 +529,7 @@ class PluginManager:
                 self._collect("kepatuhan_register_scales", reg.add_scale, failed, offered)
                 self._collect("kepatuhan_register_aggregators", reg.add_aggregator, failed, offered)
                 self._collect("kepatuhan_register_rubrics", reg.add_rubric, failed, offered)
+                self._collect("kepatuhan_register_records", reg.add_record, failed, offered)
                 if len(failed) == before:
                     break
         finally:

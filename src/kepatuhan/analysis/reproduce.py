@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import numpy as np
 
 from ..errors import InputFileError, KepatuhanError, Problem, UnknownNameError
 from ..io.files import read_text
@@ -27,13 +28,15 @@ from ..io.observations_io import read_observations
 from ..io.rubric_toml import is_rubric_file, resolve_rubric
 from ..plugins import PluginManager, default_manager
 from ..rounding import publish
+from ..rubric import LEVELS
+from ..states import RowClass
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["Reproduction", "read_cases", "reproduce"]
+__all__ = ["Reproduction", "read_cases", "reproduce", "reproduce_published"]
 
 EXPECTS = ("exact", "rounding", "band", "differs")
 _KEYS = ("entity", "unit", "rubric", "data", "published", "band", "source", "expect", "note")
@@ -45,6 +48,9 @@ class Reproduction:
 
     ``expect`` is the case's expectation (``exact``, ``rounding``, ``band``, ``differs``),
     or ``none`` on the rows of a rubric's other alternatives, which are shown, not judged.
+    ``basis`` says what was computed: ``recomputed`` (the figure was computed from lower
+    nodes; ``inputs`` says from how many rows at which levels) or ``restated`` (the figure
+    itself was an input, so matching it proves nothing: never counted as a reproduction).
     """
 
     entity: str
@@ -59,6 +65,13 @@ class Reproduction:
     verdict: str
     expect: str
     source: str | None
+    basis: str = "recomputed"
+    inputs: str = ""
+
+    @property
+    def reproduced(self) -> bool:
+        """A recomputed figure (not restated) that gives the published two decimals."""
+        return self.basis == "recomputed" and self.verdict in ("exact", "within rounding")
 
     @property
     def band_match(self) -> bool | None:
@@ -189,32 +202,165 @@ def reproduce(
                     )
                 )
                 continue
-            card = res.card(case["entity"])
-            if case.get("unit"):
-                units = [u for u in card.children if u.id == case["unit"]]
-                if not units:
-                    raise UnknownNameError(
-                        f'institution "{case["entity"]}" has no unit "{case["unit"]}"'
-                    )
-                card = units[0]
-            value = card.score
-            out.append(
-                Reproduction(
-                    entity=case["entity"],
-                    unit=case.get("unit"),
-                    rubric=rid,
-                    published=case["published"],
-                    recomputed=value,
-                    recomputed_published=card.published,
-                    difference=None
-                    if value is None
-                    else float(Decimal(publish(value)) - Decimal(case["published"])),
-                    band_published=case.get("band"),
-                    band_recomputed=None if card.band is None else card.band.id,
-                    verdict="not scored" if value is None else _verdict(case["published"], value),
-                    # an alternative is shown, not judged: the case's expectation is its rubric's
-                    expect=case["expect"] if rid == rubric.id else "none",
-                    source=case.get("source"),
-                )
-            )
+            out.append(_judge(res, case, rid, rubric.id))
     return out
+
+
+def _judge(res: Any, case: Mapping[str, Any], rid: str, main_id: str) -> Reproduction:
+    """One case against a result: the entity's figure, its verdict and its basis."""
+    card = res.card(case["entity"])
+    i = res.institution_index(case["entity"])
+    level, e = 0, i
+    if case.get("unit"):
+        units = [u for u in card.children if u.id == case["unit"]]
+        if not units:
+            raise UnknownNameError(f'institution "{case["entity"]}" has no unit "{case["unit"]}"')
+        card = units[0]
+        level, e = 1, res._unit_index(i, case["unit"])
+    value = card.score
+    basis, inputs = _basis(res, level, e)
+    return Reproduction(
+        entity=case["entity"],
+        unit=case.get("unit"),
+        rubric=rid,
+        published=case["published"],
+        recomputed=value,
+        recomputed_published=card.published,
+        difference=None
+        if value is None
+        else float(Decimal(publish(value)) - Decimal(case["published"])),
+        band_published=case.get("band"),
+        band_recomputed=None if card.band is None else card.band.id,
+        verdict="not scored" if value is None else _verdict(case["published"], value),
+        # an alternative is shown, not judged: the case's expectation is its rubric's
+        expect=case["expect"] if rid == main_id else "none",
+        source=case.get("source"),
+        basis=basis,
+        inputs=inputs,
+    )
+
+
+def _basis(res: Any, level: int, e: int) -> tuple[str, str]:
+    """``restated`` when the entity's overall score was itself given; else ``recomputed``,
+    with the rows used below it counted per level (``7 unit rows``)."""
+    if res.given_at(level)[res.root, e]:
+        return "restated", "the figure itself"
+    t = res.table
+    unit_of = np.full(len(t), -1, dtype=np.intp)
+    inst_of = np.full(len(t), -1, dtype=np.intp)
+    for lv in range(3):
+        rows = np.flatnonzero(t.level == lv)
+        ent = t.entity[rows]
+        unit = ent if lv == 1 else (t.product_unit[ent] if lv == 2 else np.full(len(ent), -1))
+        unit_of[rows] = unit
+        inst_of[rows] = ent if lv == 0 else t.unit_institution[unit]
+    mine = (inst_of == e) if level == 0 else (unit_of == e)
+    used = mine & (res.row_class == RowClass.USED)
+    counts = np.bincount(t.level[used], minlength=3)
+    parts = [f"{int(c)} {LEVELS[lv]} rows" for lv, c in enumerate(counts) if c]
+    return "recomputed", ", ".join(parts) or "no rows"
+
+
+def reproduce_published(
+    *, year: int | None = None, plugins: PluginManager | None = None
+) -> list[Reproduction]:
+    """Recompute every reproducible figure of the published record the plugins ship.
+
+    An institution total is recomputed from its units' printed totals where the source
+    prints *all* its units (``unit_set = all``); a unit total from its printed dimension
+    points. Each row is judged as ``exact``, ``within rounding`` or ``different`` and shown,
+    not asserted (``expect = none``): a difference is a finding about the record (Kampar
+    2021's official 99.70 is not the mean of its article's units).
+    """
+    from .. import published
+    from ..engine import score
+
+    pm = plugins or default_manager()
+    records = [r for r in published(year=year, plugins=pm) if r.edition and r.value]
+    groups: dict[tuple[int, str, str], list[Any]] = {}
+    for r in records:
+        groups.setdefault((r.year, r.edition or "", r.institution_id), []).append(r)
+    out: list[Reproduction] = []
+    for (yr, edition, inst), recs in sorted(groups.items()):
+        rubric = pm.registry.rubric(edition)
+        # one source that prints every unit with its total: the institution's figures
+        # (from any source: Kampar 2021's article and its official figure) are judged on it
+        by_source: dict[str, list[Any]] = {}
+        for r in recs:
+            if r.unit and r.criterion == "total" and r.unit_set == "all" and not r.product:
+                by_source.setdefault(r.source.id, []).append(r)
+        totals = max(by_source.values(), key=len, default=[])
+        if totals:
+            rows = [
+                dict(institution=inst, unit=_slug(r.unit), criterion="total", value=r.value)
+                for r in totals
+            ]
+            for whole in (r for r in recs if not r.unit and r.criterion == "total"):
+                out.append(_judge_records(score, rubric, rows, inst, None, whole, pm, yr))
+        for u in sorted({r.unit for r in recs if r.unit}):
+            parts = [r for r in recs if r.unit == u and r.criterion != "total" and not r.product]
+            whole_u = next((r for r in recs if r.unit == u and r.criterion == "total"), None)
+            if parts and whole_u is not None:
+                rows = [
+                    dict(institution=inst, unit=_slug(u), criterion=r.criterion, value=r.value)
+                    for r in parts
+                ]
+                out.append(_judge_records(score, rubric, rows, inst, _slug(u), whole_u, pm, yr))
+    return out
+
+
+def _judge_records(
+    score: Any,
+    rubric: Any,
+    rows: list[dict[str, Any]],
+    inst: str,
+    unit: str | None,
+    record: Any,
+    pm: PluginManager,
+    year: int,
+) -> Reproduction:
+    from ..observations import ObservationTable
+
+    table = ObservationTable.from_records(rows, source=f"published {year}")
+    # the edition first, then its alternatives: a rule that needs what the record does not
+    # print (2021 weighs units by their products) gives way to one that does not
+    variants = [rubric, *(pm.registry.rubric(f"{rubric.id}:{a.id}") for a in rubric.alternatives)]
+    res, used, refusal = None, rubric, ""
+    for variant in variants:
+        try:
+            res, used = score(variant, table, plugins=pm), variant
+            break
+        except KepatuhanError as exc:
+            refusal = refusal or exc.problems[0].message
+    case = {
+        "entity": inst,
+        "unit": unit,
+        "published": record.value,
+        "band": None,
+        "expect": "none",
+        "source": f"{record.source.publisher} ({record.source.date}) {record.source.url or ''}"
+        + ("" if record.official else " — not an official result"),
+    }
+    if res is None:
+        return Reproduction(
+            inst,
+            unit,
+            rubric.id,
+            record.value,
+            None,
+            None,
+            None,
+            None,
+            None,
+            f"refused: {refusal}",
+            "none",
+            case["source"],
+            "recomputed",
+            "",
+        )
+    return _judge(res, case, used.id, used.id)
+
+
+def _slug(name: str) -> str:
+    """A unit id from its printed name (``Puskesmas Watdek`` → ``puskesmas-watdek``)."""
+    return "-".join("".join(c if c.isalnum() else " " for c in name.lower()).split())

@@ -23,7 +23,14 @@ from typing import Any
 from ..errors import KepatuhanError, ObservationError, PluginError, Problem
 from ..plugins import PluginManager
 from . import common
-from .analysis import cmd_gap, cmd_panel, cmd_rank, cmd_reproduce, cmd_sensitivity
+from .analysis import (
+    cmd_gap,
+    cmd_panel,
+    cmd_published,
+    cmd_rank,
+    cmd_reproduce,
+    cmd_sensitivity,
+)
 from .common import (
     FORMATS,
     _data_options,
@@ -168,7 +175,13 @@ def build_parser() -> argparse.ArgumentParser:
     fmt(sp)
     sp.set_defaults(func=cmd_rank)
     sp = sub.add_parser("reproduce", help="recompute published figures listed in a cases file")
-    sp.add_argument("cases", help="a TOML ([[case]]) or CSV cases file")
+    sp.add_argument("cases", nargs="?", help="a TOML ([[case]]) or CSV cases file")
+    sp.add_argument(
+        "--published",
+        action="store_true",
+        help="recompute every reproducible figure of the published record the plugins ship",
+    )
+    sp.add_argument("--year", type=int, help="with --published: only this year")
     sp.add_argument(
         "--alternatives",
         action="store_true",
@@ -176,6 +189,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fmt(sp)
     sp.set_defaults(func=cmd_reproduce)
+    sp = sub.add_parser(
+        "published", help="the published figures the plugins ship, each with its public source"
+    )
+    sp.add_argument("--year", type=int, help="only this year")
+    sp.add_argument("--institution", help="only this institution id")
+    sp.add_argument("--edition", help="only this edition (rubric id)")
+    fmt(sp)
+    sp.set_defaults(func=cmd_published)
     sp = sub.add_parser("new-rubric", help="scaffold a rubric plugin package (kepatuhan-NAME)")
     sp.add_argument("name", help="the rubric id and package suffix, e.g. contoh-2026")
     sp.add_argument("--dir", default=".", help="where to create the package (default: here)")

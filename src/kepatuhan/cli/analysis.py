@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import attrs
 import numpy as np
 
+from ..errors import KepatuhanError, Problem
 from ..io.files import write_atomic
 from ..rounding import publish
 from . import common
@@ -163,36 +164,101 @@ def cmd_rank(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_reproduce(args: argparse.Namespace) -> int:
-    """Recompute published figures from a cases file; exit 1 if one is not as expected."""
-    from ..analysis.reproduce import reproduce
+#: The columns of ``reproduce``: the published figure, what kepatuhan computes from what,
+#: and the verdict (``basis`` says whether the figure was recomputed or restated).
+REPRODUCE_COLUMNS = (
+    Col("entity"),
+    Col("unit"),
+    Col("rubric"),
+    Col("published"),
+    Col("recomputed_published"),
+    Col("difference", lambda d: "" if d is None else _signed(d)),
+    Col("band_match", lambda b: "" if b is None else ("yes" if b else "no")),
+    Col("basis"),
+    Col("inputs"),
+    Col("verdict"),
+    Col("expect"),
+    Col("as_expected", lambda ok: "" if ok else "NOT AS EXPECTED"),
+    Col("source", table=False),
+    Col("recomputed", table=False),
+)
 
-    rows = reproduce(args.cases, alternatives=args.alternatives, plugins=common._manager())
-    table = [
-        (
-            r.entity + (f" / {r.unit}" if r.unit else ""),
-            r.rubric,
-            r.published,
-            r.recomputed_published or "",
-            "" if r.difference is None else _signed(r.difference),
-            "" if r.band_match is None else ("yes" if r.band_match else "no"),
-            r.verdict,
-            r.expect,
-            "" if r.as_expected else "NOT AS EXPECTED",
-        )
-        for r in rows
-    ]
-    header = (
-        "entity",
-        "rubric",
-        "published",
-        "recomputed",
-        "difference",
-        "band match",
-        "verdict",
-        "expect",
-        "",
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    """Recompute published figures (a cases file, or the shipped record with --published);
+    exit 1 if one is not as expected. A figure that was itself an input is *restated*, and
+    never counts as a reproduction."""
+    from ..analysis.reproduce import reproduce, reproduce_published
+
+    if (args.cases is None) == (not args.published):
+        raise KepatuhanError(Problem("give a cases file or --published (one of the two)"))
+    pm = common._manager()
+    rows = (
+        reproduce_published(year=args.year, plugins=pm)
+        if args.published
+        else reproduce(args.cases, alternatives=args.alternatives, plugins=pm)
     )
-    data = [attrs.asdict(r) | {"as_expected": r.as_expected} for r in rows]
-    _emit(args.format, table, header, data)
+    records = [
+        attrs.asdict(r) | {"as_expected": r.as_expected, "band_match": r.band_match} for r in rows
+    ]
+    _emit_records(args.format, REPRODUCE_COLUMNS, records)
+    judged = [r for r in rows if r.verdict != "not scored"]
+    restated = sum(r.basis == "restated" for r in judged)
+    counts = {
+        v: sum(r.verdict == v and r.basis == "recomputed" for r in judged)
+        for v in ("exact", "within rounding", "different")
+    }
+    print(
+        f"{len(rows)} figures: {counts['exact']} recomputed exactly, "
+        f"{counts['within rounding']} within rounding, {counts['different']} different, "
+        f"{restated} restated (the figure itself was an input: not a reproduction)",
+        file=sys.stderr,
+    )
     return 0 if all(r.as_expected for r in rows) else 1
+
+
+#: The columns of ``published``: every field of a record (CSV, JSON); the table shows the
+#: figure, where it stands and its source.
+PUBLISHED_COLUMNS = (
+    Col("year"),
+    Col("edition"),
+    Col("institution_id"),
+    Col("institution_name", table=False),
+    Col("kind", table=False),
+    Col("province", table=False),
+    Col("bps_code", table=False),
+    Col("unit"),
+    Col("product", table=False),
+    Col("criterion"),
+    Col("value"),
+    Col("value_as_printed", table=False),
+    Col("band_as_printed"),
+    Col("rank_as_printed", table=False),
+    Col("official", table=False),
+    Col("unit_set", table=False),
+    Col("known_conflict", table=False),
+    Col("note", table=False),
+    Col("plugin", table=False),
+    Col("source_id"),
+    Col("source_publisher", table=False),
+    Col("source_title", table=False),
+    Col("source_date", table=False),
+    Col("source_url", table=False),
+    Col("source_supports", table=False),
+)
+
+
+def cmd_published(args: argparse.Namespace) -> int:
+    """List the published figures the installed plugins ship, with their sources."""
+    from .. import published
+
+    records = published(
+        year=args.year,
+        institution=args.institution,
+        edition=args.edition,
+        plugins=common._manager(),
+    )
+    _emit_records(args.format, PUBLISHED_COLUMNS, [r.to_dict() for r in records])
+    if args.format == "table":
+        print(f"{len(records)} published figures", file=sys.stderr)
+    return 0

@@ -149,6 +149,8 @@ class Col:
 
     name: str
     text: Callable[[Any], str] = attrs.field(default=lambda v: "" if v is None else str(v))
+    table: bool = True
+    """Shown in the table too (a wide record keeps its detail columns for CSV and JSON)."""
 
 
 def _emit_records(fmt: str, cols: Sequence[Col], records: Sequence[Mapping[str, Any]]) -> None:
@@ -158,8 +160,9 @@ def _emit_records(fmt: str, cols: Sequence[Col], records: Sequence[Mapping[str, 
         out = [{c.name: r[c.name] for c in cols} for r in records]
         print(json.dumps(out, indent=2, ensure_ascii=False, default=str))
         return
-    rows = [[c.text(r[c.name]) for c in cols] for r in records]
-    print(_render(fmt, rows, [c.name for c in cols], None))
+    shown = cols if fmt == "csv" else [c for c in cols if c.table]
+    rows = [[c.text(r[c.name]) for c in shown] for r in records]
+    print(_render(fmt, rows, [c.name for c in shown], None))
 
 
 def _signed(x: float) -> str:

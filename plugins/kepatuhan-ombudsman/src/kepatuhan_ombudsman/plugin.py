@@ -5,13 +5,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib.resources import files
 
-from kepatuhan import ObservationTable, Problem, Rubric, UnitSelection, hookimpl, load_rubric
+from kepatuhan import (
+    ObservationTable,
+    Problem,
+    PublishedRecord,
+    Rubric,
+    UnitSelection,
+    hookimpl,
+    load_rubric,
+    read_records,
+)
 
 from . import EDITIONS
 from .kinds import scale_problems
 from .spm import spm_selection
 
-__all__ = ["kepatuhan_register_rubrics", "kepatuhan_select_units", "kepatuhan_validate"]
+__all__ = [
+    "kepatuhan_register_records",
+    "kepatuhan_register_rubrics",
+    "kepatuhan_select_units",
+    "kepatuhan_validate",
+]
 
 
 @hookimpl
@@ -20,6 +34,15 @@ def kepatuhan_register_rubrics(register: Callable[[Rubric], None]) -> None:
     base = files("kepatuhan_ombudsman") / "rubrics"
     for rubric_id in EDITIONS:
         register(load_rubric(base / f"{rubric_id}.toml"))
+
+
+@hookimpl
+def kepatuhan_register_records(register: Callable[[PublishedRecord], None]) -> None:
+    """Register the published record shipped as package data (records/published.csv and the
+    public sources it cites, records/sources.toml)."""
+    base = files("kepatuhan_ombudsman") / "records"
+    for record in read_records(base / "published.csv", base / "sources.toml"):
+        register(record)
 
 
 @hookimpl
