@@ -438,11 +438,11 @@ class Bench:
         from kepatuhan.sensitivity import sensitivity
 
         draws = 1000
-        n_inst = len(table.institutions)
+        n_ent = max(len(table.institutions), len(table.units), len(table.products))
         size = ""
-        if n_inst > shape.sensitivity_institutions:
-            # too large for institutions × draws matrices in memory: a smaller file
-            rows = round(len(table) * shape.sensitivity_institutions / n_inst)
+        if n_ent > shape.sensitivity_entities:
+            # too large for entities × draws matrices in memory: a smaller file
+            rows = round(len(table) * shape.sensitivity_entities / n_ent)
             path, n = self.make(shape, rows)
             table = kepatuhan.read_observations(path)
             path.unlink()
@@ -494,6 +494,18 @@ class Bench:
             f"{spread}: {dev:.0%}",
             "≤ 25 %",
             dev <= 0.25,
+        )
+        # the same without the fixed cost of a one-row run: what grows with the rows
+        net = [(k, c - self.fixed / k) for k, c in per_row]
+        mid = statistics.median(c for _, c in net)
+        dev = max(abs(c / mid - 1) for _, c in net)
+        spread = ", ".join(f"{k / 1e6:.2f}M {c * 1e6:.2f}" for k, c in net)
+        self.add(
+            shape,
+            "the same less the fixed cost of a one-row run (information)",
+            f"{spread}: {dev:.0%}",
+            "—",
+            None,
         )
 
 
@@ -588,7 +600,8 @@ def main() -> None:
             bench.shape(shape)
     print(
         f"\n## {'Quick' if args.quick else 'Full'} run, {time.strftime('%Y-%m-%d')}, "
-        f"commit {commit()}, {time.perf_counter() - started:.0f} s\n"
+        f"commit {first}{'' if commit() == first else f' (at the end: {commit()})'}, "
+        f"{time.perf_counter() - started:.0f} s; {machine()}\n"
     )
     print(table(bench.rows))
     missed = [r for r in bench.rows if r.met is False]

@@ -172,9 +172,10 @@ class Shape:
     scaled: bool = False
     # cost per row compared with the 2021 shape (goal: within 2×)
     distinct: bool = False
-    # sensitivity keeps institutions × draws matrices: above this many institutions it is
-    # measured on a smaller file of the same shape (2.4 M × 1,000 draws × 8 B = 19 GB)
-    sensitivity_institutions: int = 250_000
+    # sensitivity keeps entities × draws matrices (at the level of the root's children, the
+    # products in 2021): above this many entities at any level it is measured on a smaller
+    # file of the same shape (1.3 M products × 1,000 draws × 8 B = 10 GB a matrix: killed)
+    sensitivity_entities: int = 150_000
 
 
 SHAPES = (
