@@ -51,7 +51,9 @@ LEVELS: tuple[str, ...] = ("institution", "unit", "product")
 MISSING_POLICIES: tuple[str, ...] = ("zero", "not_applicable", "error")
 #: How the entities of one level weigh when their parent level combines them.
 WEIGHT_BY: tuple[str, ...] = ("equal", "products")
-#: How sure the source of a number is (``../shared/domain.md`` tags).
+#: How sure the source of a number is: ``stated`` (the public source says it), ``secondary``
+#: (a news outlet or third party says it), ``inferred`` (reasoned from stated facts),
+#: ``assumed`` (the record is silent: a visible choice).
 CONFIDENCES: tuple[str, ...] = ("stated", "secondary", "inferred", "assumed")
 #: The most nested a criterion tree may be; deeper trees are refused with a clear error.
 MAX_DEPTH = 64

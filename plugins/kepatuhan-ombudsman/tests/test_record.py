@@ -9,6 +9,7 @@ import re
 import sys
 from collections import defaultdict
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -306,3 +307,13 @@ def test_unit_totals_from_their_printed_dimension_points() -> None:
         gaps[unit] = round(printed - float(unit_card.published), 2)
     # Watdek exact; Dinas Pendidikan within rounding (its four printed points are rounded).
     assert gaps == {"Puskesmas Watdek": 0.0, "Dinas Pendidikan": 0.01}
+
+
+def test_docs_editions_page_shows_the_current_record_summary() -> None:
+    """docs/editions.md carries the per-edition reproduction table of the shipped record."""
+    from kepatuhan_ombudsman.record_summary import summary_markdown
+
+    page = (Path(__file__).resolve().parents[3] / "docs" / "editions.md").read_text("utf-8")
+    start = page.index("<!-- record-summary -->\n") + len("<!-- record-summary -->\n")
+    end = page.index("<!-- /record-summary -->")
+    assert page[start:end] == summary_markdown()

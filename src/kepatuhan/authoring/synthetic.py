@@ -25,7 +25,8 @@ from ..rubric import LEVELS, Rubric
 
 __all__ = ["SECTORS", "leaf_cap", "synthetic_campaign"]
 
-#: Sectors of a regency's usual seven units (domain.md §5.1): Dinkes + 2 Puskesmas,
+#: Sectors of a regency's usual seven units (Ombudsman Jateng slides, Brebes 2023): Dinkes,
+#: 2 Puskesmas,
 #: Disdik, Dinsos, DPMPTSP, Disdukcapil; more units cycle through the list again.
 SECTORS = (
     "kesehatan",

@@ -1,4 +1,4 @@
-"""2016–2019: the scale follows the institution's kind (domain-2.md §1.1).
+"""2016–2019: the scale follows the institution's kind (Ombudsman Sumbar via Harian Haluan, 2017).
 
 Regional governments were scored 0–100; ministries, agencies and their vertical units
 (Polres, Kantor Pertanahan …) 0–110. The G3 editions therefore come in two variants,

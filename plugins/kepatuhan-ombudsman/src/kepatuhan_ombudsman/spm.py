@@ -1,8 +1,8 @@
 """The 2024 SPM focus: which units belong to the minimum-service-standard sectors.
 
 PP 2/2018 names six SPM sectors: pendidikan, kesehatan, pekerjaan umum, perumahan rakyat,
-trantibumlinmas and sosial (domain.md §S5). The 2024 focus on SPM units is stated by one
-source only (Kab. Mukomuko, §S5) and contradicted by none; this module therefore reports
+trantibumlinmas and sosial (PP 2/2018). The 2024 focus on SPM units is stated by one
+source only (Kab. Mukomuko, 2 Feb 2024) and contradicted by none; this module therefore reports
 an *extra* score over the SPM-sector units beside the official overall score, and never
 changes the overall score. A unit's sector comes from the ``unit_sector`` column.
 """
@@ -29,7 +29,8 @@ SPM_SECTORS = frozenset(
         "sosial",
     }
 )
-#: The unit set expected for a regency or city (domain.md §5.1: Dinkes + 2 Puskesmas,
+#: The unit set expected for a regency or city (Ombudsman Jateng slides, Brebes 2023:
+#: Dinkes + 2 Puskesmas,
 #: Disdik, Dinsos, DPMPTSP, Disdukcapil), as sectors: kesehatan, pendidikan, sosial,
 #: perizinan, kependudukan.
 EXPECTED_KAB_KOTA = ("kesehatan", "pendidikan", "sosial", "perizinan", "kependudukan")
