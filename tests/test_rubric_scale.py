@@ -38,7 +38,7 @@ def wide(n: int) -> list[Criterion]:
             weight=1 + i % 5,
             scale=scales[i % 3],
             level=("institution", "unit", "product")[i % 3],
-            source="dom-1",
+            source="https://ombudsman.go.id/",
             confidence="stated",
         )
         for i in range(n - 1)

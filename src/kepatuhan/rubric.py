@@ -667,6 +667,43 @@ def _sum_problems(c: Criterion, i: int, tree: CriterionTree) -> list[Problem]:
     return []
 
 
+def citations(rubric: Rubric) -> list[tuple[str, str]]:
+    """Every ``source`` a rubric cites, as ``(key path, source id)``: criteria, roll-up
+    rules, bands, flags and alternatives. A value starting ``http`` is a URL cited directly."""
+    out: list[tuple[str, str | None]] = [
+        (f'criterion "{c.id}".source', c.source) for c in rubric.criteria
+    ]
+    out += [(f"levels.{n}.source", rubric.levels.rule(n).source) for n in ("institution", "unit")]
+    if rubric.bands is not None:
+        out += [(f'bands.band "{b.id}".source', b.source) for b in rubric.bands.bands]
+    out += [(f'flag "{f.id}".source', getattr(f, "source", None)) for f in rubric.flags]
+    for a in rubric.alternatives:
+        key = f'alternative "{a.id}"'
+        out.append((f"{key}.source", a.source))
+        if a.levels is not None:
+            out += [
+                (f"{key}.levels.{n}.source", a.levels.rule(n).source)
+                for n in ("institution", "unit")
+            ]
+        if a.bands is not None:
+            out += [(f'{key}.bands.band "{b.id}".source', b.source) for b in a.bands.bands]
+    return [(k, str(v)) for k, v in out if v]
+
+
+def _citation_problems(rubric: Rubric, listed: set[str]) -> list[Problem]:
+    """A cited source id must be a ``[[source]]`` of the rubric (a URL may be cited as is)."""
+    return [
+        Problem(
+            f'source "{sid}" is cited but not defined in [[source]]',
+            key_path=key,
+            expected="the id of a [[source]]",
+            found=fmt(sid),
+        )
+        for key, sid in citations(rubric)
+        if sid not in listed and not sid.startswith(("http://", "https://"))
+    ]
+
+
 def check_rubric(rubric: Rubric) -> list[Problem]:
     """Every structural problem of ``rubric`` (empty when valid); plugins are not consulted."""
     return _check(rubric)[0]
@@ -712,6 +749,7 @@ def _check(rubric: Rubric) -> tuple[list[Problem], CriterionTree | None]:
     counts = Counter(s.id for s in rubric.sources)
     for sid in sorted(x for x, k in counts.items() if k > 1):
         problems.append(Problem(f'duplicate source id "{sid}"', key_path="source"))
+    problems.extend(_citation_problems(rubric, set(counts)))
     tree_problems, root = _tree_problems(rubric.criteria)
     problems.extend(tree_problems)
     tree = None if root is None else _build_tree(rubric.criteria)

@@ -3,14 +3,15 @@
 Structural problems (weights that do not add up, band gaps, cycles, orphans, duplicate
 ids) are errors of :class:`~kepatuhan.Rubric` itself. The lint adds the project's rule
 that **every number has a source**: each weight or maximum of points, each band bound and
-each roll-up rule names a ``source`` (and a ``confidence``), and each cited source is
-listed in ``[[source]]``.
+each roll-up rule names a ``source`` (and a ``confidence``); and a ``[[source]]`` that
+nothing cites is a finding. (A cited source that is not defined is an error of the rubric
+itself.)
 """
 
 from __future__ import annotations
 
 from ..errors import Problem
-from ..rubric import Rubric
+from ..rubric import Rubric, citations
 
 __all__ = ["lint_rubric"]
 
@@ -18,18 +19,10 @@ __all__ = ["lint_rubric"]
 def lint_rubric(rubric: Rubric) -> list[Problem]:
     """Lint findings (empty when every number is sourced); never raises."""
     found: list[Problem] = []
-    listed = {s.id for s in rubric.sources}
 
     def need(where: str, source: str | None, confidence: str | None, what: str) -> None:
         if source is None:
             found.append(Problem(f"{what} has no source", key_path=f"{where}.source"))
-        elif listed and source not in listed and not source.startswith(("http", "domain")):
-            found.append(
-                Problem(
-                    f'source "{source}" is not listed in [[source]]',
-                    key_path=f"{where}.source",
-                )
-            )
         if confidence is None:
             found.append(
                 Problem(
@@ -55,4 +48,17 @@ def lint_rubric(rubric: Rubric) -> list[Problem]:
     if rubric.bands is not None:
         for b in rubric.bands.bands:
             need(f'bands.band "{b.id}"', b.source, b.confidence, f'band "{b.id}" (min {b.min})')
+    # cited by a `source` key, or by its id in the rubric's text (a description or a note
+    # that says where its rounding rule or missing-value policy comes from)
+    cited = {sid for _, sid in citations(rubric)}
+    text = " ".join(
+        [rubric.description or "", *(c.note or "" for c in rubric.criteria)]
+        + [rubric.levels.rule(n).note or "" for n in ("institution", "unit")]
+        + [a.note or "" for a in rubric.alternatives]
+    )
+    found.extend(
+        Problem(f'source "{s.id}" is defined but nothing cites it', key_path="source")
+        for s in rubric.sources
+        if s.id not in cited and s.id not in text
+    )
     return found
