@@ -910,8 +910,15 @@ def score(
     main = _evaluate(comp, table, node, norm, unit_w)
     views = {}
     for name, w in sel.views.items():
-        ev = _evaluate(comp, table, node, norm, np.asarray(w, dtype=np.float64))
-        views[name] = (ev.values[0][comp.root].copy(), ev.states[0][comp.root].copy())
+        wv = np.asarray(w, dtype=np.float64)
+        ev = _evaluate(comp, table, node, norm, wv)
+        # a view is computed from the units it selects: where an institution has none (or
+        # its score was given as a whole) the view is not computed, never a 0.00
+        n_inst = len(table.institutions)
+        selects = np.bincount(table.unit_institution, weights=wv > 0, minlength=n_inst) > 0
+        computed = selects & ~ev.given[0][comp.root]
+        states = np.where(computed, ev.states[0][comp.root], EMPTY).astype(np.int8)
+        views[name] = (np.where(computed, ev.values[0][comp.root], 0.0), states)
     row_class, row_over = _classify_rows(comp, table, node, main)
     from . import __version__
 

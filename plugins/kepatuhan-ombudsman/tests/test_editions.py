@@ -325,3 +325,42 @@ def test_a_panel_lines_up_years_and_says_what_changed(
     assert "criteria under the root: standar_pelayanan" in cap.err
     assert "institution roll-up: weighted_mean by products -> weighted_mean by equal" in cap.err
     assert "2022 -> 2023" not in cap.err  # the same method (2023 weights assumed for 2022)
+
+
+def test_2024_spm_view_is_not_computed_without_spm_units_and_warns_once() -> None:
+    """No 0.00 for an institution without SPM-sector units; one summary warning."""
+    rows = [
+        dict(institution="kab-a", institution_kind="kabupaten", criterion="total", value=80),
+        dict(institution="kab-b", institution_kind="kabupaten", criterion="total", value=70),
+        dict(
+            institution="kab-c",
+            institution_kind="kabupaten",
+            unit="bappeda",
+            unit_sector="perencanaan",
+            criterion="total",
+            value=60,
+        ),
+        dict(
+            institution="kab-d",
+            institution_kind="kabupaten",
+            unit="dinkes",
+            unit_sector="kesehatan",
+            criterion="total",
+            value=90,
+        ),
+        dict(
+            institution="kab-d",
+            institution_kind="kabupaten",
+            unit="bappeda",
+            unit_sector="perencanaan",
+            criterion="total",
+            value=50,
+        ),
+    ]
+    res = score("ombudsman-2024", ObservationTable.from_records(rows))
+    views = {c.id: c.views["spm"] for c in res.cards()}
+    assert views == {"kab-a": None, "kab-b": None, "kab-c": None, "kab-d": 90.0}
+    assert {c.id: c.published for c in res.cards()}["kab-d"] == "70.00"
+    text = [str(w) for w in res.warnings]
+    assert sum("have no units in the data" in w for w in text) == 1
+    assert "2 regencies/cities have no units" in " ".join(text)
