@@ -676,8 +676,13 @@ class Scores:
         return out
 
     # -- accounting ------------------------------------------------------------------------
-    def missing(self) -> tuple[MissingValue, ...]:
-        """Every needed value that was absent and filled in by the rubric's missing policy.
+    def missing_count(self) -> int:
+        """How many needed values the missing policy filled in (no object per value)."""
+        return int(sum(int(m.sum()) for m in self._missing_cells))
+
+    def missing(self, limit: int | None = None) -> tuple[MissingValue, ...]:
+        """Every needed value that was absent and filled in by the rubric's missing policy
+        (the first ``limit`` only, when given: a national file may miss millions).
 
         One entry per entity and criterion, institutions first, in entity then tree order.
         Empty when nothing was missing; under ``missing = "error"`` scoring refuses instead.
@@ -689,6 +694,8 @@ class Scores:
             nodes, cols = np.nonzero(self._missing_cells[level])
             order = np.lexsort((nodes, cols))
             for k in order:
+                if limit is not None and len(out) >= limit:
+                    return tuple(out)
                 ent = ents[int(cols[k])]
                 out.append(
                     MissingValue(

@@ -61,7 +61,11 @@ class RowClass(IntEnum):
         return self.name.lower()
 
 
+#: Plain ints of the codes for the hot comparisons (an IntEnum member is slower to compare).
+_SCORED, _ZERO = int(State.SCORED), int(State.ZERO)
+
+
 def has_value(states: NDArray[np.int8]) -> NDArray[np.bool_]:
     """Where a cell carries a number that counts: scored, or missing counted as 0."""
-    out: NDArray[np.bool_] = (states == State.SCORED) | (states == State.ZERO)
+    out: NDArray[np.bool_] = (states == _SCORED) | (states == _ZERO)
     return out

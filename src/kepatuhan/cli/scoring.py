@@ -24,17 +24,18 @@ _POLICY_WORDS = {"zero": "counted as 0", "not_applicable": "treated as not appli
 
 
 def _missing_lines(res: Scores) -> list[str]:
-    """One warning per missing-value policy: how many needed values, the first five."""
-    missing = res.missing()
-    lines = []
-    for policy in sorted({m.policy for m in missing}):
-        these = [m for m in missing if m.policy == policy]
-        shown = ", ".join(str(m) for m in these[:5]) + (", …" if len(these) > 5 else "")
-        lines.append(
-            f"{len(these)} needed values were missing and "
-            f"{_POLICY_WORDS.get(policy, 'handled as ' + policy)}: {shown}"
-        )
-    return lines
+    """One warning line: how many needed values the policy filled in, the first five named
+    (a rubric has one missing-value policy; nothing is built per missing value)."""
+    count = res.missing_count()
+    if not count:
+        return []
+    first = res.missing(limit=5)
+    shown = ", ".join(str(m) for m in first) + (", …" if count > len(first) else "")
+    policy = res.rubric.missing
+    return [
+        f"{count} needed values were missing and "
+        f"{_POLICY_WORDS.get(policy, 'handled as ' + policy)}: {shown}"
+    ]
 
 
 def cmd_score(args: argparse.Namespace) -> int:
