@@ -364,3 +364,18 @@ def test_2024_spm_view_is_not_computed_without_spm_units_and_warns_once() -> Non
     text = [str(w) for w in res.warnings]
     assert sum("have no units in the data" in w for w in text) == 1
     assert "2 regencies/cities have no units" in " ".join(text)
+
+
+def test_2019_kemenag_is_scored_not_refused_where_the_scale_is_unknown() -> None:
+    """2016 and 2019: the 0–110 scale for ministries is not known; 92.05 is scored as asked,
+    with one warning naming the alternative. 2017 and 2018 (scale stated) still refuse."""
+    rows = [
+        dict(institution="kemenag", institution_kind="kementerian", criterion="total", value=92.05)
+    ]
+    res = score("ombudsman-2019", ObservationTable.from_records(rows))
+    assert res.card("kemenag").published == "92.05"
+    assert res.card("kemenag").band is not None and res.card("kemenag").band.zone == "hijau"
+    (warning,) = [str(w) for w in res.warnings]
+    assert "use --rubric ombudsman-2019:kl" in warning
+    with pytest.raises(kepatuhan.ObservationError, match="use --rubric ombudsman-2018:kl"):
+        score("ombudsman-2018", ObservationTable.from_records(rows))

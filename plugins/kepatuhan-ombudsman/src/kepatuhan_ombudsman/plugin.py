@@ -17,7 +17,7 @@ from kepatuhan import (
 )
 
 from . import EDITIONS
-from .kinds import scale_problems
+from .kinds import scale_problems, scale_warnings
 from .spm import spm_selection
 
 __all__ = [
@@ -50,6 +50,9 @@ def kepatuhan_select_units(rubric: Rubric, table: ObservationTable) -> UnitSelec
     """2024: report the SPM-sector score beside the overall one; other years: no opinion."""
     if rubric.base_id == "ombudsman-2024":
         return spm_selection(table)
+    warnings = scale_warnings(rubric, table)
+    if warnings:
+        return UnitSelection(warnings=tuple(warnings))
     return None
 
 
