@@ -513,7 +513,18 @@ def _evaluate(
     norm: FloatArray,
     unit_w: FloatArray,
 ) -> Evaluation:
-    """Steps 1–4: place what is given, find the data below, propagate needs, fold up."""
+    """Steps 1–4: place what is given, find the data below, propagate needs, fold up.
+
+    What the steps give, for the three cases people trip over (2023 rubric):
+
+    * a unit's ``total`` given over its four dimension rows: the total is taken as given
+      (step 1), the dimensions are not needed (step 3) and their rows are *overridden*;
+    * ``k,u,,total,`` (an empty cell) over the same rows: step 1 places nothing, so the
+      total is computed from the dimensions — 8.72 + 10.76 + 20.76 + 9.61 = 49.85;
+    * the four dimension points on an institution row with no units: step 2 finds data
+      below the institution's ``total`` at its own level, so step 3 computes it from its own
+      children instead of rolling up (absent) units — again 49.85.
+    """
     G, GS = _place_given(comp, table, node, norm)
     D = _data_below(comp, GS)
     N, C = _propagate_needs(comp, table, GS, D, unit_w)
