@@ -19,6 +19,11 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - the project's tomli dependency below 3.11
     import tomli as tomllib
 
+from kepatuhan_ombudsman.record_summary import _LABELS
+from kepatuhan_ombudsman.record_summary import (
+    band_words as expected_band,  # the plugin's reading of printed words
+)
+
 import kepatuhan
 from kepatuhan import ObservationTable, score
 
@@ -110,45 +115,6 @@ def test_years_and_editions_are_valid() -> None:
         kepatuhan.get_rubric(ed)  # the alternative exists too
         # 2016–2019: the 0–110 variant exactly for ministries, agencies and vertical units
         assert (alt == "kl") == (year <= 2019 and r["kind"] in KL_KINDS), r
-
-
-# What the printed words mean, as band ids, labels or zones (any one identifies the band).
-_WORDS = [
-    ("kualitas tertinggi", "A"),
-    ("kualitas terendah", "E"),
-    ("kualitas tinggi", "B"),
-    ("kualitas sedang", "C"),
-    ("kualitas rendah", "D"),
-    ("sangat baik", "A"),
-    ("cukup", "C"),
-    ("kurang", "D"),
-]
-_LABELS = {
-    "A": {"a", "kualitas tertinggi", "sangat baik"},
-    "B": {"b", "kualitas tinggi", "baik"},
-    "C": {"c", "kualitas sedang", "cukup"},
-    "D": {"d", "kualitas rendah", "kurang"},
-    "E": {"e", "kualitas terendah", "sangat kurang"},
-}
-
-
-def expected_band(text: str) -> tuple[str | None, set[str]]:
-    """The zone and the categories (A–E) that a printed band text names."""
-    low = text.lower()
-    zone = next((z for z in ("hijau", "kuning", "merah") if z in low), None)
-    if zone is None and "kualitas" not in low:  # G3/G4 predicates without a colour
-        for word, z in (("tinggi", "hijau"), ("sedang", "kuning"), ("rendah", "merah")):
-            if re.search(rf"\b{word}\b", low):
-                zone = z
-    cats = set(re.findall(r"(?<![A-Za-z])([A-E])(?![A-Za-z])", text))
-    rest = low
-    for word, cat in _WORDS:
-        if word in rest:
-            cats.add(cat)
-            rest = rest.replace(word, "")
-    if re.search(r"(?<!sangat )\bbaik\b", rest):
-        cats.add("B")
-    return zone, cats
 
 
 def landing(row: dict[str, str]) -> tuple[bool, str]:
