@@ -460,3 +460,13 @@ def test_reading_leaves_the_csv_modules_field_limit_as_it_found_it(tmp_path: Pat
     table = kepatuhan.read_observations(p, engine="stdlib")
     assert len(table) == 1
     assert csv.field_size_limit() == before
+
+
+def test_min_ranks_are_one_plus_the_values_strictly_above() -> None:
+    """The fast ``min`` path against its definition, with many ties, column by column."""
+    rng = np.random.default_rng(7)
+    x = rng.integers(0, 6, size=(40, 9)).astype(np.float64) / 4
+    got = tie_ranks(x, "min")
+    want = 1 + (x[None, :, :] > x[:, None, :]).sum(axis=1)
+    assert np.array_equal(got, want)
+    assert np.array_equal(tie_ranks(x[:, 0], "min"), want[:, 0])

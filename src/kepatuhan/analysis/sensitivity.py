@@ -14,6 +14,8 @@ root or levels use another rule (the minimum) is refused.
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 import numpy as np
 from numpy.typing import NDArray
@@ -103,21 +105,16 @@ def sensitivity(
         out: NDArray[np.float64] = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
         return out
 
-    x = own(lv_root)
-    # a root given directly (a published total) does not move with the weights
-    given = scores.given_at(lv_root)[root]
-    x[given] = scores.values_at(lv_root)[root][given][:, None]
-    ok = has_value(scores.states_at(lv_root)[root])
-    # roll up to the institutions, level by level, with the engine's entity weights
-    for lv in range(lv_root, 0, -1):
-        par = scores.table.unit_institution if lv == 1 else scores.table.product_unit
-        n_par = len(scores.table.institutions) if lv == 1 else len(scores.table.units)
-        w = scores.entity_weights(lv) * ok
+    def rollup_weights(lv: int, ok: NDArray[np.bool_]) -> NDArray[np.float64]:
+        """The engine's weights of the entities of ``lv`` in their parents' roll-up."""
         if scores.level_aggregators[lv - 1].name == "mean":
-            w = ok.astype(np.float64) * (scores.entity_weights(lv) > 0)
-        tot = np.bincount(par, weights=w, minlength=n_par)
-        acc = _segment_sums(x * w[:, None], par, n_par)
-        x = np.divide(acc, tot[:, None], out=np.zeros_like(acc), where=tot[:, None] > 0)
+            return ok.astype(np.float64) * (scores.entity_weights(lv) > 0)
+        out: NDArray[np.float64] = scores.entity_weights(lv) * ok
+        return out
+
+    def settle(lv: int, x: NDArray[np.float64], tot: NDArray[Any]) -> Any:
+        """After rolling up into level ``lv - 1``: the parents that take the root from
+        their own children or were given it keep that, as the engine did."""
         ok = tot > 0
         parent_state = scores.states_at(lv - 1)[root]
         # an entity with data of its own under the root (dimension points on an institution
@@ -130,6 +127,34 @@ def sensitivity(
         x[parent_given] = scores.values_at(lv - 1)[root][parent_given][:, None]
         ok = ok | parent_given
         ok &= parent_state != NA
+        return x, ok
+
+    ok = has_value(scores.states_at(lv_root)[root])
+    if lv_root == 0:
+        x = own(0)
+        # a root given directly (a published total) does not move with the weights
+        given = scores.given_at(0)[root]
+        x[given] = scores.values_at(0)[root][given][:, None]
+    else:
+        # the first roll-up fused with the root's own combination: parents × draws, never
+        # the (many more) children × draws
+        lv = lv_root
+        par = scores.table.unit_institution if lv == 1 else scores.table.product_unit
+        n_par = len(scores.table.institutions) if lv == 1 else len(scores.table.units)
+        w = rollup_weights(lv, ok)
+        tot = np.bincount(par, weights=w, minlength=n_par)
+        acc = _fused_rollup(scores, lv, kids, W, w, par, n_par)
+        x = np.divide(acc, tot[:, None], out=np.zeros_like(acc), where=tot[:, None] > 0)
+        x, ok = settle(lv, x, tot)
+    # the further roll-ups, level by level, with the engine's entity weights
+    for lv in range(lv_root - 1, 0, -1):
+        par = scores.table.unit_institution if lv == 1 else scores.table.product_unit
+        n_par = len(scores.table.institutions) if lv == 1 else len(scores.table.units)
+        w = rollup_weights(lv, ok)
+        tot = np.bincount(par, weights=w, minlength=n_par)
+        acc = _segment_sums(x * w[:, None], par, n_par)
+        x = np.divide(acc, tot[:, None], out=np.zeros_like(acc), where=tot[:, None] > 0)
+        x, ok = settle(lv, x, tot)
     x = x * (scores.maximum / 100.0)
     bands = (
         scores.rubric.bands.index(x).reshape(x.shape)
@@ -180,3 +205,48 @@ def _segment_sums(
     filled = np.flatnonzero(counts > 0)
     out[filled] = np.add.reduceat(y[order], starts[filled], axis=0)
     return out
+
+
+def _fused_rollup(
+    scores: Scores,
+    lv: int,
+    kids: list[int],
+    W: NDArray[np.float64],
+    w: NDArray[np.float64],
+    par: NDArray[np.intp],
+    n_par: int,
+) -> NDArray[np.float64]:
+    """``Σ_children w · root(child, draw)`` per parent and draw, without a children × draws
+    matrix. A child's root under draw d is ``(v·W_d)/(inc·W_d)`` over the root's children
+    it has (``inc``); children with the same ``inc`` share the denominator, so their
+    weighted numerators are summed per parent first (a handful of patterns, typically
+    one). A child whose root was given adds its given value under every draw."""
+    V, S = scores.values_at(lv), scores.states_at(lv)
+    root = scores.root
+    given = scores.given_at(lv)[root] & (w > 0)
+    acc = np.zeros((n_par, W.shape[0]))
+    if given.any():
+        const = np.bincount(par[given], weights=w[given] * V[root][given], minlength=n_par)
+        acc += const[:, None]
+    free = np.flatnonzero(~given & (w > 0))
+    if not len(free):
+        return acc
+    inc = has_value(S[kids][:, free]).T  # children × k
+    codes = inc.astype(np.int64) @ (1 << np.arange(len(kids), dtype=np.int64))
+    child = (V[kids][:, free].T * inc) * w[free][:, None]  # weighted numerators
+    for code in np.unique(codes):
+        rows = codes == code
+        den = inc[np.argmax(rows)].astype(np.float64) @ W.T  # draws
+        if not np.any(den > 0):
+            continue
+        sums = np.stack(
+            [
+                np.bincount(par[free][rows], weights=child[rows, j], minlength=n_par)
+                for j in range(len(kids))
+            ],
+            axis=1,
+        )  # parents × k
+        acc += np.divide(
+            sums @ W.T, den[None, :], out=np.zeros((n_par, W.shape[0])), where=den[None, :] > 0
+        )
+    return acc
