@@ -50,7 +50,8 @@ def tie_ranks(values: ArrayLike, ties: str = "min") -> NDArray[np.int64]:
         m = len(x2)
         for c in range(len(cols)):
             best[c] = m + 1 - np.searchsorted(asc[c], cols[c], side="right")
-        return best[0] if flat else best.T
+        ranks: NDArray[np.int64] = best[0] if flat else best.T
+        return ranks
     order = np.argsort(-x2, axis=0, kind="stable")  # stable: ordinal keeps the given order
     ranked = np.take_along_axis(x2, order, axis=0)
     position = np.broadcast_to(np.arange(1, len(x2) + 1)[:, None], x2.shape)
