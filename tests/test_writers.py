@@ -19,7 +19,7 @@ from hypothesis import assume, given
 import kepatuhan
 from kepatuhan import ObservationTable, Rubric
 from kepatuhan.cli import _summary_rows, main
-from kepatuhan.io.result_json import RESULT_FORMAT, write_result_json
+from kepatuhan.io.result_json import _ENCODER, RESULT_FORMAT, write_result_json
 from kepatuhan.testing import fresh_manager, rubrics, table_records
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,8 +28,12 @@ PM = fresh_manager()
 
 
 def streamed(res: kepatuhan.Scores, chunk: int = 3) -> dict[str, Any]:
+    """The document the writers stream (the JSON text path), parsed; the text path must
+    also give the same bytes as encoding the dict path."""
+    texts = list(res.iter_institution_json(chunk=chunk))
+    assert texts == [_ENCODER.encode(d) for d in res.iter_institution_dicts(chunk=chunk + 1)]
     buf = io.StringIO()
-    write_result_json(buf, res.document_header(), res.iter_institution_dicts(chunk=chunk))
+    write_result_json(buf, res.document_header(), iter(texts))
     text = buf.getvalue()
     # one institution per line, between the header line and the closing line
     assert text.count("\n") == len(res.table.institutions) + 2

@@ -10,6 +10,7 @@ rounds them for display (:func:`kepatuhan.publish`), finds bands, and explains.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from json.encoder import encode_basestring as _encode_basestring
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -675,6 +676,124 @@ class Scores:
             out.append(d)
         return out
 
+    def iter_institution_json(self, chunk: int = 2048) -> Iterator[str]:
+        """Each institution's compact JSON text — the same document as
+        ``json.dumps(card.to_dict(), separators=(",", ":"), ensure_ascii=False)`` — written
+        straight from the columns, without a dict per entity (the writers use this)."""
+        n_inst = len(self.table.institutions)
+        _, u_off = self.children_index(0)
+        _, p_off = self.children_index(1)
+        for i0 in range(0, n_inst, chunk):
+            i1 = min(n_inst, i0 + chunk)
+            u0, u1 = int(u_off[i0]), int(u_off[i1])
+            p0, p1 = int(p_off[u0]), int(p_off[u1])
+            products = self._level_json(2, p0, p1, None, None)
+            units = self._level_json(1, u0, u1, products, p_off[u0 : u1 + 1] - p0)
+            yield from self._level_json(0, i0, i1, units, u_off[i0 : i1 + 1] - u0)
+
+    def _level_json(
+        self,
+        lv: int,
+        lo: int,
+        hi: int,
+        kids: list[str] | None,
+        offsets: IntArray | None,
+    ) -> list[str]:
+        """:meth:`_level_dicts` as JSON text, key for key (the tests hold the two equal)."""
+        if hi <= lo:
+            return []
+        q = _json_str
+        col = self.columns(lv)
+        ents = self._entities(lv)[lo:hi]
+        keys = [q(c) + ":" for c in self.node_ids]
+        bands = self.rubric.bands.bands if self.rubric.bands is not None else ()
+        band_text = [
+            '{"id":' + q(b.id) + ',"label":' + q(b.label) + ',"zone":' + _json_opt(b.zone) + "}"
+            for b in bands
+        ]
+        scores = col.score[lo:hi].tolist()
+        has = col.has_score[lo:hi].tolist()
+        band = col.band[lo:hi].tolist()
+        state = [q(STATE_NAMES[x]) for x in col.state[lo:hi].tolist()]
+        values = col.node_value[:, lo:hi].T.tolist()
+        present = col.node_has[:, lo:hi].T.tolist()
+        weights = self._sub_weights[lv][lo:hi].tolist()
+        missing: dict[int, list[str]] = {}
+        for n, e in zip(*np.nonzero(self._missing_cells[lv][:, lo:hi]), strict=True):
+            missing.setdefault(int(e), []).append(q(self.node_ids[int(n)]))
+        level_flags = [f for f in self.rubric.flags if LEVELS.index(f.level) == lv]
+        flag_vals = [
+            (f, self.flags[f.id][lo:hi].tolist() if f.id in self.flags else None)
+            for f in level_flags
+        ]
+        views = (
+            [
+                (name, vals[lo:hi].tolist(), has_value(sts[lo:hi]).tolist())
+                for name, (vals, sts) in self.views.items()
+            ]
+            if lv == 0
+            else []
+        )
+        out: list[str] = []
+        for k, ent in enumerate(ents):
+            parts = ['{"id":' + q(ent.id)]
+            if ent.name:
+                parts.append('"name":' + q(ent.name))
+            kind = getattr(ent, "kind", None)
+            if kind:
+                parts.append('"kind":' + q(kind))
+            sector = getattr(ent, "sector", None)
+            if sector:
+                parts.append('"sector":' + q(sector))
+            b = band[k]
+            pub = col.published[lo + k]
+            parts.append('"score":' + (repr(scores[k]) if has[k] else "null"))
+            parts.append('"published":' + ("null" if pub is None else q(pub)))
+            parts.append('"state":' + state[k])
+            parts.append('"band":' + (band_text[b] if b >= 0 and band_text else "null"))
+            crit = ",".join(
+                key + repr(v) for key, v, ok in zip(keys, values[k], present[k], strict=True) if ok
+            )
+            parts.append('"criteria":{' + crit + "}")
+            if lv != 0:
+                parts.append('"weight":' + repr(weights[k]))
+            suffixes = []
+            if flag_vals:
+                flags = []
+                for f, vals in flag_vals:
+                    got = -1 if vals is None else vals[k]
+                    flags.append(
+                        q(f.id) + ":" + ("null" if got < 0 else "true" if got else "false")
+                    )
+                    if got == 1 and f.suffix:
+                        suffixes.append(f.suffix)
+                parts.append('"flags":{' + ",".join(flags) + "}")
+            if b >= 0 and bands:
+                parts.append('"opinion":' + q(" ".join([bands[b].label, *suffixes])))
+            if k in missing:
+                parts.append('"missing":[' + ",".join(missing[k]) + "]")
+            if views:
+                vs = []
+                for name, vals, ok in views:
+                    v = self.published_value(vals[k]) if ok[k] else None
+                    vs.append(
+                        q(name)
+                        + ':{"score":'
+                        + ("null" if v is None else repr(v))
+                        + ',"published":'
+                        + ("null" if v is None else q(publish(v)))
+                        + "}"
+                    )
+                parts.append('"views":{' + ",".join(vs) + "}")
+            if kids is not None and offsets is not None:
+                mine = kids[int(offsets[k]) : int(offsets[k + 1])]
+                if lv == 0:
+                    parts.append('"units":[' + ",".join(mine) + "]")
+                elif mine:
+                    parts.append('"products":[' + ",".join(mine) + "]")
+            out.append(",".join(parts) + "}")
+        return out
+
     # -- accounting ------------------------------------------------------------------------
     def missing_count(self) -> int:
         """How many needed values the missing policy filled in (no object per value)."""
@@ -864,7 +983,7 @@ class Scores:
             from .io.result_json import write_result_json
 
             with open(p, "w", encoding="utf-8") as f:
-                write_result_json(f, self.document_header(), self.iter_institution_dicts())
+                write_result_json(f, self.document_header(), self.iter_institution_json())
             return p
         if p.suffix.lower() == ".parquet":
             import pyarrow as pa
@@ -1012,3 +1131,12 @@ def _read_only(a: NDArray[_A]) -> NDArray[_A]:
     v: NDArray[_A] = a.view()
     v.flags.writeable = False
     return v
+
+
+def _json_str(text: str) -> str:
+    """A JSON string as ``json.dumps(..., ensure_ascii=False)`` writes it (C encoder)."""
+    return _encode_basestring(text)
+
+
+def _json_opt(text: str | None) -> str:
+    return "null" if text is None else _json_str(text)

@@ -118,7 +118,7 @@ def write_result(
 ) -> None:
     """Stream the result document to ``out``, one institution per line (flat memory)."""
     header = result_header(scores, rubric_ref=rubric_ref, data_path=data_path, options=options)
-    write_result_json(out, header, scores.iter_institution_dicts())
+    write_result_json(out, header, scores.iter_institution_json())
 
 
 def dump_result(doc: Mapping[str, Any]) -> str:

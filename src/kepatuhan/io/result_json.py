@@ -40,20 +40,22 @@ def _head(header: Mapping[str, Any]) -> str:
 def write_result_json(
     out: TextIO,
     header: Mapping[str, Any],
-    institutions: Iterable[Mapping[str, Any]],
+    institutions: Iterable[Mapping[str, Any] | str],
     *,
     batch: int = 256,
 ) -> None:
     """Write a result document to ``out``: the header, then each institution on its own line.
 
-    ``institutions`` may be a generator (``Scores.iter_institution_dicts()``): it is
+    ``institutions`` may be a generator of dicts (``Scores.iter_institution_dicts()``) or of
+    their compact JSON text (``Scores.iter_institution_json()``, the fast path): it is
     consumed once, ``batch`` institutions per write, so memory does not grow with the data.
     """
     out.write(_head(header))
     first = True
     pending: list[str] = []
     for inst in institutions:
-        pending.append(("\n" if first else ",\n") + _ENCODER.encode(inst))
+        text = inst if isinstance(inst, str) else _ENCODER.encode(inst)
+        pending.append(("\n" if first else ",\n") + text)
         first = False
         if len(pending) >= batch:
             out.write("".join(pending))
