@@ -266,6 +266,24 @@ class LevelColumns:
 
 
 @attrs.frozen(eq=False)
+class _LevelSlice:
+    """Entities ``lo``–``hi`` of one level as plain lists, for the JSON builders."""
+
+    ents: tuple[Any, ...]
+    scores: list[float]
+    has: list[bool]
+    band: list[int]
+    published: tuple[str | None, ...]
+    state: list[str]
+    values: list[list[float]]
+    present: list[list[bool]]
+    weights: list[float]
+    missing: dict[int, list[int]]
+    flags: list[tuple[Any, list[int] | None]]
+    views: list[tuple[str, list[float], list[bool]]]
+
+
+@attrs.frozen(eq=False)
 class Scores:
     """The result of :func:`kepatuhan.score`: every node for every entity at every level.
 
@@ -569,6 +587,12 @@ class Scores:
     def iter_institution_dicts(self, chunk: int = 2048) -> Iterator[dict[str, Any]]:
         """Each institution's JSON form (equal to ``card.to_dict()``), built from the columns
         ``chunk`` institutions at a time: memory stays flat and no card object is made."""
+        return self._by_chunks(self._level_dicts, chunk)
+
+    def _by_chunks(self, build: Callable[..., list[_T]], chunk: int) -> Iterator[_T]:
+        """Institutions ``chunk`` at a time, each level built by ``build(level, lo, hi, kids,
+        offsets)`` from the one below (entities are in canonical order, so the units of a run
+        of institutions, and their products, are contiguous runs too)."""
         n_inst = len(self.table.institutions)
         _, u_off = self.children_index(0)
         _, p_off = self.children_index(1)
@@ -576,9 +600,39 @@ class Scores:
             i1 = min(n_inst, i0 + chunk)
             u0, u1 = int(u_off[i0]), int(u_off[i1])
             p0, p1 = int(p_off[u0]), int(p_off[u1])
-            products = self._level_dicts(2, p0, p1, None, None)
-            units = self._level_dicts(1, u0, u1, products, p_off[u0 : u1 + 1] - p0)
-            yield from self._level_dicts(0, i0, i1, units, u_off[i0 : i1 + 1] - u0)
+            products = build(2, p0, p1, None, None)
+            units = build(1, u0, u1, products, p_off[u0 : u1 + 1] - p0)
+            yield from build(0, i0, i1, units, u_off[i0 : i1 + 1] - u0)
+
+    def _slice(self, lv: int, lo: int, hi: int) -> _LevelSlice:
+        """What both JSON builders read of entities ``lo``–``hi`` of one level, as lists."""
+        col = self.columns(lv)
+        missing: dict[int, list[int]] = {}
+        for n, e in zip(*np.nonzero(self._missing_cells[lv][:, lo:hi]), strict=True):
+            missing.setdefault(int(e), []).append(int(n))
+        return _LevelSlice(
+            ents=self._entities(lv)[lo:hi],
+            scores=col.score[lo:hi].tolist(),
+            has=col.has_score[lo:hi].tolist(),
+            band=col.band[lo:hi].tolist(),
+            published=col.published[lo:hi],
+            state=[STATE_NAMES[x] for x in col.state[lo:hi].tolist()],
+            values=col.node_value[:, lo:hi].T.tolist(),
+            present=col.node_has[:, lo:hi].T.tolist(),
+            weights=self._sub_weights[lv][lo:hi].tolist(),
+            missing=missing,
+            flags=[
+                (f, self.flags[f.id][lo:hi].tolist() if f.id in self.flags else None)
+                for f in self.rubric.flags
+                if LEVELS.index(f.level) == lv
+            ],
+            views=[
+                (name, vals[lo:hi].tolist(), has_value(sts[lo:hi]).tolist())
+                for name, (vals, sts) in self.views.items()
+            ]
+            if lv == 0
+            else [],
+        )
 
     def _level_dicts(
         self,
@@ -592,8 +646,7 @@ class Scores:
         entities are in canonical order, so each one's children are a contiguous run)."""
         if hi <= lo:
             return []
-        col = self.columns(lv)
-        ents = self._entities(lv)[lo:hi]
+        sl = self._slice(lv, lo, hi)
         ids = self.node_ids
         bands = self.rubric.bands
         band_dicts = (
@@ -602,31 +655,12 @@ class Scores:
             else []
         )
         band_labels = [b.label for b in bands.bands] if bands is not None else []
-        scores = col.score[lo:hi].tolist()
-        has = col.has_score[lo:hi].tolist()
-        band = col.band[lo:hi].tolist()
-        state = [STATE_NAMES[x] for x in col.state[lo:hi].tolist()]
-        values = col.node_value[:, lo:hi].T.tolist()
-        present = col.node_has[:, lo:hi].T.tolist()
-        weights = self._sub_weights[lv][lo:hi].tolist()
-        missing: dict[int, list[str]] = {}
-        for n, e in zip(*np.nonzero(self._missing_cells[lv][:, lo:hi]), strict=True):
-            missing.setdefault(int(e), []).append(ids[int(n)])
-        level_flags = [f for f in self.rubric.flags if LEVELS.index(f.level) == lv]
-        flag_vals = [
-            (f, self.flags[f.id][lo:hi].tolist() if f.id in self.flags else None)
-            for f in level_flags
-        ]
-        views = (
-            [
-                (name, vals[lo:hi].tolist(), has_value(sts[lo:hi]).tolist())
-                for name, (vals, sts) in self.views.items()
-            ]
-            if lv == 0
-            else []
-        )
+        scores, has, band, state = sl.scores, sl.has, sl.band, sl.state
+        values, present, weights = sl.values, sl.present, sl.weights
+        missing = {e: [ids[n] for n in ns] for e, ns in sl.missing.items()}
+        flag_vals, views = sl.flags, sl.views
         out: list[dict[str, Any]] = []
-        for k, ent in enumerate(ents):
+        for k, ent in enumerate(sl.ents):
             d: dict[str, Any] = {"id": ent.id}
             if ent.name:
                 d["name"] = ent.name
@@ -638,7 +672,7 @@ class Scores:
                 d["sector"] = sector
             b = band[k]
             d["score"] = scores[k] if has[k] else None
-            d["published"] = col.published[lo + k]
+            d["published"] = sl.published[k]
             d["state"] = state[k]
             d["band"] = dict(band_dicts[b]) if b >= 0 and band_dicts else None
             d["criteria"] = {
@@ -661,8 +695,8 @@ class Scores:
                 d["missing"] = missing[k]
             if views:
                 d["views"] = {}
-                for name, vals, ok in views:
-                    v = self.published_value(vals[k]) if ok[k] else None
+                for name, view_vals, ok in views:
+                    v = self.published_value(view_vals[k]) if ok[k] else None
                     d["views"][name] = {
                         "score": v,
                         "published": None if v is None else publish(v),
@@ -680,16 +714,7 @@ class Scores:
         """Each institution's compact JSON text — the same document as
         ``json.dumps(card.to_dict(), separators=(",", ":"), ensure_ascii=False)`` — written
         straight from the columns, without a dict per entity (the writers use this)."""
-        n_inst = len(self.table.institutions)
-        _, u_off = self.children_index(0)
-        _, p_off = self.children_index(1)
-        for i0 in range(0, n_inst, chunk):
-            i1 = min(n_inst, i0 + chunk)
-            u0, u1 = int(u_off[i0]), int(u_off[i1])
-            p0, p1 = int(p_off[u0]), int(p_off[u1])
-            products = self._level_json(2, p0, p1, None, None)
-            units = self._level_json(1, u0, u1, products, p_off[u0 : u1 + 1] - p0)
-            yield from self._level_json(0, i0, i1, units, u_off[i0 : i1 + 1] - u0)
+        return self._by_chunks(self._level_json, chunk)
 
     def _level_json(
         self,
@@ -703,39 +728,19 @@ class Scores:
         if hi <= lo:
             return []
         q = _json_str
-        col = self.columns(lv)
-        ents = self._entities(lv)[lo:hi]
+        sl = self._slice(lv, lo, hi)
         keys = [q(c) + ":" for c in self.node_ids]
         bands = self.rubric.bands.bands if self.rubric.bands is not None else ()
         band_text = [
             '{"id":' + q(b.id) + ',"label":' + q(b.label) + ',"zone":' + _json_opt(b.zone) + "}"
             for b in bands
         ]
-        scores = col.score[lo:hi].tolist()
-        has = col.has_score[lo:hi].tolist()
-        band = col.band[lo:hi].tolist()
-        state = [q(STATE_NAMES[x]) for x in col.state[lo:hi].tolist()]
-        values = col.node_value[:, lo:hi].T.tolist()
-        present = col.node_has[:, lo:hi].T.tolist()
-        weights = self._sub_weights[lv][lo:hi].tolist()
-        missing: dict[int, list[str]] = {}
-        for n, e in zip(*np.nonzero(self._missing_cells[lv][:, lo:hi]), strict=True):
-            missing.setdefault(int(e), []).append(q(self.node_ids[int(n)]))
-        level_flags = [f for f in self.rubric.flags if LEVELS.index(f.level) == lv]
-        flag_vals = [
-            (f, self.flags[f.id][lo:hi].tolist() if f.id in self.flags else None)
-            for f in level_flags
-        ]
-        views = (
-            [
-                (name, vals[lo:hi].tolist(), has_value(sts[lo:hi]).tolist())
-                for name, (vals, sts) in self.views.items()
-            ]
-            if lv == 0
-            else []
-        )
+        scores, has, band, values, present = sl.scores, sl.has, sl.band, sl.values, sl.present
+        state = [q(x) for x in sl.state]
+        missing = {e: [q(self.node_ids[n]) for n in ns] for e, ns in sl.missing.items()}
+        flag_vals, views, weights = sl.flags, sl.views, sl.weights
         out: list[str] = []
-        for k, ent in enumerate(ents):
+        for k, ent in enumerate(sl.ents):
             parts = ['{"id":' + q(ent.id)]
             if ent.name:
                 parts.append('"name":' + q(ent.name))
@@ -746,7 +751,7 @@ class Scores:
             if sector:
                 parts.append('"sector":' + q(sector))
             b = band[k]
-            pub = col.published[lo + k]
+            pub = sl.published[k]
             parts.append('"score":' + (repr(scores[k]) if has[k] else "null"))
             parts.append('"published":' + ("null" if pub is None else q(pub)))
             parts.append('"state":' + state[k])
@@ -774,8 +779,8 @@ class Scores:
                 parts.append('"missing":[' + ",".join(missing[k]) + "]")
             if views:
                 vs = []
-                for name, vals, ok in views:
-                    v = self.published_value(vals[k]) if ok[k] else None
+                for name, view_vals, ok in views:
+                    v = self.published_value(view_vals[k]) if ok[k] else None
                     vs.append(
                         q(name)
                         + ':{"score":'
