@@ -37,6 +37,12 @@ class Aggregator(ABC):
     #: parent's maximum) instead of a value within the children's range. The engine refuses
     #: an entity whose children add up past 100 % of the parent (``Add``).
     additive: bool = False
+    #: Whether the result is a fixed linear function of the children's values: a weighted
+    #: mean (or sum) whose weights do not depend on the values. Explanations, gap plans and
+    #: sensitivity draws may use linear shortcuts (contributions w·v, one child's marginal
+    #: effect) only when this is true; for any other rule they re-score or refuse. A rule
+    #: is non-linear unless it says otherwise.
+    linear: bool = False
 
     @abstractmethod
     def reduce(
@@ -74,6 +80,7 @@ class WeightedMean(Aggregator):
 
     name = "weighted_mean"
     description = "weighted mean of the applicable children (weights renormalised)"
+    linear = True
 
     def reduce(
         self, values: FloatArray, weights: FloatArray, segments: IntArray, n_segments: int
@@ -105,6 +112,7 @@ class Mean(Aggregator):
 
     name = "mean"
     description = "plain mean of the applicable children (weights ignored)"
+    linear = True
 
     def reduce(
         self, values: FloatArray, weights: FloatArray, segments: IntArray, n_segments: int
@@ -165,6 +173,7 @@ class Add(Aggregator):
         "refused above the parent's points"
     )
     additive = True
+    linear = True
 
     def reduce(
         self, values: FloatArray, weights: FloatArray, segments: IntArray, n_segments: int
