@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import site
 import subprocess
 import sys
 from pathlib import Path
@@ -19,9 +20,15 @@ def test_following_the_tutorial_gives_a_listed_plugin_whose_tests_pass(tmp_path:
     venv = tmp_path / "venv"
     # The venv sees this interpreter's packages (numpy, pytest …) so that it needs no
     # downloads; kepatuhan and the new plugin are installed into it by the steps below.
-    sh([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], tmp_path)
+    # A .pth file, not --system-site-packages: when this interpreter is itself a venv, the
+    # latter would show the base interpreter's packages instead of this one's.
+    sh([sys.executable, "-m", "venv", str(venv)], tmp_path)
     bindir = venv / ("Scripts" if sys.platform == "win32" else "bin")
     py = str(bindir / "python")
+    target = sh([py, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], tmp_path)
+    Path(target.strip(), "_parent_site.pth").write_text(
+        "\n".join(site.getsitepackages()) + "\n", encoding="utf-8"
+    )
     kep = str(bindir / "kepatuhan")
     sh(
         [py, "-m", "pip", "install", "-q", "--no-deps", "-e", str(ROOT)],
