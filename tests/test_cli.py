@@ -52,7 +52,8 @@ def test_explain_prints_the_contribution_tree(capsys: pytest.CaptureFixture[str]
         == 0
     )
     out = capsys.readouterr().out
-    assert "input @ puskesmas-watdek: 8.72/21.85" in out
+    # the criterion's label and the unit's name, as the rubric and the data write them
+    assert "Dimensi Input @ Puskesmas Watdek: 8.72/21.85" in out
 
 
 def test_bad_input_exits_1_with_file_and_line(
@@ -202,8 +203,8 @@ def test_explain_names_strengths_and_weaknesses_against_peers(
     ]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "strengths (points above peers): input +13.23, pengaduan +5.34" in out
-    assert "weaknesses (points below peers): proses -17.49, output -5.69" in out
+    assert "keunggulan (poin di atas rekan): Dimensi Input +13.23, Dimensi Pengaduan +5.34" in out
+    assert "kelemahan (poin di bawah rekan): Dimensi Proses -17.49, Dimensi Output -5.69" in out
     assert main([*argv, "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["weaknesses"][0]["criterion"] == "proses"
@@ -232,7 +233,8 @@ def test_report_card_is_one_self_contained_page(
     assert main(argv) == 0
     page = out.read_text()
     assert "60.80" in page and words in page and "Kabupaten Maluku Tenggara" in page
-    assert "puskesmas-kolser" in page and "sha256:" in page  # the gap steps and provenance
+    # the gap steps name the unit (Puskesmas Kolser is not yet in the next band); provenance
+    assert "<td>Puskesmas Kolser</td>" in page and "sha256:" in page
     assert "<script" not in page and "<link" not in page and "src=" not in page
 
 

@@ -361,9 +361,10 @@ def test_a_raw_53_745_is_53_75_in_every_command(
     assert f"{raw:.2f}" == "53.74"  # the case tells the two rounding paths apart
     code, out, _ = run(["score", *base, "--units"], capsys)
     assert code == 0 and out.count("53.75") == 2 and "53.74" not in out
-    code, out, _ = run(["explain", *base, "--institution", "kab-x"], capsys)
-    assert code == 0 and 'institution "kab-x" under ombudsman-2023: 53.75' in out
-    assert "total @ u: 53.75 (53.75%)" in out and "53.74" not in out
+    code, out, _ = run(["explain", *base, "--institution", "kab-x", "--lang", "en"], capsys)
+    assert code == 0 and "kab-x under Ombudsman RI — Penilaian Kepatuhan 2023" in out
+    assert out.splitlines()[0].endswith(": 53.75")
+    assert "points) @ u: 53.75 (53.75%)" in out and "53.74" not in out
     exported = tmp_path / "e.json"
     assert main(["export", *base, "--output", str(exported)]) == 0
     assert json.loads(exported.read_text())["institutions"][0]["published"] == "53.75"

@@ -43,7 +43,7 @@ def streamed(res: kepatuhan.Scores, chunk: int = 3) -> dict[str, Any]:
 
 
 def card_rows(res: kepatuhan.Scores, units: bool) -> list[tuple[Any, ...]]:
-    """The rows ``score`` printed in 0.1, from the cards."""
+    """The rows ``score`` printed in 0.1, from the cards, then the names and band labels."""
     rows: list[tuple[Any, ...]] = []
     for card in res.cards():
         for c, unit in [(card, ""), *((u, u.id) for u in (card.children if units else ()))]:
@@ -57,6 +57,10 @@ def card_rows(res: kepatuhan.Scores, units: bool) -> list[tuple[Any, ...]]:
                     b.id if b else "",
                     (b.zone or "") if b else "",
                     c.state,
+                    card.name or "",
+                    (c.name or "") if unit else "",
+                    b.label if b else "",
+                    (b.label_en or "") if b else "",
                 )
             )
     return rows

@@ -36,6 +36,7 @@ from .common import (
     _data_options,
     _draws,
     _Parser,
+    _people_options,
     _print_error,
     _scored_options,
     _seed,
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     data = [_data_options()]  # every command that reads an observation file
     scored = [*data, _scored_options()]  # ... and scores it: DATA --rubric REF
+    people = [_people_options()]  # every command whose output people read: --lang …
 
     def fmt(sp: argparse.ArgumentParser) -> None:
         sp.add_argument(
@@ -81,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.set_defaults(func=cmd_show)
     sp = sub.add_parser(
-        "score", help="score an observation file (CSV, TOML or JSON)", parents=scored
+        "score", help="score an observation file (CSV, TOML or JSON)", parents=[*scored, *people]
     )
     sp.add_argument(
         "--units", action="store_true", help="also list every unit (table and csv formats)"
@@ -99,7 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     fmt(sp)
     sp.set_defaults(func=cmd_score)
     sp = sub.add_parser(
-        "explain", help="explain one entity's score down to the indicators", parents=scored
+        "explain",
+        help="explain one entity's score down to the indicators",
+        parents=[*scored, *people],
     )
     sp.add_argument("--institution", required=True, help="institution id")
     sp.add_argument("--unit", help="explain this unit of the institution instead")
@@ -107,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     fmt(sp)
     sp.set_defaults(func=cmd_explain)
     sp = sub.add_parser(
-        "plot", help="pictures: distribution, waterfall, ranks, trajectories", parents=data
+        "plot",
+        help="pictures: distribution, waterfall, ranks, trajectories",
+        parents=[*data, *people],
     )
     sp.add_argument("kind", choices=("distribution", "waterfall", "ranks", "trajectories"))
     sp.add_argument("inputs", nargs="+", help="DATA (or RESULT.json files for trajectories)")
@@ -118,20 +124,21 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--output", required=True, help="FILE.png or FILE.svg")
     sp.set_defaults(func=cmd_plot)
     sp = sub.add_parser(
-        "report", help="an institution's report card, one HTML page", parents=scored
+        "report", help="an institution's report card, one HTML page", parents=[*scored, *people]
     )
     sp.add_argument("--institution", required=True, help="institution id")
     sp.add_argument("--output", required=True, help="the HTML file to write")
-    sp.add_argument(
-        "--lang", choices=("id", "en"), default="id", help="Bahasa Indonesia (default) or English"
-    )
     sp.set_defaults(func=cmd_report)
-    sp = sub.add_parser("panel", help="trajectories across years from several results")
+    sp = sub.add_parser(
+        "panel", help="trajectories across years from several results", parents=people
+    )
     sp.add_argument("results", nargs="+", help="JSON results of kepatuhan score, one per year")
     fmt(sp)
     sp.set_defaults(func=cmd_panel)
     sp = sub.add_parser(
-        "sensitivity", help="how bands and ranks move when the weights move", parents=scored
+        "sensitivity",
+        help="how bands and ranks move when the weights move",
+        parents=[*scored, *people],
     )
     sp.add_argument("--draws", type=_draws, default=1000, help="weight draws (1 to 1000000)")
     sp.add_argument("--method", choices=("uniform", "dirichlet"), default="uniform")
@@ -146,7 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     fmt(sp)
     sp.set_defaults(func=cmd_sensitivity)
     sp = sub.add_parser(
-        "gap", help="the improvements that lift an institution to its next band", parents=scored
+        "gap",
+        help="the improvements that lift an institution to its next band",
+        parents=[*scored, *people],
     )
     sp.add_argument("--institution", required=True, help="institution id")
     fmt(sp)
@@ -157,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--output", required=True, help="FILE.csv or FILE.json")
     sp.set_defaults(func=cmd_export)
     sp = sub.add_parser(
-        "rank", help="rank institutions or units within peer groups", parents=scored
+        "rank", help="rank institutions or units within peer groups", parents=[*scored, *people]
     )
     sp.add_argument(
         "--by",

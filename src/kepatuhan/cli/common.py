@@ -37,6 +37,8 @@ from ..io.observations_io import read_observations
 from ..io.rubric_toml import is_rubric_file, resolve_rubric
 from ..observations import ObservationTable
 from ..plugins import PluginManager, default_manager
+from ..present import lang
+from ..present.lang import DEFAULT_LANG, LANGS
 from ..results import Scores
 from ..rounding import publish
 from ..rubric import Rubric
@@ -305,6 +307,57 @@ def _data_options() -> _Parser:
         help="the CSV field separator (default: , or sniffed); one character, or tab",
     )
     return parent
+
+
+def _people_options() -> _Parser:
+    """The options of every command whose output people read (a parent parser): the
+    language and the decimal separator of what is shown. Machine formats (json, csv) are
+    the same under every choice: ids, name and label columns, dot decimals."""
+    parent = _Parser(add_help=False)
+    group = parent.add_argument_group("output for people")
+    group.add_argument(
+        "--lang",
+        choices=LANGS,
+        default=DEFAULT_LANG,
+        help="the language of headers, states, zones, criterion and band labels: Bahasa "
+        "Indonesia (id, the default: the language of a rubric's primary labels) or English "
+        "(en)",
+    )
+    group.add_argument(
+        "--print-decimal-comma",
+        action="store_true",
+        help="show figures as 60,80 (Indonesian documents) in tables, text and pages; json "
+        "and csv keep 60.80. Not --decimal-comma, which is how DATA is read",
+    )
+    return parent
+
+
+@attrs.frozen
+class Shown:
+    """How a command shows things to people: ``--lang`` and ``--print-decimal-comma``."""
+
+    lang: str = DEFAULT_LANG
+    decimal_comma: bool = False
+
+    def word(self, key: str) -> str:
+        """The catalogue's word for ``key`` (:func:`kepatuhan.present.lang.word`)."""
+        return lang.word(key, self.lang)
+
+    def num(self, x: float | None) -> str:
+        """A score published and shown (:func:`kepatuhan.present.lang.format_score`)."""
+        return lang.format_score(x, self.decimal_comma)
+
+    def pub(self, text: str | None) -> str:
+        """An already published figure shown (:func:`kepatuhan.present.lang.format_published`)."""
+        return lang.format_published(text, self.decimal_comma)
+
+
+def _shown(args: argparse.Namespace) -> Shown:
+    """The command's :class:`Shown` (defaults for a command without the options)."""
+    return Shown(
+        getattr(args, "lang", None) or DEFAULT_LANG,
+        bool(getattr(args, "print_decimal_comma", False)),
+    )
 
 
 class _Parser(argparse.ArgumentParser):

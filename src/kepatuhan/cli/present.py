@@ -10,7 +10,7 @@ from ..errors import (
 )
 from ..io.files import write_atomic, write_text_atomic
 from . import common
-from .common import _check_outputs, _check_result_for_panel, _score
+from .common import _check_outputs, _check_result_for_panel, _score, _shown
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
@@ -52,7 +52,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     from ..present.report import report_card
 
     res = _score(args)
-    page = report_card(res, args.institution, lang=args.lang, plugins=common._manager())
+    shown = _shown(args)
+    page = report_card(
+        res,
+        args.institution,
+        lang=shown.lang,
+        decimal_comma=shown.decimal_comma,
+        plugins=common._manager(),
+    )
     write_text_atomic(args.output, page)
     print(f"wrote {args.output}")
     return 0

@@ -10,15 +10,26 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..bands import BandScheme
 from ..errors import (
     Problem,
 )
 from ..io.files import OutputFileError, write_atomic
+from ..present import lang
 from ..results import STATE_NAMES, ExplainNode, Scores
-from ..rounding import publish
 from ..rubric import LEVELS
 from . import common
-from .common import _csv, _result_writer, _score, _signed, _table, _write_csv, _write_to
+from .common import (
+    Shown,
+    _csv,
+    _result_writer,
+    _score,
+    _shown,
+    _signed,
+    _table,
+    _write_csv,
+    _write_to,
+)
 
 _POLICY_WORDS = {"zero": "counted as 0", "not_applicable": "treated as not applicable"}
 
@@ -59,7 +70,6 @@ def cmd_score(args: argparse.Namespace) -> int:
         for line in missing:
             print(f"{res.table.source}: {line}; --strict refuses that", file=sys.stderr)
         return 1
-    header = ("level", "institution", "unit", "score", "band", "zone", "state")
     emit: Callable[[TextIO], None]
     if args.format == "json":
         emit = _result_writer(res, args)
@@ -68,9 +78,10 @@ def cmd_score(args: argparse.Namespace) -> int:
 
         def emit_rows(out: TextIO) -> None:
             if args.format == "csv":
-                _write_csv(out, header, rows)
+                _write_csv(out, SUMMARY_HEADER, rows)
             else:
-                out.write(_table(rows, header) + "\n")
+                header, shown = _people_rows(rows, _shown(args), res.rubric.bands)
+                out.write(_table(shown, header) + "\n")
 
         emit = emit_rows
 
@@ -82,30 +93,51 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The columns of ``score --format csv``: ids first (as in kepatuhan 0.1), then the names and
+#: band labels in both languages, so a spreadsheet needs no second lookup.
+SUMMARY_HEADER = (
+    "level",
+    "institution",
+    "unit",
+    "score",
+    "band",
+    "zone",
+    "state",
+    "institution_name",
+    "unit_name",
+    "band_label",
+    "band_label_en",
+)
+
+
 def _summary_rows(res: Scores, units: bool) -> list[tuple[Any, ...]]:
-    """The rows of ``score``'s table and CSV, straight from the result's columns."""
+    """The rows of ``score``'s table and CSV (:data:`SUMMARY_HEADER`), straight from the
+    result's columns."""
     bands = res.rubric.bands.bands if res.rubric.bands is not None else ()
+    insts = res.table.institutions
 
     def level_rows(lv: int) -> list[tuple[Any, ...]]:
         col = res.columns(lv)
-        inst_of = (
-            col.ids if lv == 0 else [res.table.institutions[i].id for i in col.parent.tolist()]
-        )
-        unit_of = [""] * len(col.ids) if lv == 0 else list(col.ids)
+        parents = range(len(col.ids)) if lv == 0 else col.parent.tolist()
+        names = [e.name or "" for e in (insts if lv == 0 else res.table.units)]
         out = []
-        for inst, unit, pub, b, st in zip(
-            inst_of, unit_of, col.published, col.band.tolist(), col.state.tolist(), strict=True
+        for k, (p, pub, b, st) in enumerate(
+            zip(parents, col.published, col.band.tolist(), col.state.tolist(), strict=True)
         ):
             band = bands[b] if b >= 0 and bands else None
             out.append(
                 (
                     LEVELS[lv],
-                    inst,
-                    unit,
+                    insts[p].id,
+                    "" if lv == 0 else col.ids[k],
                     pub,
                     band.id if band else "",
                     (band.zone or "") if band else "",
                     STATE_NAMES[st],
+                    insts[p].name or "",
+                    "" if lv == 0 else names[k],
+                    band.label if band else "",
+                    (band.label_en or "") if band else "",
                 )
             )
         return out
@@ -120,6 +152,36 @@ def _summary_rows(res: Scores, units: bool) -> list[tuple[Any, ...]]:
         rows.append(row)
         rows.extend(unit_rows[int(u)] for u in order[offsets[i] : offsets[i + 1]])
     return rows
+
+
+def _people_rows(
+    rows: list[tuple[Any, ...]], shown: Shown, scheme: BandScheme | None
+) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """``score``'s table for people from its :func:`_summary_rows`: names (the id where an
+    entity has none), the band's label and the zone in the chosen language, figures with the
+    chosen decimal separator; the last column is the entity's id, for ``--institution`` and
+    ``--unit``. A unit row leaves the institution blank: it follows its institution."""
+    w = shown.word
+    keys = ("level", "institution", "unit", "score", "band", "opinion", "zone", "state", "id")
+    header = tuple(w(k) for k in keys)
+    out: list[tuple[str, ...]] = []
+    for lv, inst, unit, pub, band_id, zone, st, inst_name, unit_name, *_ in rows:
+        is_unit = lv != LEVELS[0]
+        band = None if scheme is None or not band_id else scheme.get(band_id)
+        out.append(
+            (
+                w(lv).lower(),
+                "" if is_unit else lang.entity_label(inst_name, inst),
+                lang.entity_label(unit_name, unit) if is_unit else "",
+                shown.pub(pub),
+                str(band_id),
+                "" if band is None else lang.band_label(band, shown.lang),
+                lang.zone_label(zone, shown.lang),
+                lang.state_label(st, shown.lang),
+                unit if is_unit else inst,
+            )
+        )
+    return header, out
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -162,83 +224,131 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1
 
 
-def _render_explain(node: ExplainNode, depth: int = 0, out: list[str] | None = None) -> list[str]:
+def _node_name(res: Scores, node: ExplainNode) -> str:
+    """The name (else id) of the entity an explanation node is about."""
+    return lang.entity_name(res.table, LEVELS.index(node.level), node.entity_index)
+
+
+def _render_explain(
+    res: Scores, node: ExplainNode, shown: Shown, depth: int = 0, out: list[str] | None = None
+) -> list[str]:
+    """The explanation tree as indented lines: criterion labels and entity names in the
+    chosen language, figures with the chosen decimal separator."""
     out = [] if out is None else out
     pad = "  " * depth
     if node.score is None:
-        val = node.state
+        val = lang.state_label(node.state, shown.lang)
     else:
         value = node.score if node.value is None else node.value
         val = (
-            publish(value)
-            + (f"/{node.maximum:g}" if node.maximum != 100 else "")
-            + f" ({publish(node.score)}%)"
+            shown.num(value)
+            + (f"/{shown.pub(f'{node.maximum:g}')}" if node.maximum != 100 else "")
+            + f" ({shown.num(node.score)}%)"
         )
-    who = node.entity.split(" ")[-1].strip('"') if depth and node.entity else node.entity
-    tag = "" if node.state == "scored" else f" [{node.state}]"
+    tag = "" if node.state == "scored" else f" [{lang.state_label(node.state, shown.lang)}]"
+    label = lang.criterion_label(res.rubric.criterion(node.criterion), shown.lang)
     out.append(
-        f"{pad}{node.criterion} @ {who}: {val}{tag}  share {node.share:.1%}, "
-        f"weight in total {node.effective_weight:.2%}, lost {publish(node.lost)}"
+        f"{pad}{label} @ {_node_name(res, node)}: {val}{tag}  "
+        f"{shown.word('share')} {_percent(node.share, 1, shown)}, "
+        f"{shown.word('weight_in_total')} {_percent(node.effective_weight, 2, shown)}, "
+        f"{shown.word('lost')} {shown.num(node.lost)}"
     )
     for c in node.entities:
-        _render_explain(c, depth + 1, out)
+        _render_explain(res, c, shown, depth + 1, out)
     for c in node.children:
-        _render_explain(c, depth + 1, out)
+        _render_explain(res, c, shown, depth + 1, out)
     return out
+
+
+def _percent(x: float, decimals: int, shown: Shown) -> str:
+    """A share as a percentage (``14.3%``), with the chosen decimal separator."""
+    return shown.pub(f"{x:.{decimals}%}")
+
+
+def _explain_json(res: Scores, node: ExplainNode) -> dict[str, Any]:
+    """``explain --format json``: the tree's own fields, plus ``entity_name`` and the
+    criterion's English label (``label_en``, null when the rubric has none) on every node."""
+    doc = node.to_dict()
+    doc["entity_name"] = _node_name(res, node)
+    doc["label_en"] = res.rubric.criterion(node.criterion).label.en
+    doc["children"] = [_explain_json(res, c) for c in node.children]
+    doc["entities"] = [_explain_json(res, c) for c in node.entities]
+    return doc
+
+
+#: The columns of ``explain --format csv``: those of kepatuhan 0.1, then names and labels.
+EXPLAIN_HEADER = (
+    "entity",
+    "criterion",
+    "state",
+    "score",
+    "value",
+    "maximum",
+    "share",
+    "effective_weight",
+    "contribution",
+    "lost",
+    "entity_name",
+    "label",
+    "label_en",
+)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """Print the contribution tree of one institution (or unit, or product)."""
     res = _score(args)
+    shown = _shown(args)
     tree = res.explain(args.institution, args.unit, args.product)
     ups, downs = res.strengths(args.institution, args.unit) if args.product is None else ([], [])
     if args.format == "json":
-        doc = tree.to_dict()
+        doc = _explain_json(res, tree)
         doc["strengths"] = [{"criterion": c, "above_peers": d} for c, d in ups]
         doc["weaknesses"] = [{"criterion": c, "below_peers": -d} for c, d in downs]
         print(json.dumps(doc, indent=2, ensure_ascii=False))
         return 0
     nodes = tree.walk()
     if args.format == "csv":
-        print(
-            _csv(
-                [
-                    (
-                        n.entity,
-                        n.criterion,
-                        n.state,
-                        n.score,
-                        n.value,
-                        n.maximum,
-                        n.share,
-                        n.effective_weight,
-                        n.contribution,
-                        n.lost,
-                    )
-                    for n in nodes
-                ],
+        rows = []
+        for n in nodes:
+            crit = res.rubric.criterion(n.criterion)
+            rows.append(
                 (
-                    "entity",
-                    "criterion",
-                    "state",
-                    "score",
-                    "value",
-                    "maximum",
-                    "share",
-                    "effective_weight",
-                    "contribution",
-                    "lost",
-                ),
+                    n.entity,
+                    n.criterion,
+                    n.state,
+                    n.score,
+                    n.value,
+                    n.maximum,
+                    n.share,
+                    n.effective_weight,
+                    n.contribution,
+                    n.lost,
+                    _node_name(res, n),
+                    crit.label.id,
+                    crit.label.en,
+                )
             )
-        )
+        print(_csv(rows, EXPLAIN_HEADER))
         return 0
+
+    def label(cid: str) -> str:
+        return lang.criterion_label(res.rubric.criterion(cid), shown.lang)
+
     # The value of the root in its own unit is the published-scale score (0–100 or 0–110).
-    card_score = "not applicable" if tree.value is None else publish(tree.value)
-    print(f"{tree.entity} under {res.rubric.id}: {card_score}")
-    print("\n".join(_render_explain(tree)))
+    card_score = (
+        lang.state_label("not_applicable", shown.lang)
+        if tree.value is None
+        else shown.num(tree.value)
+    )
+    print(f"{_node_name(res, tree)} {shown.word('under')} {res.rubric.title}: {card_score}")
+    print("\n".join(_render_explain(res, tree, shown)))
     if ups or downs:
-        print("strengths (points above peers): " + ", ".join(f"{c} {_signed(d)}" for c, d in ups))
         print(
-            "weaknesses (points below peers): " + ", ".join(f"{c} {_signed(d)}" for c, d in downs)
+            f"{shown.word('strengths')}: "
+            + ", ".join(f"{label(c)} {shown.pub(_signed(d))}" for c, d in ups)
+        )
+        print(
+            f"{shown.word('weaknesses')}: "
+            + ", ".join(f"{label(c)} {shown.pub(_signed(d))}" for c, d in downs)
         )
     return 0

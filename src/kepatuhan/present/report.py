@@ -2,148 +2,178 @@
 
 What an Ombudsman office or a regional government hands out: the score and its band, each
 unit, where the points were lost, the improvements that reach the next band, the sources of
-the method and the provenance of the numbers. Bahasa Indonesia by default, English with
-``lang="en"``. No scripts, no external files: the page can be mailed or printed as is.
+the method and the provenance of the numbers. Entities are named by their names and criteria
+by their labels (:mod:`kepatuhan.present.lang`), in Bahasa Indonesia by default or English
+with ``lang="en"``; figures with a decimal comma when ``decimal_comma``. The page says
+plainly that it is not an official Ombudsman document, carries the edition's own name (the
+rubric's title: *Penilaian Kepatuhan*, *Penilaian Maladministrasi* 2025), and names its
+input by file name only, never by a path of the user's machine. No scripts, no external
+files: the page can be mailed or printed as is.
 """
 
 from __future__ import annotations
 
 import html
+from pathlib import PurePath
 
 from ..analysis.gap import gap
 from ..plugins import PluginManager
 from ..results import ExplainNode, Scores
-from ..rounding import publish
+from ..rubric import LEVELS
+from . import lang as L
 
 __all__ = ["report_card"]
 
-_T = {
-    "id": {
-        "title": "Rapor Kepatuhan Pelayanan Publik",
-        "score": "Nilai",
-        "band": "Kategori",
-        "zone": "Zona",
-        "units": "Unit layanan",
-        "unit": "Unit",
-        "lost": "Poin hilang (dari nilai institusi)",
-        "criterion": "Kriteria",
-        "value": "Nilai kriteria",
-        "gap": "Langkah menuju kategori berikutnya",
-        "gap_none": "Sudah berada pada kategori tertinggi.",
-        "gain": "Tambahan poin",
-        "after": "Nilai setelahnya",
-        "sources": "Sumber metode",
-        "provenance": "Asal-usul angka",
-        "method": "Metode",
-    },
-    "en": {
-        "title": "Public Service Compliance Report Card",
-        "score": "Score",
-        "band": "Category",
-        "zone": "Zone",
-        "units": "Service units",
-        "unit": "Unit",
-        "lost": "Points lost (of the institution's score)",
-        "criterion": "Criterion",
-        "value": "Criterion value",
-        "gap": "Steps to the next category",
-        "gap_none": "Already in the top category.",
-        "gain": "Points gained",
-        "after": "Score after",
-        "sources": "Sources of the method",
-        "provenance": "Provenance of the numbers",
-        "method": "Method",
-    },
-}
-
 _CSS = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#222}
-h1{font-size:1.5rem}table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}
+h1{font-size:1.5rem}h1 small{display:block;font-size:1rem;font-weight:normal;color:#444}
+table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}
 td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left}
 .big{font-size:2.5rem;font-weight:bold}.hijau{color:#1a7f37}.kuning{color:#9a6700}
-.merah{color:#cf222e}small{color:#666}"""
+.merah{color:#cf222e}small{color:#666}
+.note{border:1px solid #9a6700;background:#fff8e5;padding:.5rem .75rem;margin:1rem 0}"""
 
 
 def _e(x: object) -> str:
     return html.escape("" if x is None else str(x))
 
 
-def _lost_rows(node: ExplainNode, out: list[tuple[str, str, str, float]]) -> None:
+def _where(scores: Scores, node: ExplainNode) -> str:
+    """Who a node of the explanation is about: the unit's name, or ``unit / product``
+    (products of different units may share an id such as ``p1``)."""
+    return L.entity_name(scores.table, LEVELS.index(node.level), node.entity_index, full=True)
+
+
+def _lost_rows(scores: Scores, node: ExplainNode, out: list[tuple[str, str, ExplainNode]]) -> None:
     for child in (*node.entities, *node.children):
         if not child.children and not child.entities and child.lost > 0.005:
-            who = child.entity.split('"')[-2] if '"' in child.entity else child.entity
-            val = "" if child.value is None else f"{publish(child.value)} / {child.maximum:g}"
-            out.append((who, child.criterion, val, child.lost))
-        _lost_rows(child, out)
+            out.append((_where(scores, child), child.criterion, child))
+        _lost_rows(scores, child, out)
+
+
+def _names_by_label(scores: Scores, institution: int) -> dict[str, str]:
+    """``{entity label of a message: name shown}`` for an institution and its units and
+    products (a gap step names its entity by :meth:`ObservationTable.entity_label`)."""
+    t = scores.table
+    out = {t.entity_label(0, institution): L.entity_name(t, 0, institution)}
+    for u in scores.children(0, institution):
+        out[t.entity_label(1, int(u))] = L.entity_name(t, 1, int(u))
+        for p in scores.children(1, int(u)):
+            out[t.entity_label(2, int(p))] = L.entity_name(t, 2, int(p), full=True)
+    return out
 
 
 def report_card(
-    scores: Scores, institution: str, *, lang: str = "id", plugins: PluginManager | None = None
+    scores: Scores,
+    institution: str,
+    *,
+    lang: str = L.DEFAULT_LANG,
+    decimal_comma: bool = False,
+    plugins: PluginManager | None = None,
 ) -> str:
-    """The HTML page of one institution's report card."""
-    t = _T["en" if lang == "en" else "id"]
+    """The HTML page of one institution's report card, in ``lang`` (``"id"`` or ``"en"``),
+    figures with a decimal comma when ``decimal_comma``."""
+    L.check_lang(lang)
+
+    def t(key: str) -> str:
+        return _e(L.word(key, lang))
+
+    def num(x: float | None) -> str:
+        return _e(L.format_score(x, decimal_comma))
+
+    def pub(text: str | None) -> str:
+        return _e(L.format_published(text, decimal_comma))
+
+    def label(cid: str) -> str:
+        return _e(L.criterion_label(scores.rubric.criterion(cid), lang))
+
+    def band_text(band_id: str | None) -> str:
+        """A band as people read it: its label, after its id where the id is not a zone."""
+        scheme = scores.rubric.bands
+        band = None if band_id is None or scheme is None else scheme.get(band_id)
+        if band is None:
+            return ""
+        text = L.band_label(band, lang)
+        return _e(text if band.id == band.zone else f"{band.id} — {text}")
+
+    i = scores.institution_index(institution)
     card = scores.card(institution)
+    name = L.entity_label(card.name, card.id)
+    title = scores.rubric.title
     band = card.band
     zone = (band.zone or "") if band else ""
-    label = (band.label_en or band.label) if band and lang == "en" else (band.label if band else "")
+    opinion = ""
+    if band is not None:
+        # the band's label in the language, then the flags' suffixes as the rubric writes them
+        # (2025: "Tanpa Maladministrasi", an official qualifier)
+        suffix = (card.opinion or band.label)[len(band.label) :].strip()
+        opinion = L.band_label(band, lang) + (f" {suffix}" if suffix else "")
     parts = [
-        "<!doctype html><html lang='"
-        + ("en" if lang == "en" else "id")
-        + "'><head><meta charset='utf-8'>",
-        f"<title>{_e(t['title'])} — {_e(card.name or card.id)}</title>",
+        f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>",
+        f"<title>{t('report')}: {_e(name)} — {_e(title)}</title>",
         f"<style>{_CSS}</style></head><body>",
-        f"<h1>{_e(t['title'])}: {_e(card.name or card.id)}</h1>",
-        f"<p><small>{_e(t['method'])}: {_e(scores.rubric.title)}</small></p>",
-        f"<p><span class='big {zone}'>{_e(card.published)}</span> &nbsp; {_e(t['band'])} "
-        f"<b>{_e(band.id if band else '')}</b> — {_e(card.opinion or label)} &nbsp; "
-        f"{_e(t['zone'])} <b class='{zone}'>{_e(zone)}</b></p>",
-        f"<h2>{_e(t['units'])}</h2><table><tr><th>{_e(t['unit'])}</th><th>{_e(t['score'])}</th>"
-        f"<th>{_e(t['band'])}</th></tr>",
+        f"<h1>{t('report')}: {_e(name)}<small>{_e(title)}</small></h1>",
+        f"<p class='note'>{t('not_official')}</p>",
+        f"<p><span class='big {_e(zone)}'>{pub(card.published)}</span> &nbsp; {t('band')} "
+        f"<b>{_e(band.id + ' — ' if band and band.id != band.zone else '')}{_e(opinion)}</b>"
+        " &nbsp; "
+        f"{t('zone')} <b class='{_e(zone)}'>{_e(L.zone_label(zone, lang))}</b></p>",
+        f"<h2>{t('units')}</h2><table><tr><th>{t('unit')}</th><th>{t('score')}</th>"
+        f"<th>{t('band')}</th><th>{t('zone')}</th></tr>",
     ]
     for u in card.children:
         ub = u.band
+        uz = (ub.zone or "") if ub else ""
         parts.append(
-            f"<tr><td>{_e(u.name or u.id)}</td><td>{_e(u.published)}</td>"
-            f"<td class='{_e(ub.zone if ub else '')}'>{_e(ub.id if ub else '')}</td></tr>"
+            f"<tr><td>{_e(L.entity_label(u.name, u.id))}</td><td>{pub(u.published)}</td>"
+            f"<td>{band_text(ub.id if ub else None)}</td>"
+            f"<td class='{_e(uz)}'>{_e(L.zone_label(uz, lang))}</td></tr>"
         )
     parts.append("</table>")
-    rows: list[tuple[str, str, str, float]] = []
-    _lost_rows(scores.explain(institution), rows)
-    rows.sort(key=lambda r: -r[3])
+    rows: list[tuple[str, str, ExplainNode]] = []
+    _lost_rows(scores, scores.explain(institution), rows)
+    rows.sort(key=lambda r: -r[2].lost)
     parts.append(
-        f"<h2>{_e(t['lost'])}</h2><table><tr><th>{_e(t['unit'])}</th><th>{_e(t['criterion'])}</th>"
-        f"<th>{_e(t['value'])}</th><th>−</th></tr>"
+        f"<h2>{t('lost_title')}</h2><table><tr><th>{t('where')}</th><th>{t('criterion')}</th>"
+        f"<th>{t('value')}</th><th>−</th></tr>"
     )
-    for who, crit, val, lost in rows[:15]:
+    for who, crit, node in rows[:15]:
+        val = "" if node.value is None else f"{num(node.value)} / {pub(f'{node.maximum:g}')}"
         parts.append(
-            f"<tr><td>{_e(who)}</td><td>{_e(crit)}</td><td>{_e(val)}</td><td>{publish(lost)}</td></tr>"
+            f"<tr><td>{_e(who)}</td><td>{label(crit)}</td><td>{val}</td>"
+            f"<td>{num(node.lost)}</td></tr>"
         )
     parts.append("</table>")
     plan = gap(scores, institution, plugins=plugins)
-    parts.append(f"<h2>{_e(t['gap'])}</h2>")
+    parts.append(f"<h2>{t('gap')}</h2>")
     if plan.target is None:
-        parts.append(f"<p>{_e(t['gap_none'])}</p>")
+        parts.append(f"<p>{t('gap_none')}</p>")
     else:
+        names = _names_by_label(scores, i)
         parts.append(
-            f"<p>{_e(plan.band.id if plan.band else '')} → <b>{_e(plan.target.id)}</b> "
-            f"(≥ {_e(plan.target.min)})</p><table><tr><th>{_e(t['unit'])}</th>"
-            f"<th>{_e(t['criterion'])}</th><th>{_e(t['gain'])}</th><th>{_e(t['after'])}</th></tr>"
+            f"<p>{band_text(plan.band.id if plan.band else None)} → "
+            f"<b>{band_text(plan.target.id)}</b> (≥ {pub(f'{plan.target.min:.2f}')})</p>"
+            f"<table><tr><th>{t('where')}</th><th>{t('criterion')}</th><th>{t('gain')}</th>"
+            f"<th>{t('after')}</th></tr>"
         )
         for s in plan.steps:
-            who = s.entity.split('"')[-2] if '"' in s.entity else s.entity
             parts.append(
-                f"<tr><td>{_e(who)}</td><td>{_e(s.criterion)}</td><td>+{publish(s.points)}</td>"
-                f"<td>{publish(s.cumulative)}</td></tr>"
+                f"<tr><td>{_e(names.get(s.entity, s.entity))}</td><td>{label(s.criterion)}</td>"
+                f"<td>+{num(s.points)}</td><td>{num(s.cumulative)}</td></tr>"
             )
         parts.append("</table>")
-    parts.append(f"<h2>{_e(t['sources'])}</h2><ul>")
+    parts.append(f"<h2>{t('sources')}</h2><p><small>{t('sources_note')}</small></p><ul>")
     for src in scores.rubric.sources:
         link = f" <a href='{_e(src.url)}'>{_e(src.url)}</a>" if src.url else ""
         parts.append(f"<li>{_e(src.title)}{link}</li>")
     p = scores.provenance
+    source = scores.table.source
+    # the file's name only: a path would show the user's machine (a home folder, a user name)
+    shown_source = PurePath(source.replace("\\", "/")).name if source else ""
     parts.append(
-        f"</ul><h2>{_e(t['provenance'])}</h2><p><small>rubric {_e(p.rubric_id)} "
-        f"{_e(p.rubric_version)} {_e(p.rubric_digest)}<br>input {_e(scores.table.source)} "
-        f"{_e(p.input_digest)}<br>kepatuhan {_e(p.kepatuhan_version)}; plugins "
-        f"{_e(', '.join(f'{k} {v}' for k, v in p.plugins.items()))}</small></p></body></html>"
+        f"</ul><h2>{t('provenance')}</h2><p><small>{t('rubric')} {_e(p.rubric_id)} "
+        f"{t('version')} {_e(p.rubric_version)} {_e(p.rubric_digest)}<br>{t('input')} "
+        f"{_e(shown_source)} {_e(p.input_digest)}<br>kepatuhan {_e(p.kepatuhan_version)}; "
+        f"{t('plugins')} {_e(', '.join(f'{k} {v}' for k, v in p.plugins.items()))}"
+        "</small></p></body></html>"
     )
     return "\n".join(parts)

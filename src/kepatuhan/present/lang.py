@@ -1,0 +1,195 @@
+"""Words and numbers for people: the one home of the language of every output people read.
+
+Everything a person reads — the score table, ``explain``, ``gap``, the report card, plots,
+``panel`` — names entities by their name and criteria by their label, in Bahasa Indonesia
+(``"id"``, the default) or English (``"en"``), and may print figures with a decimal comma
+(``60,80``) as Indonesian documents do. Machine formats (JSON, CSV) keep ids and dot
+decimals whatever the language; they add name and label columns beside the ids.
+
+The default language is Bahasa Indonesia for every rubric: a rubric's primary labels
+(``label.id`` of a criterion, ``label`` of a band) are by the rubric format the Bahasa
+Indonesia text and the English one is the optional translation, so the default follows the
+rubric's own labels. A label without an English text shows its primary text under ``en``.
+
+The API is small and pure (no I/O, no global state):
+
+- :data:`LANGS`, :data:`DEFAULT_LANG`, :func:`check_lang`
+- :func:`word` — the message catalogue (column headers, states, zones, report sentences)
+- :func:`entity_label`, :func:`entity_name` — a name, falling back to the id
+- :func:`criterion_label`, :func:`band_label`, :func:`zone_label`, :func:`state_label`
+- :func:`format_score`, :func:`format_published` — the one rounding rule
+  (:func:`kepatuhan.rounding.publish`), only the decimal separator swapped
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from ..rounding import DECIMALS, publish
+
+if TYPE_CHECKING:
+    from ..bands import Band
+    from ..observations import ObservationTable
+    from ..rubric import Criterion
+
+__all__ = [
+    "DEFAULT_LANG",
+    "LANGS",
+    "band_label",
+    "check_lang",
+    "criterion_label",
+    "entity_label",
+    "entity_name",
+    "format_published",
+    "format_score",
+    "state_label",
+    "word",
+    "zone_label",
+]
+
+#: The languages of the catalogue: Bahasa Indonesia and English.
+LANGS = ("id", "en")
+#: The language when none is asked for (the language of a rubric's primary labels).
+DEFAULT_LANG = "id"
+
+# One entry per word or sentence people read; every key has both languages (a test checks).
+_WORDS: Mapping[str, tuple[str, str]] = {
+    # column headers and level names
+    "level": ("Tingkat", "Level"),
+    "institution": ("Instansi", "Institution"),
+    "unit": ("Unit layanan", "Service unit"),
+    "product": ("Produk layanan", "Service product"),
+    "score": ("Nilai", "Score"),
+    "band": ("Kategori", "Category"),
+    "opinion": ("Predikat", "Rating"),
+    "zone": ("Zona", "Zone"),
+    "state": ("Keadaan", "State"),
+    "criterion": ("Kriteria", "Criterion"),
+    "id": ("Kode", "Id"),
+    # cell states (states.State labels) and "given"
+    "scored": ("dinilai", "scored"),
+    "given": ("diberikan", "given"),
+    "not_applicable": ("tidak berlaku", "not applicable"),
+    "missing_as_zero": ("tidak ada data, dihitung 0", "missing, counted as 0"),
+    "not_computed": ("tidak dihitung", "not computed"),
+    "missing": ("tidak ada data", "missing"),
+    # zones
+    "merah": ("merah", "red"),
+    "kuning": ("kuning", "yellow"),
+    "hijau": ("hijau", "green"),
+    # explain
+    "under": ("menurut", "under"),
+    "share": ("bagian", "share"),
+    "weight_in_total": ("bobot dalam total", "weight in total"),
+    "lost": ("poin hilang", "lost"),
+    "strengths": ("keunggulan (poin di atas rekan)", "strengths (points above peers)"),
+    "weaknesses": ("kelemahan (poin di bawah rekan)", "weaknesses (points below peers)"),
+    # the report card
+    "report": ("Rapor", "Report card"),
+    "not_official": (
+        "Bukan dokumen resmi Ombudsman Republik Indonesia. Angka-angka ini dihitung ulang "
+        "dengan perangkat lunak kepatuhan dari data masukan di bawah, menurut metode yang "
+        "disusun dari sumber publik; hasil resmi hanya yang diterbitkan Ombudsman RI.",
+        "Not an official document of the Ombudsman of the Republic of Indonesia. These "
+        "figures were recomputed by the kepatuhan software from the input named below, "
+        "under a method assembled from public sources; the only official results are those "
+        "the Ombudsman publishes.",
+    ),
+    "units": ("Unit layanan", "Service units"),
+    "lost_title": ("Poin hilang (dari nilai instansi)", "Points lost (of the institution's score)"),
+    "where": ("Unit / produk", "Unit / product"),
+    "value": ("Nilai kriteria", "Criterion value"),
+    "gap": ("Langkah menuju kategori berikutnya", "Steps to the next category"),
+    "gap_none": ("Sudah berada pada kategori tertinggi.", "Already in the top category."),
+    "gain": ("Tambahan poin", "Points gained"),
+    "after": ("Nilai setelahnya", "Score after"),
+    "sources": ("Sumber metode", "Sources of the method"),
+    "sources_note": (
+        "Judul sumber ditulis sebagaimana aslinya.",
+        "Source titles are given as published, in their own language.",
+    ),
+    "provenance": ("Asal-usul angka", "Provenance of the numbers"),
+    "method": ("Metode", "Method"),
+    "rubric": ("rubrik", "rubric"),
+    "input": ("data masukan", "input"),
+    "version": ("versi", "version"),
+    "plugins": ("plugin", "plugins"),
+}
+
+
+def check_lang(lang: str) -> str:
+    """``lang`` if it is one of :data:`LANGS`; ``ValueError`` naming the choices otherwise."""
+    if lang not in LANGS:
+        raise ValueError(f"expected a language {' or '.join(LANGS)}, found {lang!r}")
+    return lang
+
+
+def word(key: str, lang: str = DEFAULT_LANG) -> str:
+    """The catalogue's text for ``key`` in ``lang``; ``KeyError`` for a key it lacks (a bug
+    in the caller, not bad input)."""
+    ind, eng = _WORDS[key]
+    return eng if check_lang(lang) == "en" else ind
+
+
+def entity_label(name: str | None, id: str) -> str:
+    """What people call an entity: its name, falling back to its id when it has none."""
+    return name.strip() if name and name.strip() else id
+
+
+def entity_name(table: ObservationTable, level: int, index: int, *, full: bool = False) -> str:
+    """The name (else id) of entity ``index`` of ``level`` (0 institution, 1 unit,
+    2 product) in ``table``; ``full`` puts a product's unit before it (``Dinas X / Layanan
+    Y``: products of different units may share an id such as ``p1``)."""
+    if level == 0:
+        inst = table.institutions[index]
+        return entity_label(inst.name, inst.id)
+    if level == 1:
+        u = table.units[index]
+        return entity_label(u.name, u.id)
+    p = table.products[index]
+    own = entity_label(p.name, p.id)
+    if not full:
+        return own
+    return f"{entity_name(table, 1, int(table.product_unit[index]))} / {own}"
+
+
+def criterion_label(criterion: Criterion, lang: str = DEFAULT_LANG) -> str:
+    """A criterion's label in ``lang`` (the primary label where it has no English one)."""
+    return criterion.label.text(check_lang(lang))
+
+
+def band_label(band: Band, lang: str = DEFAULT_LANG) -> str:
+    """A band's label in ``lang``: ``label_en`` for English where it exists, else ``label``."""
+    return band.label_en if check_lang(lang) == "en" and band.label_en else band.label
+
+
+def zone_label(zone: str | None, lang: str = DEFAULT_LANG) -> str:
+    """A zone's word in ``lang`` (``kuning`` → ``yellow``); a zone the catalogue does not
+    know is shown as written; no zone is the empty string."""
+    if not zone:
+        return ""
+    return word(zone, lang) if zone in ("merah", "kuning", "hijau") else zone
+
+
+def state_label(state: str, lang: str = DEFAULT_LANG) -> str:
+    """A cell state's words in ``lang`` (``not_applicable`` → ``tidak berlaku``); the
+    names are those of :class:`kepatuhan.states.State` plus ``given``."""
+    return word(state, lang) if state in _WORDS else state
+
+
+def format_published(text: str | None, decimal_comma: bool = False) -> str:
+    """A figure already published by :func:`kepatuhan.rounding.publish` (``"60.80"``) with
+    its decimal point made a comma when ``decimal_comma``; ``None`` is the empty string."""
+    if text is None:
+        return ""
+    return text.replace(".", ",") if decimal_comma else text
+
+
+def format_score(x: float | None, decimal_comma: bool = False, decimals: int = DECIMALS) -> str:
+    """A score as people read it: :func:`kepatuhan.rounding.publish` (half away from zero,
+    two decimals; never rounded a second time), with a decimal comma when asked
+    (``60,80``); ``None`` is the empty string."""
+    if x is None:
+        return ""
+    return format_published(publish(x, decimals), decimal_comma)
