@@ -106,8 +106,8 @@ _WORDS: Mapping[str, tuple[str, str]] = {
     "after": ("Nilai setelahnya", "Score after"),
     "sources": ("Sumber metode", "Sources of the method"),
     "sources_note": (
-        "Judul sumber ditulis sebagaimana aslinya.",
-        "Source titles are given as published, in their own language.",
+        "Judul sumber dan catatannya sebagaimana dicatat dalam rubrik.",
+        "Source titles, in their own language, and their notes as the rubric records them.",
     ),
     "provenance": ("Asal-usul angka", "Provenance of the numbers"),
     "method": ("Metode", "Method"),

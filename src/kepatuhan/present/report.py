@@ -117,9 +117,12 @@ def report_card(
         f"<b>{_e(band.id + ' — ' if band and band.id != band.zone else '')}{_e(opinion)}</b>"
         " &nbsp; "
         f"{t('zone')} <b class='{_e(zone)}'>{_e(L.zone_label(zone, lang))}</b></p>",
-        f"<h2>{t('units')}</h2><table><tr><th>{t('unit')}</th><th>{t('score')}</th>"
-        f"<th>{t('band')}</th><th>{t('zone')}</th></tr>",
     ]
+    if card.children:
+        parts.append(
+            f"<h2>{t('units')}</h2><table><tr><th>{t('unit')}</th><th>{t('score')}</th>"
+            f"<th>{t('band')}</th><th>{t('zone')}</th></tr>"
+        )
     for u in card.children:
         ub = u.band
         uz = (ub.zone or "") if ub else ""
@@ -128,21 +131,24 @@ def report_card(
             f"<td>{band_text(ub.id if ub else None)}</td>"
             f"<td class='{_e(uz)}'>{_e(L.zone_label(uz, lang))}</td></tr>"
         )
-    parts.append("</table>")
+    if card.children:
+        parts.append("</table>")
     rows: list[tuple[str, str, ExplainNode]] = []
     _lost_rows(scores, scores.explain(institution), rows)
     rows.sort(key=lambda r: -r[2].lost)
-    parts.append(
-        f"<h2>{t('lost_title')}</h2><table><tr><th>{t('where')}</th><th>{t('criterion')}</th>"
-        f"<th>{t('value')}</th><th>−</th></tr>"
-    )
+    if rows:
+        parts.append(
+            f"<h2>{t('lost_title')}</h2><table><tr><th>{t('where')}</th>"
+            f"<th>{t('criterion')}</th><th>{t('value')}</th><th>−</th></tr>"
+        )
     for who, crit, node in rows[:15]:
         val = "" if node.value is None else f"{num(node.value)} / {pub(f'{node.maximum:g}')}"
         parts.append(
             f"<tr><td>{_e(who)}</td><td>{label(crit)}</td><td>{val}</td>"
             f"<td>{num(node.lost)}</td></tr>"
         )
-    parts.append("</table>")
+    if rows:
+        parts.append("</table>")
     plan = gap(scores, institution, plugins=plugins)
     parts.append(f"<h2>{t('gap')}</h2>")
     if plan.target is None:
