@@ -15,7 +15,8 @@ The API is small and pure (no I/O, no global state):
 
 - :data:`LANGS`, :data:`DEFAULT_LANG`, :func:`check_lang`
 - :func:`word` — the message catalogue (column headers, states, zones, report sentences)
-- :func:`entity_label`, :func:`entity_name` — a name, falling back to the id
+- :func:`entity_label`, :func:`entity_name`, :func:`names_by_entity_label` — a name,
+  falling back to the id
 - :func:`criterion_label`, :func:`band_label`, :func:`zone_label`, :func:`state_label`
 - :func:`format_score`, :func:`format_published` — the one rounding rule
   (:func:`kepatuhan.rounding.publish`), only the decimal separator swapped
@@ -31,6 +32,7 @@ from ..rounding import DECIMALS, publish
 if TYPE_CHECKING:
     from ..bands import Band
     from ..observations import ObservationTable
+    from ..results import Scores
     from ..rubric import Criterion
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "entity_name",
     "format_published",
     "format_score",
+    "names_by_entity_label",
     "state_label",
     "word",
     "zone_label",
@@ -152,6 +155,20 @@ def entity_name(table: ObservationTable, level: int, index: int, *, full: bool =
     if not full:
         return own
     return f"{entity_name(table, 1, int(table.product_unit[index]))} / {own}"
+
+
+def names_by_entity_label(scores: Scores, institution: int) -> dict[str, str]:
+    """``{entity label: name shown}`` for institution ``institution`` (an index), its units
+    and their products (``full`` names), so that a view naming entities by
+    :meth:`ObservationTable.entity_label` (``institution "x" unit "y"``, as a gap step does)
+    can show the names instead."""
+    t = scores.table
+    out = {t.entity_label(0, institution): entity_name(t, 0, institution)}
+    for u in scores.children(0, institution).tolist():
+        out[t.entity_label(1, u)] = entity_name(t, 1, u)
+        for p in scores.children(1, u).tolist():
+            out[t.entity_label(2, p)] = entity_name(t, 2, p, full=True)
+    return out
 
 
 def criterion_label(criterion: Criterion, lang: str = DEFAULT_LANG) -> str:

@@ -50,18 +50,6 @@ def _lost_rows(scores: Scores, node: ExplainNode, out: list[tuple[str, str, Expl
         _lost_rows(scores, child, out)
 
 
-def _names_by_label(scores: Scores, institution: int) -> dict[str, str]:
-    """``{entity label of a message: name shown}`` for an institution and its units and
-    products (a gap step names its entity by :meth:`ObservationTable.entity_label`)."""
-    t = scores.table
-    out = {t.entity_label(0, institution): L.entity_name(t, 0, institution)}
-    for u in scores.children(0, institution):
-        out[t.entity_label(1, int(u))] = L.entity_name(t, 1, int(u))
-        for p in scores.children(1, int(u)):
-            out[t.entity_label(2, int(p))] = L.entity_name(t, 2, int(p), full=True)
-    return out
-
-
 def report_card(
     scores: Scores,
     institution: str,
@@ -154,7 +142,7 @@ def report_card(
     if plan.target is None:
         parts.append(f"<p>{t('gap_none')}</p>")
     else:
-        names = _names_by_label(scores, i)
+        names = L.names_by_entity_label(scores, i)
         parts.append(
             f"<p>{band_text(plan.band.id if plan.band else None)} → "
             f"<b>{band_text(plan.target.id)}</b> (≥ {pub(f'{plan.target.min:.2f}')})</p>"
