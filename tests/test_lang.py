@@ -128,12 +128,46 @@ def test_machine_formats_do_not_change_with_the_language_or_the_separator(
         assert head.split(",")[:7] == [
             "level", "institution", "unit", "score", "band", "zone", "state"
         ]  # fmt: skip
-        assert head.endswith("institution_name,unit_name,band_label,band_label_en")
-        assert first.endswith("Kabupaten Maluku Tenggara,,Kualitas Sedang,Medium quality")
+        assert head.endswith("institution_name,unit_name,band_label,band_label_en,opinion")
+        assert first.endswith(
+            "Kabupaten Maluku Tenggara,,Kualitas Sedang,Medium quality,Kualitas Sedang"
+        )
     else:
         inst = json.loads(plain)["institutions"][0]
         assert inst["id"] == "kab-maluku-tenggara" and inst["published"] == "60.80"
         assert inst["name"] == "Kabupaten Maluku Tenggara"
+
+
+DATA_2025 = (
+    "institution,unit,product,criterion,value,institution_name,unit_name\n"
+    "kota-x,dinsos,,total,62.57,Kota X,Dinas Sosial\n"
+    "kota-x,,,tanpa_maladministrasi,ya,,\n"
+)
+
+
+@pytest.mark.parametrize("code", ["id", "en"])
+def test_the_score_table_shows_the_2025_opinion_with_its_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], code: str
+) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text(DATA_2025, encoding="utf-8")
+    argv = ["score", str(data), "--rubric", "ombudsman-2025", "--units", "--lang", code]
+    lines = run(argv, capsys).splitlines()
+    band = kepatuhan.get_rubric("ombudsman-2025").bands.get("C")  # type: ignore[union-attr]
+    assert band is not None and band.label_en is not None
+    label = band.label_en if code == "en" else band.label
+    inst = cells(next(x for x in lines if "Kota X" in x))
+    unit = cells(next(x for x in lines if "Dinas Sosial" in x))
+    # the flag is the institution's: its opinion gains the words, the unit's does not
+    assert f"{label} Tanpa Maladministrasi" in inst and label in unit
+    assert not any("Tanpa" in c for c in unit)
+    out = run(["score", str(data), "--rubric", "ombudsman-2025", "--format", "csv"], capsys)
+    res = kepatuhan.score("ombudsman-2025", kepatuhan.read_observations(data))
+    card = res.card("kota-x")
+    assert card.opinion == "Kualitas Sedang Tanpa Maladministrasi"  # the cards' own rule
+    assert out.splitlines()[1].endswith(f",{card.opinion}")
+    assert res.opinion_suffixes(0) == ("Tanpa Maladministrasi",)
+    assert res.opinion_suffixes(1) == ("",)
 
 
 # -- explain -----------------------------------------------------------------------------------
@@ -220,12 +254,7 @@ def test_the_2025_report_carries_the_editions_own_name_and_figures_with_a_comma(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = tmp_path / "d.csv"
-    data.write_text(
-        "institution,unit,product,criterion,value,institution_name,unit_name\n"
-        "kota-x,dinsos,,total,62.57,Kota X,Dinas Sosial\n"
-        "kota-x,,,tanpa_maladministrasi,ya,,\n",
-        encoding="utf-8",
-    )
+    data.write_text(DATA_2025, encoding="utf-8")
     out = tmp_path / "r.html"
     argv = ["report", str(data), "--rubric", "ombudsman-2025", "--institution", "kota-x"]
     run([*argv, "--output", str(out), "--print-decimal-comma"], capsys)

@@ -61,6 +61,7 @@ def card_rows(res: kepatuhan.Scores, units: bool) -> list[tuple[Any, ...]]:
                     (c.name or "") if unit else "",
                     b.label if b else "",
                     (b.label_en or "") if b else "",
+                    c.opinion or "",
                 )
             )
     return rows

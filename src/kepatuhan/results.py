@@ -516,6 +516,18 @@ class Scores:
             for n in np.flatnonzero(col.node_has[:, e])
         }
 
+    def opinion_suffixes(self, level: int) -> tuple[str, ...]:
+        """Per entity of ``level``, the words its flags that are yes add to its opinion after
+        the band's label (2025: ``Tanpa Maladministrasi``), ``""`` where none: the suffix
+        part of :attr:`ScoreCard.opinion`, for every entity at once (the score table)."""
+        n = len(self._entities(level))
+        words: list[list[str]] = [[] for _ in range(n)]
+        for f in self.rubric.flags:
+            if f.suffix and LEVELS.index(f.level) == level and f.id in self.flags:
+                for k in np.flatnonzero(self.flags[f.id] == 1).tolist():
+                    words[k].append(f.suffix)
+        return tuple(" ".join(w) for w in words)
+
     def _flags(self, level: int, e: int) -> tuple[dict[str, bool | None], list[str]]:
         flags: dict[str, bool | None] = {}
         suffixes = []

@@ -107,6 +107,7 @@ SUMMARY_HEADER = (
     "unit_name",
     "band_label",
     "band_label_en",
+    "opinion",
 )
 
 
@@ -120,6 +121,7 @@ def _summary_rows(res: Scores, units: bool) -> list[tuple[Any, ...]]:
         col = res.columns(lv)
         parents = range(len(col.ids)) if lv == 0 else col.parent.tolist()
         names = [e.name or "" for e in (insts if lv == 0 else res.table.units)]
+        suffixes = res.opinion_suffixes(lv)
         out = []
         for k, (p, pub, b, st) in enumerate(
             zip(parents, col.published, col.band.tolist(), col.state.tolist(), strict=True)
@@ -138,6 +140,7 @@ def _summary_rows(res: Scores, units: bool) -> list[tuple[Any, ...]]:
                     "" if lv == 0 else names[k],
                     band.label if band else "",
                     (band.label_en or "") if band else "",
+                    " ".join(filter(None, (band.label, suffixes[k]))) if band else "",
                 )
             )
         return out
@@ -158,14 +161,15 @@ def _people_rows(
     rows: list[tuple[Any, ...]], shown: Shown, scheme: BandScheme | None
 ) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
     """``score``'s table for people from its :func:`_summary_rows`: names (the id where an
-    entity has none), the band's label and the zone in the chosen language, figures with the
+    entity has none), the opinion (the band's label, then the words of flags that are yes) and
+    the zone in the chosen language, figures with the
     chosen decimal separator; the last column is the entity's id, for ``--institution`` and
     ``--unit``. A unit row leaves the institution blank: it follows its institution."""
     w = shown.word
     keys = ("level", "institution", "unit", "score", "band", "opinion", "zone", "state", "id")
     header = tuple(w(k) for k in keys)
     out: list[tuple[str, ...]] = []
-    for lv, inst, unit, pub, band_id, zone, st, inst_name, unit_name, *_ in rows:
+    for lv, inst, unit, pub, band_id, zone, st, inst_name, unit_name, _, _, opinion in rows:
         is_unit = lv != LEVELS[0]
         band = None if scheme is None or not band_id else scheme.get(band_id)
         out.append(
@@ -175,7 +179,7 @@ def _people_rows(
                 lang.entity_label(unit_name, unit) if is_unit else "",
                 shown.pub(pub),
                 str(band_id),
-                "" if band is None else lang.band_label(band, shown.lang),
+                "" if band is None else lang.opinion_label(band, opinion, shown.lang),
                 lang.zone_label(zone, shown.lang),
                 lang.state_label(st, shown.lang),
                 unit if is_unit else inst,

@@ -17,7 +17,8 @@ The API is small and pure (no I/O, no global state):
 - :func:`word` — the message catalogue (column headers, states, zones, report sentences)
 - :func:`entity_label`, :func:`entity_name`, :func:`names_by_entity_label` — a name,
   falling back to the id
-- :func:`criterion_label`, :func:`band_label`, :func:`zone_label`, :func:`state_label`
+- :func:`criterion_label`, :func:`band_label`, :func:`opinion_label`, :func:`zone_label`,
+  :func:`state_label`
 - :func:`format_score`, :func:`format_published` — the one rounding rule
   (:func:`kepatuhan.rounding.publish`), only the decimal separator swapped
 """
@@ -46,6 +47,7 @@ __all__ = [
     "format_published",
     "format_score",
     "names_by_entity_label",
+    "opinion_label",
     "state_label",
     "word",
     "zone_label",
@@ -179,6 +181,16 @@ def criterion_label(criterion: Criterion, lang: str = DEFAULT_LANG) -> str:
 def band_label(band: Band, lang: str = DEFAULT_LANG) -> str:
     """A band's label in ``lang``: ``label_en`` for English where it exists, else ``label``."""
     return band.label_en if check_lang(lang) == "en" and band.label_en else band.label
+
+
+def opinion_label(band: Band, opinion: str | None, lang: str = DEFAULT_LANG) -> str:
+    """An opinion (:attr:`kepatuhan.ScoreCard.opinion`: the band's label, then the words of
+    every flag that is yes, ``Kualitas Sedang Tanpa Maladministrasi``) in ``lang``: the
+    band's label in that language, the flags' words as the rubric writes them (an official
+    qualifier, not translated)."""
+    text = opinion or band.label
+    suffix = text[len(band.label) :].strip() if text.startswith(band.label) else ""
+    return " ".join(filter(None, (band_label(band, lang), suffix)))
 
 
 def zone_label(zone: str | None, lang: str = DEFAULT_LANG) -> str:

@@ -89,12 +89,7 @@ def report_card(
     title = scores.rubric.title
     band = card.band
     zone = (band.zone or "") if band else ""
-    opinion = ""
-    if band is not None:
-        # the band's label in the language, then the flags' suffixes as the rubric writes them
-        # (2025: "Tanpa Maladministrasi", an official qualifier)
-        suffix = (card.opinion or band.label)[len(band.label) :].strip()
-        opinion = L.band_label(band, lang) + (f" {suffix}" if suffix else "")
+    opinion = "" if band is None else L.opinion_label(band, card.opinion, lang)
     parts = [
         f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>",
         f"<title>{t('report')}: {_e(name)} — {_e(title)}</title>",
