@@ -234,6 +234,17 @@ def test_the_2021_report_names_units_and_products_not_product_ids(
     assert str(tmp_path) not in page and "kota-contoh-2021.csv" in page  # no path of the machine
 
 
+def test_explaining_a_product_names_its_unit_and_institution(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text(DATA_2021, encoding="utf-8")
+    argv = ["explain", str(data), "--rubric", "ombudsman-2021", "--institution", "kota-contoh"]
+    out = run([*argv, "--unit", "perizinan", "--product", "p1"], capsys)
+    assert out.startswith("Kota Contoh / Dinas Perizinan / Izin Usaha menurut ")
+    assert out.splitlines()[0].endswith(": 40.00")
+
+
 def test_names_by_entity_label_maps_message_labels_to_names(tmp_path: Path) -> None:
     data = tmp_path / "d.csv"
     data.write_text(DATA_2021, encoding="utf-8")

@@ -344,7 +344,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
         if tree.value is None
         else shown.num(tree.value)
     )
-    print(f"{_node_name(res, tree)} {shown.word('under')} {res.rubric.title}: {card_score}")
+    # the heading names the whole path (Kota X / Dinas Y / Layanan Z): ids repeat across units
+    level = LEVELS.index(tree.level)
+    who = lang.entity_name(res.table, level, tree.entity_index, full=True)
+    if level:
+        who = f"{lang.entity_name(res.table, 0, res.institution_index(args.institution))} / {who}"
+    print(f"{who} {shown.word('under')} {res.rubric.title}: {card_score}")
     print("\n".join(_render_explain(res, tree, shown)))
     if ups or downs:
         print(
