@@ -1,5 +1,5 @@
 """Commands that analyse results: ``gap``, ``rank``, ``sensitivity``, ``reproduce``,
-``panel``."""
+``panel``, ``compare``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 import numpy as np
@@ -261,4 +262,145 @@ def cmd_published(args: argparse.Namespace) -> int:
     _emit_records(args.format, PUBLISHED_COLUMNS, [r.to_dict() for r in records])
     if args.format == "table":
         print(f"{len(records)} published figures", file=sys.stderr)
+    return 0
+
+
+def _opt_signed(x: float | None) -> str:
+    return "" if x is None else _signed(x)
+
+
+#: The columns of ``compare``: one row per entity and rubric (the first rubric's rows carry no
+#: change); ``score`` and ``score_change`` are published two decimals (the change computed
+#: from the unrounded scores), ``rank_change`` is this rank minus the first's (negative: up).
+COMPARE_COLUMNS = (
+    Col("level", table=False),
+    Col("institution"),
+    Col("unit"),
+    Col("rubric"),
+    Col("score"),
+    Col("band"),
+    Col("zone"),
+    Col("rank"),
+    Col("of", table=False),
+    Col("score_change"),
+    Col("band_change"),
+    Col("zone_change"),
+    Col("rank_change", lambda v: "" if v is None else f"{v:+d}"),
+    Col("missing"),
+)
+
+
+def _compare_records(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """The long records of ``compare``: one per entity and rubric."""
+    records = []
+    for row in rows:
+        for k, r in enumerate(row.results):
+            first = k == 0
+            records.append(
+                {
+                    "level": "institution" if row.unit is None else "unit",
+                    "institution": row.institution,
+                    "unit": row.unit or "",
+                    "rubric": r.rubric,
+                    "score": r.published,
+                    "band": r.band,
+                    "zone": r.zone,
+                    "rank": r.rank,
+                    "of": r.of,
+                    "score_change": None if first else _opt_signed(row.score_change(k)) or None,
+                    "band_change": None if first else row.band_change(k),
+                    "zone_change": None if first else row.zone_change(k),
+                    "rank_change": None if first else row.rank_change(k),
+                    "missing": r.missing,
+                }
+            )
+    return records
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Score one observation file under several rubrics: what differs between the rubrics,
+    then each entity's score, band, zone and rank under each, and the change from the first."""
+    from ..analysis.compare import (
+        apply_crosswalk,
+        compare_scores,
+        diff_rubrics,
+        read_crosswalk,
+        series_labels,
+    )
+    from ..engine import score
+    from .scoring import _missing_lines
+
+    if len(args.rubric) < 2:
+        raise KepatuhanError(
+            Problem(
+                f"expected at least two --rubric to compare, found {len(args.rubric)}",
+                expected="--rubric A --rubric B",
+                found=" ".join(args.rubric),
+            )
+        )
+    pm = common._manager()
+    rubrics = [common._resolve_rubric(ref, pm) for ref in args.rubric]
+    labels = series_labels(rubrics)
+    table = common._read_table(args, args.data)
+    walk = read_crosswalk(args.crosswalk) if args.crosswalk else None
+    results = []
+    notes: list[str] = []
+    info = []
+    for k, (ref, rubric, label) in enumerate(zip(args.rubric, rubrics, labels, strict=True)):
+        scored_table, use = table, None
+        if walk is not None and k > 0:  # the data is in the first rubric's ids
+            scored_table, use = apply_crosswalk(table, walk, rubric)
+            notes.append(f"{label}: {use.summary(walk.source)}")
+        res = score(rubric, scored_table, plugins=pm)
+        results.append(res)
+        notes.extend(f"warning: {label}: {w}" for w in res.warnings)
+        notes.extend(f"warning: {label}: {line}" for line in _missing_lines(res))
+        info.append(
+            {
+                "label": label,
+                "id": rubric.id,
+                "digest": rubric.digest,
+                "ref": ref,
+                "crosswalk": None if use is None else attrs.asdict(use),
+                "missing": res.missing_count(),
+                "missing_first": [m.to_dict() for m in res.missing(limit=20)],
+            }
+        )
+    diffs = [diff_rubrics(rubrics[0], r) for r in rubrics[1:]]
+    records = _compare_records(compare_scores(results, labels=labels, units=args.units))
+    if args.format == "json":
+        doc = {
+            "rubrics": info,
+            "differences": [
+                {
+                    "from": labels[0],
+                    "to": labels[k + 1],
+                    "changes": [c.to_dict() for c in d.changes],
+                }
+                for k, d in enumerate(diffs)
+            ],
+            "entities": [{c.name: r[c.name] for c in COMPARE_COLUMNS} for r in records],
+        }
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        return 0
+    head = [
+        f"rubric {k + 1}: {label} ({r.digest[:15]}…, from {ref})"
+        for k, (label, r, ref) in enumerate(zip(labels, rubrics, args.rubric, strict=True))
+    ]
+    for k, d in enumerate(diffs):
+        what = d.sentences()
+        if not what:
+            what = [
+                "No difference in how scores are made or banded (titles, sources or notes only)."
+            ]
+        head.append(f"{labels[0]} -> {labels[k + 1]}: {len(d.changes)} differences")
+        head.extend(f"  - {s}" for s in what)
+    out = sys.stdout if args.format == "table" else sys.stderr
+    print("\n".join(head), file=out)
+    for note in notes:
+        print(note, file=sys.stderr)
+    if args.format == "table":
+        print()
+    cols = [c for c in COMPARE_COLUMNS if args.units or c.name != "unit"]
+    _emit_records(args.format, cols, records)
     return 0
