@@ -127,8 +127,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--lang", choices=("id", "en"), default="id", help="Bahasa Indonesia (default) or English"
     )
     sp.set_defaults(func=cmd_report)
-    sp = sub.add_parser("panel", help="trajectories across years from several results")
-    sp.add_argument("results", nargs="+", help="JSON results of kepatuhan score, one per year")
+    sp = sub.add_parser(
+        "panel", help="line up results across years (or editions): score, band, zone, percentile"
+    )
+    sp.add_argument("results", nargs="+", help="JSON results of kepatuhan score, one per rubric")
+    sp.add_argument(
+        "--changes",
+        action="store_true",
+        help="list the method changes between consecutive results instead (one row each)",
+    )
     fmt(sp)
     sp.set_defaults(func=cmd_panel)
     sp = sub.add_parser(

@@ -20,30 +20,76 @@ from ..rounding import publish
 from . import common
 from .common import Col, _check_result_for_panel, _emit, _emit_records, _score, _signed
 
+#: The columns of ``panel`` (CSV and JSON): one row per institution × series; ``score`` is
+#: the published two decimals, ``percentile`` the position within the series (0–100).
+PANEL_COLUMNS = (
+    Col("institution"),
+    Col("year"),
+    Col("series"),
+    Col("edition"),
+    Col("digest"),
+    Col("score"),
+    Col("band"),
+    Col("zone"),
+    Col("rank"),
+    Col("of"),
+    Col("percentile", lambda v: "" if v is None else publish(v)),
+)
+#: The columns of ``panel --changes``: one row per method change between consecutive series.
+CHANGE_COLUMNS = (
+    Col("from"),
+    Col("to"),
+    Col("from_year", table=False),
+    Col("to_year", table=False),
+    Col("section", table=False),
+    Col("kind", table=False),
+    Col("subject", table=False),
+    Col("field", table=False),
+    Col("before", table=False),
+    Col("after", table=False),
+    Col("sentence"),
+)
+
+
+def _cell(band: str | None, zone: str | None, published: str | None) -> str:
+    """``60.80 C kuning`` (a band that is its zone is shown once: ``60.80 kuning``)."""
+    if published is None:
+        return ""
+    return " ".join(x for x in (published, band, zone if zone != band else None) if x)
+
 
 def cmd_panel(args: argparse.Namespace) -> int:
-    """Line up several years' results; warn where the methodology changed."""
+    """Line up several results (years, or editions of one year): score, band, zone,
+    percentile per series; every method change between consecutive series."""
     from ..analysis.panel import panel
 
     for path in args.results:
         _check_result_for_panel(path)
     p = panel(args.results, plugins=common._manager())
-    for w in p.warnings:
-        print(f"methodology changed: {w}", file=sys.stderr)
+    changes = [c.to_dict() for c in p.changes]
+    if args.changes:
+        _emit_records(args.format, CHANGE_COLUMNS, changes)
+        return 0
+    records = [attrs.asdict(r) | {"score": r.published, "percentile": r.percentile} for r in p.rows]
+    if args.format == "json":
+        doc = {
+            "series": [attrs.asdict(s) for s in p.series],
+            "rows": [{c.name: r[c.name] for c in PANEL_COLUMNS} for r in records],
+            "changes": changes,
+        }
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        return 0
+    for c in p.changes:
+        print(f"methodology changed: {c.sentence}", file=sys.stderr)
+    if args.format == "csv":
+        _emit_records("csv", PANEL_COLUMNS, records)
+        return 0
+    width = len(p.series)
     rows = []
-    for ident in sorted(p.trajectories):
-        t = p.trajectories[ident]
-        cells = [f"{t[y][1]} {t[y][2] or ''}".strip() if y in t else "" for y in p.years]
-        rows.append((ident, *cells))
-    data = {
-        "years": list(p.years),
-        "rubrics": list(p.rubrics),
-        "warnings": list(p.warnings),
-        "trajectories": {
-            k: {str(y): list(v) for y, v in t.items()} for k, t in p.trajectories.items()
-        },
-    }
-    _emit(args.format, rows, ("entity", *map(str, p.years)), data)
+    for k in range(0, len(p.rows), width):
+        block = p.rows[k : k + width]
+        rows.append((block[0].institution, *(_cell(r.band, r.zone, r.published) for r in block)))
+    _emit("table", rows, ("institution", *(f"{s.year} {s.label}" for s in p.series)), None)
     return 0
 
 
