@@ -1,0 +1,460 @@
+"""``kepatuhan compare`` and :mod:`kepatuhan.analysis.compare`: the rubric diff, the
+per-entity comparison, the crosswalk. Every expected number below is worked out by hand in
+the comment beside it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+
+import kepatuhan
+from kepatuhan.analysis.compare import (
+    Crosswalk,
+    apply_crosswalk,
+    compare_scores,
+    diff_rubrics,
+    series_labels,
+)
+from kepatuhan.cli import main
+from kepatuhan.errors import InputFileError, KepatuhanError
+from kepatuhan.io.observations_io import read_observations
+from kepatuhan.io.rubric_toml import load_rubric
+from kepatuhan.rubric import Rubric
+from kepatuhan.testing import rubrics
+
+BANDS = """
+[bands]
+[[bands.band]]
+id = "merah"
+label = "Rendah"
+zone = "merah"
+min = 0
+max = 64.99
+[[bands.band]]
+id = "hijau"
+label = "Tinggi"
+zone = "hijau"
+min = 65
+max = 100
+"""
+
+
+def rubric_text(rid: str, wx: str = "1", wy: str = "1", extra: str = "", bands: str = BANDS) -> str:
+    """A two-indicator rubric: total = weighted mean of x and y (percentages, per unit)."""
+    return f"""
+id = "{rid}"
+title = "{rid}"
+year = 2023
+missing = "zero"
+{bands}
+[[criterion]]
+id = "total"
+label = "Nilai"
+
+[[criterion]]
+id = "x"
+parent = "total"
+label = "X"
+weight = {wx}
+scale = "percentage"
+level = "unit"
+
+[[criterion]]
+id = "y"
+parent = "total"
+label = "Y"
+weight = {wy}
+scale = "percentage"
+level = "unit"
+{extra}
+"""
+
+
+# i1: x 80, y 40; i2: x 50, y 90 (one unit each)
+DATA = """institution,unit,product,criterion,value
+i1,u1,,x,80
+i1,u1,,y,40
+i2,u2,,x,50
+i2,u2,,y,90
+"""
+
+
+def write(tmp: Path, name: str, text: str) -> str:
+    path = tmp / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def run(argv: Sequence[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(list(argv))
+    got = capsys.readouterr()
+    return code, got.out, got.err
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, str]:
+    return {
+        "a": write(tmp_path, "a.toml", rubric_text("a")),
+        "b": write(tmp_path, "b.toml", rubric_text("b", wx="3")),
+        "data": write(tmp_path, "d.csv", DATA),
+    }
+
+
+# -- the rubric diff ---------------------------------------------------------------------------
+def test_same_ids_with_other_weight_points_rule_scale_and_label_are_each_one_change(
+    tmp_path: Path,
+) -> None:
+    a = load_rubric(write(tmp_path, "a.toml", rubric_text("a")))
+    text = rubric_text("a", wx="3").replace('label = "Y"', 'label = "Y baru"')
+    text = text.replace(
+        'id = "y"\nparent = "total"\nlabel = "Y baru"\nweight = 1\nscale = "percentage"',
+        'id = "y"\nparent = "total"\nlabel = "Y baru"\nweight = 1'
+        '\nscale = { name = "points", max = 4 }',
+    )
+    b = load_rubric(write(tmp_path, "b.toml", text))
+    got = {(c.subject, c.field): (c.before, c.after) for c in diff_rubrics(a, b).changes}
+    assert got[("x", "weight")] == ("1", "3")
+    assert got[("y", "label")] == ('"Y"', '"Y baru"')
+    assert got[("y", "scale")] == ("percentage", "points (max = 4)")
+    # shares: 1/2 and 1/2 before; 3/4 and 1/4 after
+    assert got[("x", "share")] == ("50.00 %", "75.00 %")
+    assert got[("y", "share")] == ("50.00 %", "25.00 %")
+    assert len(got) == 5
+    assert diff_rubrics(a, a).changes == () and diff_rubrics(a, a).same
+
+
+def test_an_added_subtree_is_one_change_naming_every_criterion_in_it(tmp_path: Path) -> None:
+    sub = """
+[[criterion]]
+id = "z"
+parent = "total"
+label = "Z"
+weight = 2
+[[criterion]]
+id = "z1"
+parent = "z"
+label = "Z1"
+scale = "percentage"
+level = "unit"
+[[criterion]]
+id = "z2"
+parent = "z"
+label = "Z2"
+scale = "yes_no"
+level = "unit"
+"""
+    a = load_rubric(write(tmp_path, "a.toml", rubric_text("a")))
+    b = load_rubric(write(tmp_path, "b.toml", rubric_text("b", extra=sub)))
+    d = diff_rubrics(a, b)
+    added = [c for c in d.changes if c.kind == "added"]
+    assert [(c.subject, c.ids) for c in added] == [("z", ("z", "z1", "z2"))]
+    assert d.added == ("z", "z1", "z2") and d.removed == ()
+    assert added[0].sentence.startswith('Criterion "z" is added (')
+    assert added[0].sentence.endswith("with the 2 criteria below it.")
+    # x and y each had 1/2 of the score; with z (weight 2) beside them, 1/4
+    shares = {c.subject: c.after for c in d.changes if c.field == "share"}
+    assert shares == {"x": "25.00 %", "y": "25.00 %"}
+    back = diff_rubrics(b, a)
+    assert back.removed == ("z", "z1", "z2") and back.added == ()
+
+
+def test_bands_are_compared_by_id_edges_labels_zones_added_and_removed(tmp_path: Path) -> None:
+    other = (
+        BANDS.replace("max = 64.99", "max = 59.99")
+        .replace("min = 65", "min = 60")
+        .replace('label = "Tinggi"', 'label = "Baik"')
+    )
+    other = other.replace(
+        "min = 60\nmax = 100",
+        'min = 60\nmax = 89.99\n[[bands.band]]\nid = "emas"\nlabel = "Emas"\nzone = "hijau"'
+        "\nmin = 90\nmax = 100",
+    )
+    a = load_rubric(write(tmp_path, "a.toml", rubric_text("a")))
+    b = load_rubric(write(tmp_path, "b.toml", rubric_text("b", bands=other)))
+    got = {(c.subject, c.kind, c.field): (c.before, c.after) for c in diff_rubrics(a, b).changes}
+    assert got[("merah", "changed", "max")] == ("64.99", "59.99")
+    assert got[("hijau", "changed", "min")] == ("65.00", "60.00")
+    assert got[("hijau", "changed", "max")] == ("100.00", "89.99")
+    assert got[("hijau", "changed", "label")] == ('"Tinggi"', '"Baik"')
+    assert ("emas", "added", None) in got
+    assert got[("emas", "added", None)][1] == '"Emas", from 90.00–100.00, zone hijau'
+    assert len(got) == 5
+    sentences = diff_rubrics(a, b).sentences()
+    assert 'Band "hijau": the lower edge changes from 65.00 to 60.00.' in sentences
+
+
+def test_the_editions_diff_2021_to_2022_names_the_new_dimensions_and_bands() -> None:
+    d = diff_rubrics(kepatuhan.get_rubric("ombudsman-2021"), kepatuhan.get_rubric("ombudsman-2022"))
+    tops = {c.subject for c in d.changes if c.section == "criterion" and c.kind == "added"}
+    assert tops == {"input", "proses", "output", "pengaduan"}
+    bands = {(c.subject, c.kind) for c in d.changes if c.section == "band"}
+    assert bands == {(b, "removed") for b in ("merah", "kuning", "hijau")} | {
+        (b, "added") for b in "ABCDE"
+    }
+    assert all(s[0].isupper() and s.endswith(".") for s in d.sentences())
+
+
+@settings(max_examples=30, deadline=None)
+@given(rubrics(), rubrics())
+def test_the_diff_adds_what_one_rubric_has_and_the_other_lacks(a: Rubric, b: Rubric) -> None:
+    d, back = diff_rubrics(a, b), diff_rubrics(b, a)
+    ids_a, ids_b = {c.id for c in a.criteria}, {c.id for c in b.criteria}
+    assert set(d.added) == ids_b - ids_a and len(d.added) == len(set(d.added))
+    assert set(d.removed) == ids_a - ids_b
+    assert set(back.added) == set(d.removed) and set(back.removed) == set(d.added)
+    assert diff_rubrics(a, a).changes == ()
+
+
+def test_series_labels_tell_apart_two_rubrics_with_one_id(tmp_path: Path) -> None:
+    a = load_rubric(write(tmp_path, "a.toml", rubric_text("a")))
+    a2 = load_rubric(write(tmp_path, "a2.toml", rubric_text("a", wx="2")))
+    labels = series_labels([a, a2])
+    assert labels == [f"a@{a.digest[7:15]}", f"a@{a2.digest[7:15]}"]
+    assert series_labels([a]) == ["a"]
+    with pytest.raises(KepatuhanError, match="given twice"):
+        series_labels([a, a])
+
+
+# -- the entities ------------------------------------------------------------------------------
+def test_each_entity_under_each_rubric_with_the_changes_from_the_first(
+    files: dict[str, str],
+) -> None:
+    table = read_observations(files["data"])
+    a, b = load_rubric(files["a"]), load_rubric(files["b"])
+    res = [kepatuhan.score(a, table), kepatuhan.score(b, table)]
+    rows = {r.institution: r for r in compare_scores(res)}
+    # a: i1 (80 + 40) / 2 = 60 merah, i2 (50 + 90) / 2 = 70 hijau
+    # b: i1 (3·80 + 40) / 4 = 70 hijau, i2 (3·50 + 90) / 4 = 60 merah
+    i1, i2 = rows["i1"], rows["i2"]
+    assert [(r.published, r.band, r.rank) for r in i1.results] == [
+        ("60.00", "merah", 2),
+        ("70.00", "hijau", 1),
+    ]
+    assert [(r.published, r.zone, r.rank) for r in i2.results] == [
+        ("70.00", "hijau", 1),
+        ("60.00", "merah", 2),
+    ]
+    assert i1.score_change(1) == pytest.approx(10.0) and i1.rank_change(1) == -1
+    assert i1.band_change(1) == "merah -> hijau" and i2.zone_change(1) == "hijau -> merah"
+    assert i1.band_change(0) is None
+
+
+def test_cli_compare_shows_the_differences_then_every_institution(
+    files: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        ["compare", files["data"], "--rubric", files["a"], "--rubric", files["b"]], capsys
+    )
+    assert code == 0, err
+    head, _, body = out.partition("\n\n")
+    assert "a -> b: 3 differences" in head
+    assert 'Criterion "x": the weight changes from 1 to 3.' in head
+    lines = [ln.split() for ln in body.splitlines()[2:]]
+    assert lines == [
+        ["i1", "a", "60.00", "merah", "merah", "2", "0"],
+        [
+            "i1",
+            "b",
+            "70.00",
+            "hijau",
+            "hijau",
+            "1",
+            "+10.00",
+            "merah",
+            "->",
+            "hijau",
+            "merah",
+            "->",
+            "hijau",
+            "-1",
+            "0",
+        ],
+        ["i2", "a", "70.00", "hijau", "hijau", "1", "0"],
+        [
+            "i2",
+            "b",
+            "60.00",
+            "merah",
+            "merah",
+            "2",
+            "-10.00",
+            "hijau",
+            "->",
+            "merah",
+            "hijau",
+            "->",
+            "merah",
+            "+1",
+            "0",
+        ],
+    ]
+    code, out, _ = run(
+        [
+            "compare",
+            files["data"],
+            "--rubric",
+            files["a"],
+            "--rubric",
+            files["b"],
+            "--format",
+            "json",
+        ],
+        capsys,
+    )
+    doc = json.loads(out)
+    assert [r["label"] for r in doc["rubrics"]] == ["a", "b"]
+    assert doc["rubrics"][1]["digest"] == load_rubric(files["b"]).digest
+    assert doc["differences"][0]["changes"][0]["sentence"].endswith(".")
+    assert doc["entities"][1]["score_change"] == "+10.00"
+    assert doc["entities"][1]["rank_change"] == -1
+    code, out, err = run(
+        [
+            "compare",
+            files["data"],
+            "--rubric",
+            files["a"],
+            "--rubric",
+            files["b"],
+            "--format",
+            "csv",
+            "--units",
+        ],
+        capsys,
+    )
+    assert out.splitlines()[0] == (
+        "level,institution,unit,rubric,score,band,zone,rank,of,score_change,band_change,"
+        "zone_change,rank_change,missing"
+    )
+    assert "unit,i1,u1,b,70.00,hijau,hijau,1,2,+10.00,merah -> hijau,merah -> hijau,-1,0" in out
+    assert "a -> b: 3 differences" in err  # the CSV itself stays one table
+
+
+def test_compare_needs_two_different_rubrics(
+    files: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(["compare", files["data"], "--rubric", files["a"]], capsys)
+    assert code == 1 and "expected at least two --rubric" in err
+    code, _, err = run(
+        ["compare", files["data"], "--rubric", files["a"], "--rubric", files["a"]], capsys
+    )
+    assert code == 1 and "given twice" in err
+
+
+def test_a_rubric_that_needs_more_than_the_data_gives_shows_its_missing_values(
+    tmp_path: Path, files: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    extra = (
+        '\n[[criterion]]\nid = "z"\nparent = "total"\nlabel = "Z"\nweight = 1\n'
+        'scale = "percentage"\nlevel = "unit"\n'
+    )
+    c = write(tmp_path, "c.toml", rubric_text("c", extra=extra))
+    code, out, err = run(["compare", files["data"], "--rubric", files["a"], "--rubric", c], capsys)
+    assert code == 0
+    # z is missing for both units and counts as 0: i1 (80 + 40 + 0) / 3 = 40, i2 140 / 3
+    assert "warning: c: 2 needed values were missing and counted as 0" in err
+    assert 'unit "u1": criterion "z"' in err
+    rows = [ln.split() for ln in out.split("\n\n")[1].splitlines()[2:]]
+    assert rows[1][:3] == ["i1", "c", "40.00"] and rows[1][-1] == "1"
+    assert rows[3][:3] == ["i2", "c", "46.67"] and rows[3][-1] == "1"
+
+
+# -- the crosswalk -----------------------------------------------------------------------------
+NEW = """
+id = "new"
+title = "new"
+year = 2024
+[[criterion]]
+id = "total"
+label = "Nilai"
+[[criterion]]
+id = "p"
+parent = "total"
+label = "P"
+scale = "percentage"
+level = "unit"
+[[criterion]]
+id = "y"
+parent = "total"
+label = "Y"
+scale = "percentage"
+level = "unit"
+"""
+
+
+def test_a_crosswalk_maps_the_data_to_the_other_rubric_and_says_how_many_rows(
+    tmp_path: Path, files: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = write(tmp_path, "new.toml", NEW)
+    cw = write(tmp_path, "cw.csv", "from,to,note\nx,p,renamed\n")
+    argv = ["compare", files["data"], "--rubric", files["a"], "--rubric", new]
+    code, _, err = run(argv, capsys)
+    assert code == 1 and 'unknown criterion "x"' in err and "d.csv:2" in err
+    code, out, err = run([*argv, "--crosswalk", cw], capsys)
+    assert code == 0, err
+    # x -> p on two rows; y is a criterion of "new" and keeps its id on the other two
+    assert "new: " + cw + ": 2 of 4 rows mapped, 2 kept their criterion id" in err
+    rows = [ln.split() for ln in out.split("\n\n")[1].splitlines()[2:]]
+    assert rows[1][:3] == ["i1", "new", "60.00"] and rows[3][:3] == ["i2", "new", "70.00"]
+    code, out, _ = run([*argv, "--crosswalk", cw, "--format", "json"], capsys)
+    assert json.loads(out)["rubrics"][1]["crosswalk"] == {"rows": 4, "mapped": 2, "kept": 2}
+
+
+def test_an_id_neither_mapped_nor_known_to_the_rubric_is_an_error_at_its_row(
+    tmp_path: Path, files: dict[str, str]
+) -> None:
+    table = read_observations(write(tmp_path, "d.csv", DATA + "i2,u2,,w,10\n"))
+    new = load_rubric(write(tmp_path, "new.toml", NEW))
+    walk = Crosswalk((("x", "p", 2),), "cw.csv")
+    with pytest.raises(KepatuhanError) as exc:
+        apply_crosswalk(table, walk, new)
+    assert str(exc.value.problems[0]).startswith(f'{tmp_path / "d.csv"}:6: criterion "w"')
+
+
+def test_a_crosswalk_target_the_rubric_lacks_is_an_error_at_its_line(
+    tmp_path: Path, files: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = write(tmp_path, "new.toml", NEW)
+    cw = write(tmp_path, "cw.csv", "from,to\ny,y\nx,q\n")
+    argv = ["compare", files["data"], "--rubric", files["a"], "--rubric", new, "--crosswalk", cw]
+    code, _, err = run(argv, capsys)
+    assert code == 1 and err.startswith(f'{cw}:3: column "to": "q" is not a criterion of rubric')
+
+
+def test_a_crosswalk_mapping_one_id_twice_or_without_header_is_refused(tmp_path: Path) -> None:
+    from kepatuhan.analysis.compare import read_crosswalk
+
+    with pytest.raises(InputFileError) as exc:
+        read_crosswalk(write(tmp_path, "cw.csv", "from,to\nx,p\n\nx,q\n"))
+    assert str(exc.value.problems[0]) == (
+        f'{tmp_path / "cw.csv"}:4: "x" is mapped twice (first on line 2): a crosswalk maps '
+        "each id to one criterion"
+    )
+    with pytest.raises(InputFileError, match=":1: expected the columns from and to"):
+        read_crosswalk(write(tmp_path, "cw2.csv", "old,new\nx,p\n"))
+
+
+def test_many_to_one_is_allowed_unless_one_entity_gives_two_of_the_merged_ids(
+    tmp_path: Path,
+) -> None:
+    new = load_rubric(write(tmp_path, "new.toml", NEW))
+    walk = Crosswalk((("x", "p", 2), ("x_old", "p", 3)), "cw.csv")
+    # i1 gives x, i2 gives x_old: each entity has one value for p
+    ok = (
+        "institution,unit,product,criterion,value\ni1,u1,,x,80\ni1,u1,,y,40\n"
+        "i2,u2,,x_old,50\ni2,u2,,y,90\n"
+    )
+    mapped, use = apply_crosswalk(read_observations(write(tmp_path, "ok.csv", ok)), walk, new)
+    assert (use.rows, use.mapped, use.kept) == (4, 2, 2)
+    res = kepatuhan.score(new, mapped)
+    assert [c.published for c in res.cards()] == ["60.00", "70.00"]
+    both = ok + "i1,u1,,x_old,10\n"
+    path = write(tmp_path, "both.csv", both)
+    with pytest.raises(KepatuhanError) as exc:
+        apply_crosswalk(read_observations(path), walk, new)
+    msg = str(exc.value.problems[0])
+    assert msg.startswith(f'{path}:6: institution "i1" unit "u1": "x_old" and "x" (line 2)')
+    assert 'both map to criterion "p"' in msg
