@@ -198,6 +198,17 @@ def test_the_editions_diff_2021_to_2022_names_the_new_dimensions_and_bands() -> 
     assert all(s[0].isupper() and s.endswith(".") for s in d.sentences())
 
 
+def test_kept_criteria_under_a_new_parent_are_moved_not_added() -> None:
+    # 2025 puts the four 2024 dimensions under a new "dimensi" (70 points) beside
+    # "kepercayaan_masyarakat" (30 points)
+    d = diff_rubrics(kepatuhan.get_rubric("ombudsman-2024"), kepatuhan.get_rubric("ombudsman-2025"))
+    assert d.added == ("dimensi", "kepercayaan_masyarakat")
+    moved = {c.subject: c.after for c in d.changes if c.field == "parent"}
+    assert moved == {k: '"dimensi"' for k in ("input", "proses", "output", "pengaduan")}
+    top = next(c for c in d.changes if c.subject == "dimensi")
+    assert top.sentence.endswith("points 70).")  # nothing new below it: no "with … below it"
+
+
 @settings(max_examples=30, deadline=None)
 @given(rubrics(), rubrics())
 def test_the_diff_adds_what_one_rubric_has_and_the_other_lacks(a: Rubric, b: Rubric) -> None:

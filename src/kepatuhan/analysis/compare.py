@@ -22,7 +22,7 @@ edition and a draft derived from it may share an id, never a digest.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -220,15 +220,16 @@ def _share_text(s: Decimal | None) -> str:
     return "not fixed (a non-linear rule above it)" if s is None else f"{publish(float(s) * 100)} %"
 
 
-def _subtree(r: Rubric, cid: str) -> tuple[str, ...]:
-    """``cid`` and every criterion below it, in pre-order."""
+def _subtree(r: Rubric, cid: str, other: Mapping[str, int]) -> tuple[str, ...]:
+    """``cid`` and every criterion below it that ``other`` lacks, in pre-order (the walk stops
+    at a criterion ``other`` has: that one moved, and is reported on its own)."""
     t = r.tree
     out: list[str] = []
     stack = [t.index[cid]]
     while stack:
         i = stack.pop()
         out.append(t.nodes[i].id)
-        stack.extend(reversed(t.children[i]))
+        stack.extend(k for k in reversed(t.children[i]) if t.nodes[k].id not in other)
     return tuple(out)
 
 
@@ -262,7 +263,7 @@ def _criterion_changes(a: Rubric, b: Rubric) -> list[Change]:
                     c.id,
                     before=text if kind == "removed" else None,
                     after=text if kind == "added" else None,
-                    ids=_subtree(r, c.id),
+                    ids=_subtree(r, c.id, other),
                 )
             )
     sa, sb = _shares(a), _shares(b)
