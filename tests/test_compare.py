@@ -469,3 +469,67 @@ def test_many_to_one_is_allowed_unless_one_entity_gives_two_of_the_merged_ids(
     msg = str(exc.value.problems[0])
     assert msg.startswith(f'{path}:6: institution "i1" unit "u1": "x_old" and "x" (line 2)')
     assert 'both map to criterion "p"' in msg
+
+
+CASES = Path(__file__).resolve().parent.parent / "plugins" / "kepatuhan-ombudsman" / "tests"
+
+
+def test_2022_and_2023_on_2023_data_without_one_value_show_it_under_both(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = (CASES / "cases" / "maluku-tenggara-2023.csv").read_text().splitlines()
+    assert lines[4].startswith("kab-maluku-tenggara,puskesmas-watdek,,pengaduan,9.61")
+    data = write(tmp_path, "d.csv", "\n".join(lines[:4] + lines[5:]) + "\n")
+    argv = ["compare", data, "--rubric", "ombudsman-2022", "--rubric", "ombudsman-2023", "--units"]
+    code, out, err = run(argv, capsys)
+    assert code == 0
+    for label in ("ombudsman-2022", "ombudsman-2023"):
+        assert (
+            f"warning: {label}: 1 needed values were missing and counted as 0: "
+            'institution "kab-maluku-tenggara" unit "puskesmas-watdek": criterion "pengaduan"'
+        ) in err
+    rows = [ln.split() for ln in out.split("\n\n")[1].splitlines()[2:]]
+    # the regency: the seven published unit totals add up to 425.61 (60.80 × 7); without
+    # Watdek's 9.61 points, 416.00 / 7 = 59.43; Watdek: 8.72 + 10.76 + 20.76 + 0 = 40.24
+    assert [r[:4] for r in rows[:2]] == [
+        ["kab-maluku-tenggara", "ombudsman-2022", "59.43", "C"],
+        ["kab-maluku-tenggara", "ombudsman-2023", "59.43", "C"],
+    ]
+    assert rows[0][-1] == rows[1][-1] == "1"
+    watdek = [r for r in rows if r[1] == "puskesmas-watdek"]
+    assert [(r[3], r[-1]) for r in watdek] == [("40.24", "1"), ("40.24", "1")]
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["--crosswalk", "{tmp}/nothing.csv"], "nothing.csv: no such file"),
+        (["--crosswalk", "{tmp}"], "is a directory"),
+        (["--crosswalk", "{data}"], ":1: expected the columns from and to"),
+        (["--rubric", "no-such-rubric"], 'unknown rubric "no-such-rubric"'),
+    ],
+)
+def test_odd_compare_invocations_exit_1_with_one_located_line(
+    extra: list[str],
+    fragment: str,
+    files: dict[str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = [a.replace("{tmp}", str(tmp_path)).replace("{data}", files["data"]) for a in extra]
+    argv = ["compare", files["data"], "--rubric", files["a"], "--rubric", files["b"], *args]
+    code, out, err = run(argv, capsys)
+    assert code == 1 and out == "" and fragment in err, err
+    assert len(err.strip().splitlines()) == 1, err
+
+
+def test_compare_takes_the_reading_options(
+    tmp_path: Path, files: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = write(tmp_path, "dc.csv", DATA.replace(",", ";").replace("80", "80,5"))
+    argv = ["compare", data, "--rubric", files["a"], "--rubric", files["b"]]
+    code, _, err = run(argv, capsys)
+    assert code == 1 and "--decimal-comma" in err
+    code, out, err = run([*argv, "--decimal-comma", "--delimiter", ";"], capsys)
+    # i1 under a: (80.5 + 40) / 2 = 60.25; under b: (3 × 80.5 + 40) / 4 = 70.375 -> 70.38
+    assert code == 0 and "60.25" in out and "70.38" in out and "+10.13" in out, err
