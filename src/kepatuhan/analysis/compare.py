@@ -633,6 +633,11 @@ class CrosswalkUse:
         )
 
 
+def _named(crosswalk: Crosswalk) -> str:
+    """`` FILE`` for a crosswalk read from a file, else nothing (for messages)."""
+    return f" {crosswalk.source}" if crosswalk.source else ""
+
+
 def apply_crosswalk(
     table: ObservationTable, crosswalk: Crosswalk, rubric: Rubric
 ) -> tuple[ObservationTable, CrosswalkUse]:
@@ -679,10 +684,8 @@ def apply_crosswalk(
                 bad.append(
                     table.problem(
                         row,
-                        f'criterion "{cid}" is not in the crosswalk '
-                        f"{crosswalk.source or ''} and not a criterion of rubric "
-                        f'"{rubric.id}"'.replace("  ", " ")
-                        + suggest(cid, sorted(mapping)),
+                        f'criterion "{cid}" is not in the crosswalk{_named(crosswalk)} and '
+                        f'not a criterion of rubric "{rubric.id}"' + suggest(cid, sorted(mapping)),
                         expected="an id in the crosswalk's from column, or of the rubric",
                         found=f'"{cid}"',
                     )
@@ -725,10 +728,8 @@ def _refuse_merged_twice(
             table.problem(
                 again,
                 f'{table.entity_label(lv, ent)}: "{now}" and "{was}" (line {line}) both map '
-                f'to criterion "{ids[int(codes[again])]}" in the crosswalk '
-                f"{crosswalk.source or ''}: combine them into one value before mapping".replace(
-                    "  ", " "
-                ),
+                f'to criterion "{ids[int(codes[again])]}" in the crosswalk{_named(crosswalk)}: '
+                "combine them into one value before mapping",
                 expected="at most one value per entity for the ids mapped to one criterion",
                 found="two",
             )
