@@ -105,6 +105,7 @@ def test_two_results_of_one_year_are_two_series_told_apart_by_digest(
     kampar = by[("kab-kampar", "ombudsman-2021")]
     assert kampar.zone == kampar.band == "hijau" and kampar.percentile is None  # alone
     assert by[("kab-kampar", labels[1])].score is None
+    assert by[("kab-kampar", labels[1])].state == "absent" and a_draft.state == "scored"
     with pytest.raises(KepatuhanError, match="two series of one year"):
         p.trajectories  # noqa: B018
 
@@ -160,6 +161,7 @@ def test_cli_panel_gives_a_tidy_long_csv_and_json_and_a_changes_table(
         "rank",
         "of",
         "percentile",
+        "state",
     ]
     b = [r for r in rows if r["institution"] == "kab-b" and r["score"]]
     assert [(r["year"], r["score"], r["band"], r["zone"], r["percentile"]) for r in b] == [

@@ -52,7 +52,9 @@ class Series:
 class PanelRow:
     """One institution in one series: unrounded ``score`` (None if not scored), its
     ``published`` two decimals, ``band``, ``zone``, ``rank`` of ``of`` (``min`` ties, on
-    unrounded scores) and ``percentile`` within the series (see :func:`percentiles`)."""
+    unrounded scores) and ``percentile`` within the series (see :func:`percentiles`).
+    ``state`` is the result's state of the score (``scored``, ``not_applicable``, …), or
+    ``absent`` when the institution is not in that result."""
 
     institution: str
     year: int
@@ -66,6 +68,7 @@ class PanelRow:
     rank: int | None
     of: int
     percentile: float | None
+    state: str = "absent"
 
 
 @attrs.frozen
@@ -296,6 +299,7 @@ def _series_rows(s: Series, rubric: Rubric, doc: dict[str, Any]) -> list[PanelRo
                 rank=r,
                 of=len(scored),
                 percentile=p,
+                state=str(inst.get("state") or ("scored" if score is not None else "not scored")),
             )
         )
     return out

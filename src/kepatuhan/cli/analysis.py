@@ -34,6 +34,7 @@ PANEL_COLUMNS = (
     Col("rank"),
     Col("of"),
     Col("percentile", lambda v: "" if v is None else publish(v)),
+    Col("state"),
 )
 #: The columns of ``panel --changes``: one row per method change between consecutive series.
 CHANGE_COLUMNS = (
