@@ -533,3 +533,43 @@ def test_compare_takes_the_reading_options(
     code, out, err = run([*argv, "--decimal-comma", "--delimiter", ";"], capsys)
     # i1 under a: (80.5 + 40) / 2 = 60.25; under b: (3 × 80.5 + 40) / 4 = 70.375 -> 70.38
     assert code == 0 and "60.25" in out and "70.38" in out and "+10.13" in out, err
+
+
+def test_points_and_rules_of_kept_criteria_and_a_share_below_a_non_linear_rule(
+    tmp_path: Path,
+) -> None:
+    summed = rubric_text("s").replace('label = "Nilai"', 'label = "Nilai"\nrule = "sum"')
+    a = load_rubric(
+        write(
+            tmp_path,
+            "a.toml",
+            summed.replace("weight = 1", "points = 50"),
+        )
+    )
+    b = load_rubric(
+        write(
+            tmp_path,
+            "b.toml",
+            summed.replace("weight = 1", "points = 70", 1).replace("weight = 1", "points = 30", 1),
+        )
+    )
+    got = {(c.subject, c.field): (c.before, c.after) for c in diff_rubrics(a, b).changes}
+    # x: 50 of 100 points -> 70 of 100; y: 50 -> 30
+    assert got == {
+        ("x", "points"): ("50", "70"),
+        ("y", "points"): ("50", "30"),
+        ("x", "share"): ("50.00 %", "70.00 %"),
+        ("y", "share"): ("50.00 %", "30.00 %"),
+    }
+    assert diff_rubrics(a, b).sentences()[0] == 'Criterion "x": the points change from 50 to 70.'
+    low = load_rubric(
+        write(
+            tmp_path,
+            "m.toml",
+            rubric_text("m").replace('label = "Nilai"', 'label = "Nilai"\nrule = "minimum"'),
+        )
+    )
+    plain = load_rubric(write(tmp_path, "p.toml", rubric_text("p")))
+    got = {(c.subject, c.field): (c.before, c.after) for c in diff_rubrics(plain, low).changes}
+    assert got[("total", "rule")] == ("weighted_mean", "minimum")
+    assert got[("x", "share")] == ("50.00 %", "not fixed (a non-linear rule above it)")
