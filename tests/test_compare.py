@@ -573,3 +573,23 @@ def test_points_and_rules_of_kept_criteria_and_a_share_below_a_non_linear_rule(
     got = {(c.subject, c.field): (c.before, c.after) for c in diff_rubrics(plain, low).changes}
     assert got[("total", "rule")] == ("weighted_mean", "minimum")
     assert got[("x", "share")] == ("50.00 %", "not fixed (a non-linear rule above it)")
+
+
+def test_values_given_in_points_of_a_node_whose_points_change_are_noted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Maluku Tenggara 2023 gives two units' dimension points; a draft with Input out of
+    # 31.85 (not 21.85) reads the same 8.72 points as 8.72 of 31.85
+    draft = CASES.parent / "src" / "kepatuhan_ombudsman" / "rubrics" / "ombudsman-2023.toml"
+    text = draft.read_text().replace("points = 21.85", "points = 31.85")
+    text = text.replace("points = 32.37", "points = 22.37")
+    path = write(tmp_path, "draft.toml", text)
+    data = str(CASES / "cases" / "maluku-tenggara-2023.csv")
+    code, out, err = run(["compare", data, "--rubric", "ombudsman-2023", "--rubric", path], capsys)
+    assert code == 0
+    notes = [ln for ln in err.splitlines() if ln.startswith("note: ")]
+    assert len(notes) == 2 and notes[0].endswith(
+        '2 rows give criterion "input" directly: read as points out of 21.85 under the first '
+        "rubric and as points out of 31.85 under this one (the same numbers, not rescaled)."
+    )
+    assert 'Criterion "input": the points change from 21.85 to 31.85.' in out

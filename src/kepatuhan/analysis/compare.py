@@ -48,6 +48,7 @@ __all__ = [
     "compare_scores",
     "crosswalk_from_rows",
     "diff_rubrics",
+    "points_rereads",
     "read_crosswalk",
     "series_labels",
 ]
@@ -446,6 +447,38 @@ def series_labels(rubrics: Sequence[Rubric]) -> list[str]:
         r.id if ids.count(r.id) == 1 else f"{r.id}@{r.digest.removeprefix('sha256:')[:8]}"
         for r in rubrics
     ]
+
+
+def _node_or_none(r: Rubric, cid: str) -> Criterion | None:
+    """The criterion ``cid`` of ``r`` (``total`` is the root), or None."""
+    if cid == TOTAL and TOTAL not in r.tree.index:
+        return r.root
+    k = r.tree.index.get(cid)
+    return None if k is None else r.tree.nodes[k]
+
+
+def points_rereads(table: ObservationTable, a: Rubric, b: Rubric) -> list[str]:
+    """Sentences for the criteria ``table`` gives values of whose points differ between
+    rubrics ``a`` and ``b``: a value given for a node with points is read in points, so the
+    same number means another share of the node under ``b`` (it is not rescaled)."""
+    counts = np.bincount(table.criterion, minlength=len(table.criterion_ids)).tolist()
+    out = []
+    for cid, n in zip(table.criterion_ids, counts, strict=True):
+        ca, cb = _node_or_none(a, cid), _node_or_none(b, cid)
+        if not n or ca is None or cb is None:
+            continue
+        pa, pb = ca.points, cb.points
+        if pa == pb:
+            continue
+
+        def unit(p: Decimal | None) -> str:
+            return "0–100" if p is None else f"points out of {_num(p)}"
+
+        out.append(
+            f'{n} rows give criterion "{cid}" directly: read as {unit(pa)} under the first '
+            f"rubric and as {unit(pb)} under this one (the same numbers, not rescaled)."
+        )
+    return out
 
 
 # -- entities ------------------------------------------------------------------------------

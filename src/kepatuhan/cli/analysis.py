@@ -371,6 +371,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         apply_crosswalk,
         compare_scores,
         diff_rubrics,
+        points_rereads,
         read_crosswalk,
         series_labels,
     )
@@ -400,6 +401,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
             notes.append(f"{label}: {use.summary(walk.source)}")
         res = score(rubric, scored_table, plugins=pm)
         results.append(res)
+        rereads = [] if k == 0 else points_rereads(scored_table, rubrics[0], rubric)
+        notes.extend(f"note: {label}: {line}" for line in rereads)
         notes.extend(f"warning: {label}: {w}" for w in res.warnings)
         notes.extend(f"warning: {label}: {line}" for line in _missing_lines(res))
         info.append(
@@ -411,6 +414,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 "crosswalk": None if use is None else attrs.asdict(use),
                 "missing": res.missing_count(),
                 "missing_first": [m.to_dict() for m in res.missing(limit=20)],
+                "points_rereads": rereads,
             }
         )
     diffs = [diff_rubrics(rubrics[0], r) for r in rubrics[1:]]
