@@ -185,3 +185,16 @@ def test_cli_panel_gives_a_tidy_long_csv_and_json_and_a_changes_table(
     assert "70.00 C kuning" in line and "70.00 B hijau" in line
     kampar = next(x for x in out.splitlines() if x.startswith("kab-kampar"))
     assert "hijau" in kampar and "hijau hijau" not in kampar  # a band that is its zone: once
+
+
+def test_the_library_panel_refuses_a_malformed_result_naming_the_key(
+    results: dict[str, str], tmp_path: Path
+) -> None:
+    doc = json.loads(Path(results["r23"]).read_text())
+    del doc["institutions"][1]["id"]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(KepatuhanError) as exc:
+        panel([results["r21"], str(bad)])
+    prob = exc.value.problems[0]
+    assert (prob.path, prob.key_path) == (str(bad), "institutions[1].id")

@@ -17,6 +17,7 @@ so a rise from *kuning* to *A* is not read as a like-for-like improvement.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from itertools import pairwise
 from pathlib import Path
@@ -33,7 +34,16 @@ from ..rubric import Rubric
 from .compare import Change, diff_rubrics, series_labels
 from .rank import tie_ranks
 
-__all__ = ["MethodChange", "Panel", "PanelRow", "Series", "changes", "panel", "percentiles"]
+__all__ = [
+    "MethodChange",
+    "Panel",
+    "PanelRow",
+    "Series",
+    "changes",
+    "check_result_document",
+    "panel",
+    "percentiles",
+]
 
 
 @attrs.frozen
@@ -163,6 +173,47 @@ def changes(a: Rubric, b: Rubric) -> list[str]:
     return diff_rubrics(a, b).sentences()
 
 
+def check_result_document(doc: Any, path: str | None) -> None:
+    """Refuse a result document the panel cannot line up (:class:`InputFileError` naming the
+    key that is wrong): ``rubric.ref`` or ``id``, and each institution's id, score,
+    published string and band."""
+    if not isinstance(doc, dict):
+        raise InputFileError(Problem("not a kepatuhan result: expected a JSON object", path=path))
+
+    def bad(key: str, expected: str) -> InputFileError:
+        return InputFileError(
+            Problem(
+                f"not a kepatuhan result: expected {expected}",
+                path=path,
+                key_path=key,
+                expected=expected,
+            )
+        )
+
+    rub = doc.get("rubric")
+    if not isinstance(rub, dict) or not isinstance(rub.get("ref") or rub.get("id"), str):
+        raise bad("rubric.ref", "a rubric id")
+    insts = doc.get("institutions", [])
+    if not isinstance(insts, list):
+        raise bad("institutions", "a list")
+    for i, inst in enumerate(insts):
+        at = f"institutions[{i}]"
+        if not isinstance(inst, dict) or not isinstance(inst.get("id"), str):
+            raise bad(f"{at}.id", "an object with a string id")
+        sc = inst.get("score")
+        if sc is not None and (
+            isinstance(sc, bool) or not isinstance(sc, (int, float)) or not math.isfinite(sc)
+        ):
+            raise bad(f"{at}.score", "a finite number or null")
+        if not isinstance(inst.get("published"), (str, type(None))):
+            raise bad(f"{at}.published", "a string or null")
+        band = inst.get("band")
+        if band is not None and not (
+            isinstance(band, dict) and isinstance(band.get("id"), (str, type(None)))
+        ):
+            raise bad(f"{at}.band", "an object with an id, or null")
+
+
 def _load(path: str | Path, pm: PluginManager) -> tuple[Rubric, dict[str, Any]]:
     where = str(path)
     try:
@@ -177,6 +228,7 @@ def _load(path: str | Path, pm: PluginManager) -> tuple[Rubric, dict[str, Any]]:
         raise InputFileError(
             Problem("not a kepatuhan result (kepatuhan score --format json)", path=where)
         )
+    check_result_document(doc, where)
     rubric = resolve_rubric(ref, pm, base=Path(path).resolve().parent)
     if rubric.year is None:
         raise InputFileError(
