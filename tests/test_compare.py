@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 import kepatuhan
 from kepatuhan.analysis.compare import (
@@ -23,8 +26,9 @@ from kepatuhan.cli import main
 from kepatuhan.errors import InputFileError, KepatuhanError
 from kepatuhan.io.observations_io import read_observations
 from kepatuhan.io.rubric_toml import load_rubric
+from kepatuhan.observations import ObservationTable
 from kepatuhan.rubric import Rubric
-from kepatuhan.testing import rubrics
+from kepatuhan.testing import fresh_manager, rubrics, table_records
 
 BANDS = """
 [bands]
@@ -593,3 +597,41 @@ def test_values_given_in_points_of_a_node_whose_points_change_are_noted(
         "rubric and as points out of 31.85 under this one (the same numbers, not rescaled)."
     )
     assert 'Criterion "input": the points change from 21.85 to 31.85.' in out
+
+
+PM = fresh_manager()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data(), st.sampled_from(["0.5", "2", "3", "10", "0.001"]))
+def test_scaling_sibling_weights_is_a_weight_change_with_no_effect(
+    data: st.DataObject, factor: str
+) -> None:
+    rubric = data.draw(rubrics())
+    tree = rubric.tree
+    parents = [i for i in tree.order if tree.children[i] and tree.nodes[i].rule == "weighted_mean"]
+    assume(parents)
+    p = data.draw(st.sampled_from(parents))
+    kids = {tree.nodes[k].id for k in tree.children[p]}
+    scaled = attrs.evolve(
+        rubric,
+        id="scaled",
+        criteria=tuple(
+            attrs.evolve(c, weight=c.effective_weight * Decimal(factor)) if c.id in kids else c
+            for c in rubric.criteria
+        ),
+    )
+    d = diff_rubrics(rubric, scaled)
+    assert {c.field for c in d.changes} <= {"weight"}  # no share, no rule: only the weights
+    assert {c.subject for c in d.changes} <= kids
+    records = data.draw(table_records(rubric, PM.registry))
+    table = ObservationTable.from_records(records)
+    try:
+        results = [kepatuhan.score(r, table, plugins=PM) for r in (rubric, scaled)]
+    except KepatuhanError:
+        assume(False)
+        return
+    for row in compare_scores(results, units=True):
+        change = row.score_change(1)
+        assert change is None or abs(change) < 1e-9
+        assert row.band_change(1) is None and row.zone_change(1) is None

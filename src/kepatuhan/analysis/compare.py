@@ -217,6 +217,14 @@ def _shares(r: Rubric) -> dict[str, Decimal | None]:
     return out
 
 
+def _share_differs(x: Decimal | None, y: Decimal | None) -> bool:
+    """Whether two shares differ beyond decimal arithmetic's last digits (scaling all sibling
+    weights by one factor leaves every share as it was, to 28 digits, not always to the bit)."""
+    if x is None or y is None:
+        return x is not y
+    return abs(x - y) > Decimal("1e-20")
+
+
 def _share_text(s: Decimal | None) -> str:
     return "not fixed (a non-linear rule above it)" if s is None else f"{publish(float(s) * 100)} %"
 
@@ -300,7 +308,7 @@ def _criterion_changes(a: Rubric, b: Rubric) -> list[Change]:
                         "none" if y is None else (f'"{y}"' if quote else y),
                     )
                 )
-        if sa[c.id] != sb[d.id] and c.parent is not None:
+        if c.parent is not None and _share_differs(sa[c.id], sb[d.id]):
             out.append(
                 Change(
                     "criterion",
