@@ -319,11 +319,30 @@ def test_a_panel_lines_up_years_and_says_what_changed(
     assert main(["panel", *results[::-1]]) == 0
     cap = capsys.readouterr()
     magelang = next(ln for ln in cap.out.splitlines() if ln.startswith("kota-magelang"))
-    assert magelang.split()[1:] == ["68.27", "kuning", "95.10", "A", "98.17", "A", "99.61", "A"]
-    bands = "bands: merah ≥ 0.00 / kuning ≥ 51.00 / hijau ≥ 81.00 -> E ≥ 0.00 / D ≥ 32.00"
-    assert f"2021 -> 2022 (ombudsman-2021 -> ombudsman-2022): {bands}" in cap.err
-    assert "criteria under the root: standar_pelayanan" in cap.err
-    assert "institution roll-up: weighted_mean by products -> weighted_mean by equal" in cap.err
+    # 2021's bands are its zones (shown once); from 2022 the opinion and its zone
+    assert magelang.split()[1:] == [
+        "68.27",
+        "kuning",
+        "95.10",
+        "A",
+        "hijau",
+        "98.17",
+        "A",
+        "hijau",
+        "99.61",
+        "A",
+        "hijau",
+    ]
+    head = "methodology changed: 2021 -> 2022 (ombudsman-2021 -> ombudsman-2022): "
+    assert f'{head}Band "E" is added ("Kualitas Terendah", from 0.00–31.99, zone merah).' in cap.err
+    assert f'{head}Band "hijau" is removed (it was "Kepatuhan Tinggi", from 81.00–100.00' in cap.err
+    assert f'{head}Criterion "standar_pelayanan": the parent changes from "total" to "proses".' in (
+        cap.err
+    )
+    assert (
+        f"{head}The institution roll-up changes from weighted_mean weighted products to "
+        "weighted_mean weighted equal." in cap.err
+    )
     assert "2022 -> 2023" not in cap.err  # the same method (2023 weights assumed for 2022)
 
 

@@ -24,6 +24,7 @@ from ..errors import KepatuhanError, ObservationError, PluginError, Problem
 from ..plugins import PluginManager
 from . import common
 from .analysis import (
+    cmd_compare,
     cmd_gap,
     cmd_panel,
     cmd_published,
@@ -130,11 +131,38 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--output", required=True, help="the HTML file to write")
     sp.set_defaults(func=cmd_report)
     sp = sub.add_parser(
-        "panel", help="trajectories across years from several results", parents=people
+        "panel",
+        help="line up results across years (or editions): score, band, zone, percentile",
+        parents=people,
     )
-    sp.add_argument("results", nargs="+", help="JSON results of kepatuhan score, one per year")
+    sp.add_argument("results", nargs="+", help="JSON results of kepatuhan score, one per rubric")
+    sp.add_argument(
+        "--changes",
+        action="store_true",
+        help="list the method changes between consecutive results instead (one row each)",
+    )
     fmt(sp)
     sp.set_defaults(func=cmd_panel)
+    sp = sub.add_parser(
+        "compare",
+        help="score one file under several rubrics: what differs, and each entity's change",
+        parents=[*data, *people],
+    )
+    sp.add_argument("data", help="observation file (CSV, TOML or JSON)")
+    sp.add_argument(
+        "--rubric",
+        action="append",
+        required=True,
+        help="a rubric id or TOML file; give two or more, the first is the baseline",
+    )
+    sp.add_argument("--units", action="store_true", help="also compare every unit")
+    sp.add_argument(
+        "--crosswalk",
+        help="a CSV file with columns from,to mapping the data's criterion ids (those of the "
+        "first rubric) to the ids of the other rubrics",
+    )
+    fmt(sp)
+    sp.set_defaults(func=cmd_compare)
     sp = sub.add_parser(
         "sensitivity",
         help="how bands and ranks move when the weights move",

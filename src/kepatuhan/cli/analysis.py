@@ -1,5 +1,5 @@
 """Commands that analyse results: ``gap``, ``rank``, ``sensitivity``, ``reproduce``,
-``panel``."""
+``panel``, ``compare``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 import numpy as np
@@ -19,30 +20,77 @@ from ..rounding import publish
 from . import common
 from .common import Col, _check_result_for_panel, _emit, _emit_records, _score, _signed
 
+#: The columns of ``panel`` (CSV and JSON): one row per institution × series; ``score`` is
+#: the published two decimals, ``percentile`` the position within the series (0–100).
+PANEL_COLUMNS = (
+    Col("institution"),
+    Col("year"),
+    Col("series"),
+    Col("edition"),
+    Col("digest"),
+    Col("score"),
+    Col("band"),
+    Col("zone"),
+    Col("rank"),
+    Col("of"),
+    Col("percentile", lambda v: "" if v is None else publish(v)),
+    Col("state"),
+)
+#: The columns of ``panel --changes``: one row per method change between consecutive series.
+CHANGE_COLUMNS = (
+    Col("from"),
+    Col("to"),
+    Col("from_year", table=False),
+    Col("to_year", table=False),
+    Col("section", table=False),
+    Col("kind", table=False),
+    Col("subject", table=False),
+    Col("field", table=False),
+    Col("before", table=False),
+    Col("after", table=False),
+    Col("sentence"),
+)
+
+
+def _cell(band: str | None, zone: str | None, published: str | None) -> str:
+    """``60.80 C kuning`` (a band that is its zone is shown once: ``60.80 kuning``)."""
+    if published is None:
+        return ""
+    return " ".join(x for x in (published, band, zone if zone != band else None) if x)
+
 
 def cmd_panel(args: argparse.Namespace) -> int:
-    """Line up several years' results; warn where the methodology changed."""
+    """Line up several results (years, or editions of one year): score, band, zone,
+    percentile per series; every method change between consecutive series."""
     from ..analysis.panel import panel
 
     for path in args.results:
         _check_result_for_panel(path)
     p = panel(args.results, plugins=common._manager())
-    for w in p.warnings:
-        print(f"methodology changed: {w}", file=sys.stderr)
+    changes = [c.to_dict() for c in p.changes]
+    if args.changes:
+        _emit_records(args.format, CHANGE_COLUMNS, changes)
+        return 0
+    records = [attrs.asdict(r) | {"score": r.published, "percentile": r.percentile} for r in p.rows]
+    if args.format == "json":
+        doc = {
+            "series": [attrs.asdict(s) for s in p.series],
+            "rows": [{c.name: r[c.name] for c in PANEL_COLUMNS} for r in records],
+            "changes": changes,
+        }
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        return 0
+    for c in p.changes:
+        print(f"methodology changed: {c.sentence}", file=sys.stderr)
+    if args.format == "csv":
+        _emit_records("csv", PANEL_COLUMNS, records)
+        return 0
+    width = len(p.series)
     rows = []
-    for ident in sorted(p.trajectories):
-        t = p.trajectories[ident]
-        cells = [f"{t[y][1]} {t[y][2] or ''}".strip() if y in t else "" for y in p.years]
-        rows.append((ident, *cells))
-    data = {
-        "years": list(p.years),
-        "rubrics": list(p.rubrics),
-        "warnings": list(p.warnings),
-        "trajectories": {
-            k: {str(y): list(v) for y, v in t.items()} for k, t in p.trajectories.items()
-        },
-    }
-    _emit(args.format, rows, ("entity", *map(str, p.years)), data)
+    for k in range(0, len(p.rows), width):
+        block = p.rows[k : k + width]
+        rows.append((block[0].institution, *(_cell(r.band, r.zone, r.published) for r in block)))
+    _emit("table", rows, ("institution", *(f"{s.year} {s.label}" for s in p.series)), None)
     return 0
 
 
@@ -261,4 +309,149 @@ def cmd_published(args: argparse.Namespace) -> int:
     _emit_records(args.format, PUBLISHED_COLUMNS, [r.to_dict() for r in records])
     if args.format == "table":
         print(f"{len(records)} published figures", file=sys.stderr)
+    return 0
+
+
+def _opt_signed(x: float | None) -> str:
+    return "" if x is None else _signed(x)
+
+
+#: The columns of ``compare``: one row per entity and rubric (the first rubric's rows carry no
+#: change); ``score`` and ``score_change`` are published two decimals (the change computed
+#: from the unrounded scores), ``rank_change`` is this rank minus the first's (negative: up).
+COMPARE_COLUMNS = (
+    Col("level", table=False),
+    Col("institution"),
+    Col("unit"),
+    Col("rubric"),
+    Col("score"),
+    Col("band"),
+    Col("zone"),
+    Col("rank"),
+    Col("of", table=False),
+    Col("score_change"),
+    Col("band_change"),
+    Col("zone_change"),
+    Col("rank_change", lambda v: "" if v is None else f"{v:+d}"),
+    Col("missing"),
+)
+
+
+def _compare_records(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """The long records of ``compare``: one per entity and rubric."""
+    records = []
+    for row in rows:
+        for k, r in enumerate(row.results):
+            first = k == 0
+            records.append(
+                {
+                    "level": "institution" if row.unit is None else "unit",
+                    "institution": row.institution,
+                    "unit": row.unit or "",
+                    "rubric": r.rubric,
+                    "score": r.published,
+                    "band": r.band,
+                    "zone": r.zone,
+                    "rank": r.rank,
+                    "of": r.of,
+                    "score_change": None if first else _opt_signed(row.score_change(k)) or None,
+                    "band_change": None if first else row.band_change(k),
+                    "zone_change": None if first else row.zone_change(k),
+                    "rank_change": None if first else row.rank_change(k),
+                    "missing": r.missing,
+                }
+            )
+    return records
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Score one observation file under several rubrics: what differs between the rubrics,
+    then each entity's score, band, zone and rank under each, and the change from the first."""
+    from ..analysis.compare import (
+        apply_crosswalk,
+        compare_scores,
+        diff_rubrics,
+        points_rereads,
+        read_crosswalk,
+        series_labels,
+    )
+    from ..engine import score
+    from .scoring import _missing_lines
+
+    if len(args.rubric) < 2:
+        raise KepatuhanError(
+            Problem(
+                f"expected at least two --rubric to compare, found {len(args.rubric)}",
+                expected="--rubric A --rubric B",
+                found=" ".join(args.rubric),
+            )
+        )
+    pm = common._manager()
+    rubrics = [common._resolve_rubric(ref, pm) for ref in args.rubric]
+    labels = series_labels(rubrics)
+    table = common._read_table(args, args.data)
+    walk = read_crosswalk(args.crosswalk) if args.crosswalk else None
+    results = []
+    notes: list[str] = []
+    info = []
+    for k, (ref, rubric, label) in enumerate(zip(args.rubric, rubrics, labels, strict=True)):
+        scored_table, use = table, None
+        if walk is not None and k > 0:  # the data is in the first rubric's ids
+            scored_table, use = apply_crosswalk(table, walk, rubric)
+            notes.append(f"{label}: {use.summary(walk.source)}")
+        res = score(rubric, scored_table, plugins=pm)
+        results.append(res)
+        rereads = [] if k == 0 else points_rereads(scored_table, rubrics[0], rubric)
+        notes.extend(f"note: {label}: {line}" for line in rereads)
+        notes.extend(f"warning: {label}: {w}" for w in res.warnings)
+        notes.extend(f"warning: {label}: {line}" for line in _missing_lines(res))
+        info.append(
+            {
+                "label": label,
+                "id": rubric.id,
+                "digest": rubric.digest,
+                "ref": ref,
+                "crosswalk": None if use is None else attrs.asdict(use),
+                "missing": res.missing_count(),
+                "missing_first": [m.to_dict() for m in res.missing(limit=20)],
+                "points_rereads": rereads,
+            }
+        )
+    diffs = [diff_rubrics(rubrics[0], r) for r in rubrics[1:]]
+    records = _compare_records(compare_scores(results, labels=labels, units=args.units))
+    if args.format == "json":
+        doc = {
+            "rubrics": info,
+            "differences": [
+                {
+                    "from": labels[0],
+                    "to": labels[k + 1],
+                    "changes": [c.to_dict() for c in d.changes],
+                }
+                for k, d in enumerate(diffs)
+            ],
+            "entities": [{c.name: r[c.name] for c in COMPARE_COLUMNS} for r in records],
+        }
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        return 0
+    head = [
+        f"rubric {k + 1}: {label} ({r.digest[:15]}…, from {ref})"
+        for k, (label, r, ref) in enumerate(zip(labels, rubrics, args.rubric, strict=True))
+    ]
+    for k, d in enumerate(diffs):
+        what = d.sentences()
+        if not what:
+            what = [
+                "No difference in how scores are made or banded (titles, sources or notes only)."
+            ]
+        head.append(f"{labels[0]} -> {labels[k + 1]}: {len(d.changes)} differences")
+        head.extend(f"  - {s}" for s in what)
+    out = sys.stdout if args.format == "table" else sys.stderr
+    print("\n".join(head), file=out)
+    for note in notes:
+        print(note, file=sys.stderr)
+    if args.format == "table":
+        print()
+    cols = [c for c in COMPARE_COLUMNS if args.units or c.name != "unit"]
+    _emit_records(args.format, cols, records)
     return 0

@@ -376,40 +376,9 @@ def _print_error(exc: KepatuhanError, default_path: str | None = None) -> None:
 
 def _check_result_for_panel(path: str) -> None:
     """Refuse a result file the panel cannot line up, with the key that is wrong."""
-    doc = load_result(path)
+    from ..analysis.panel import check_result_document
 
-    def bad(key: str, expected: str) -> InputFileError:
-        return InputFileError(
-            Problem(
-                f"not a kepatuhan result: expected {expected}",
-                path=path,
-                key_path=key,
-                expected=expected,
-            )
-        )
-
-    rub = doc.get("rubric")
-    if not isinstance(rub, dict) or not isinstance(rub.get("ref") or rub.get("id"), str):
-        raise bad("rubric.ref", "a rubric id")
-    insts = doc.get("institutions", [])
-    if not isinstance(insts, list):
-        raise bad("institutions", "a list")
-    for i, inst in enumerate(insts):
-        at = f"institutions[{i}]"
-        if not isinstance(inst, dict) or not isinstance(inst.get("id"), str):
-            raise bad(f"{at}.id", "an object with a string id")
-        sc = inst.get("score")
-        if sc is not None and (
-            isinstance(sc, bool) or not isinstance(sc, (int, float)) or not math.isfinite(sc)
-        ):
-            raise bad(f"{at}.score", "a finite number or null")
-        if not isinstance(inst.get("published"), (str, type(None))):
-            raise bad(f"{at}.published", "a string or null")
-        band = inst.get("band")
-        if band is not None and not (
-            isinstance(band, dict) and isinstance(band.get("id"), (str, type(None)))
-        ):
-            raise bad(f"{at}.band", "an object with an id, or null")
+    check_result_document(load_result(path), path)
 
 
 def _result_writer(res: Scores, args: argparse.Namespace) -> Callable[[TextIO], None]:
