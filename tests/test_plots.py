@@ -20,6 +20,7 @@ import kepatuhan
 from kepatuhan.analysis.panel import Panel
 from kepatuhan.analysis.rank import rank
 from kepatuhan.analysis.sensitivity import sensitivity
+from kepatuhan.authoring.synthetic import synthetic_campaign
 from kepatuhan.bands import Band, BandScheme
 from kepatuhan.cli import main
 from kepatuhan.errors import KepatuhanError
@@ -209,10 +210,11 @@ def test_waterfall_writes_the_losses_and_draws_the_next_band_edge() -> None:
     verticals = [ln.get_xdata() for ln in ax.get_lines()]
     assert any(list(x) == [78.0, 78.0] for x in verticals)
     assert any(t.strip() == "batas B: 78.00" for t in _texts(fig))
-    labels = [t.get_text() for t in ax.get_yticklabels()]
+    labels = [t.get_text().replace("\n", " ") for t in ax.get_yticklabels()]
     assert "Puskesmas Watdek: Dimensi Proses" in labels
     en = plots.waterfall(res, "kab-maluku-tenggara", lang="en").axes[0]
-    assert "Puskesmas Watdek: Process dimension" in [t.get_text() for t in en.get_yticklabels()]
+    labels = [t.get_text().replace("\n", " ") for t in en.get_yticklabels()]
+    assert "Puskesmas Watdek: Process dimension" in labels
 
 
 def test_waterfall_of_the_top_band_draws_no_next_edge() -> None:
@@ -316,3 +318,44 @@ def test_a_waterfall_without_a_score_is_refused() -> None:
     res = _scored_text("institution,unit,product,criterion,value\na,,,total,na\n", "ombudsman-2024")
     with pytest.raises(KepatuhanError, match="no score"):
         plots.waterfall(res, "a")
+
+
+EDITIONS = [
+    "ombudsman-2016",
+    "ombudsman-2019:kl",
+    "ombudsman-2021",
+    "ombudsman-2023",
+    "ombudsman-2024",
+    "ombudsman-2025",
+]
+
+
+@pytest.mark.parametrize("rubric_id", EDITIONS)
+@pytest.mark.parametrize("by", ["entity", "criterion"])
+def test_the_waterfall_bars_add_up_to_the_top_of_the_scale_minus_the_score(
+    rubric_id: str, by: str
+) -> None:
+    rubric = kepatuhan.get_rubric(rubric_id)
+    res = kepatuhan.score(rubric, synthetic_campaign(rubric, 3, seed=7))
+    for card in res.cards():
+        assert card.score is not None
+        ax = plots.waterfall(res, card.id, top=5, by=by).axes[0]
+        lost = sum(-p.get_width() for p in ax.patches)
+        assert lost == pytest.approx(res.maximum - card.score, abs=1e-6)
+        assert ax.patches[0].get_x() == res.maximum  # the first bar starts at the top
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        if by == "criterion":
+            assert len(set(labels)) == len(labels)  # one bar per indicator
+        plt.close("all")
+
+
+def test_a_waterfall_does_not_split_points_the_rubric_does_not_split() -> None:
+    # 2025 adds the four dimensions' points without publishing how the 70 divide among them:
+    # the bars stop at the 70-point node of each unit instead of inventing a dimension's loss
+    rubric = kepatuhan.get_rubric("ombudsman-2025")
+    res = kepatuhan.score(rubric, synthetic_campaign(rubric, 2, seed=3))
+    ax = plots.waterfall(res, "i0", top=100).axes[0]
+    crits = {t.get_text().replace("\n", " ").split(": ", 1)[1] for t in ax.get_yticklabels()}
+    dims = {c.label.text() for c in rubric.criteria if c.parent == "dimensi"}
+    assert dims and not crits & dims
+    assert next(c.label.text() for c in rubric.criteria if c.id == "dimensi") in crits

@@ -129,7 +129,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("--seed", type=_seed, default=0, help="ranks")
     sp.add_argument(
-        "--top", type=_top, default=15, help="ranks: the best this many of each kind (default 15)"
+        "--top",
+        type=_top,
+        help="ranks: the best this many of each kind (default 15); waterfall: this many bars "
+        "before 'other' (default 12)",
+    )
+    sp.add_argument(
+        "--by",
+        choices=("entity", "criterion"),
+        default="entity",
+        help="waterfall: a bar per unit/product and indicator (default), or per indicator "
+        "summed over them",
     )
     sp.add_argument(
         "--lang", choices=("id", "en"), default="id", help="Bahasa Indonesia (default) or English"

@@ -58,7 +58,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
         elif args.kind == "waterfall":
             if len(chosen) != 1:
                 raise KepatuhanError(Problem("plot waterfall needs one --institution"))
-            fig = plots.waterfall(res, chosen[0], lang=args.lang)
+            fig = plots.waterfall(res, chosen[0], top=args.top or 12, by=args.by, lang=args.lang)
         else:
             from ..analysis.sensitivity import sensitivity
 
@@ -66,7 +66,12 @@ def cmd_plot(args: argparse.Namespace) -> int:
                 res, draws=args.draws, method=args.method, spread=args.spread, seed=args.seed
             )
             fig = plots.rank_intervals(
-                sens, res, top=args.top, method=args.method, spread=args.spread, lang=args.lang
+                sens,
+                res,
+                top=args.top or 15,
+                method=args.method,
+                spread=args.spread,
+                lang=args.lang,
             )
     write_atomic(args.output, lambda tmp: fig.savefig(tmp, dpi=120))
     print(f"wrote {args.output}")

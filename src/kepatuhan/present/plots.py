@@ -223,26 +223,59 @@ def distribution(scores: Scores, *, lang: str = "id", target: float = 5.0) -> An
     return fig
 
 
-def _leaves(node: ExplainNode) -> list[ExplainNode]:
-    """Where points were lost: the nodes with no node or entity below them in the tree."""
-    return [n for n in node.walk() if not n.children and not n.entities and n.lost > 0]
+#: How far (points of 0–100) the losses below a node may be from its own loss and still
+#: count as its exact decomposition (float error on sums of a few thousand terms).
+_EXACT = 1e-6
+
+
+def _losses(node: ExplainNode) -> list[ExplainNode]:
+    """Where points were lost, as finely as the explanation decomposes exactly.
+
+    Below a node whose parts' losses add up to its own (weighted means, sums), its parts;
+    otherwise (a rule such as ``add``, whose split among its children is not published) the
+    node itself, so no bar shows a loss the rubric does not define.
+    """
+    kids = (*node.children, *node.entities)
+    mine = [node] if node.lost > 0 else []
+    if not kids:
+        return mine
+    parts = [x for k in kids for x in _losses(k)]
+    return parts if abs(sum(p.lost for p in parts) - node.lost) <= _EXACT else mine
+
+
+def _two_lines(text: str, width: int = 46) -> str:
+    """A bar's label on at most two lines (cut with … beyond)."""
+    lines = textwrap.wrap(text, width)
+    if len(lines) > 2:
+        lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), width, placeholder="…")]
+    return "\n".join(lines)
 
 
 def _entity_name(scores: Scores, n: ExplainNode) -> str:
+    """Who lost the points: a unit's name, or ``unit / product`` (product ids repeat across
+    units); nothing for the institution itself. Ids where there is no name."""
     t = scores.table
     if n.level == "institution":
         return ""
-    ent: Any = t.units[n.entity_index] if n.level == "unit" else t.products[n.entity_index]
-    return str(ent.name or ent.id)
+    if n.level == "unit":
+        u = t.units[n.entity_index]
+        return u.name or u.id
+    p = t.products[n.entity_index]
+    u = t.units[int(t.product_unit[n.entity_index])]
+    return f"{u.name or u.id} / {p.name or p.id}"
 
 
-def waterfall(scores: Scores, institution: str, top: int = 12, *, lang: str = "id") -> Any:
+def waterfall(
+    scores: Scores, institution: str, top: int = 12, *, by: str = "entity", lang: str = "id"
+) -> Any:
     """From the top of the scale down to the institution's score: the points lost at each
     indicator (or given value), largest first, each written on its bar; the rest in one bar.
+    ``by="entity"`` gives a bar per unit or product and indicator; ``by="criterion"`` one
+    per indicator, summed over the units and products (a round with many products).
 
-    A vertical line marks the lower edge of the next band up. The losses must add up to the
-    score (true of weighted means and sums); under another rule the picture would lie, so
-    it is refused with the difference.
+    A vertical line marks the lower edge of the next band up. Losses are split down the tree
+    only where the parts add up exactly to the whole (:func:`_losses`); the bars together
+    always equal the top of the scale minus the score, or the picture is refused.
     """
     plt = _plt()
     card = scores.card(institution)
@@ -252,7 +285,7 @@ def waterfall(scores: Scores, institution: str, top: int = 12, *, lang: str = "i
             Problem(f'institution "{institution}" has no score (not applicable): no waterfall')
         )
     labels_of = {c.id: c.label for c in scores.rubric.criteria}
-    losses = sorted(_leaves(scores.explain(institution)), key=lambda n: -n.lost)
+    losses = sorted(_losses(scores.explain(institution)), key=lambda n: -n.lost)
     unit = scores.maximum / 100
     total_lost = sum(n.lost for n in losses) * unit
     if abs(scores.maximum - total_lost - card.score) > 0.005:
@@ -265,19 +298,37 @@ def waterfall(scores: Scores, institution: str, top: int = 12, *, lang: str = "i
                 found=publish(total_lost),
             )
         )
-    shown, rest = losses[:top], losses[top:]
-    labels = []
-    for n in shown:
-        crit = labels_of[n.criterion].text(lang) if n.criterion in labels_of else n.criterion
-        who = _entity_name(scores, n)
-        text = f"{who}: {crit}" if who else crit
-        if n.state == "missing_as_zero":
-            text += f" ({_w('missing', lang)})"
-        labels.append(textwrap.shorten(text, 55, placeholder="…"))
-    steps = [n.lost * unit for n in shown]
+    if by not in ("entity", "criterion"):
+        raise KepatuhanError(Problem(f"expected by entity or criterion, found {by!r}"))
+
+    def crit_label(n: ExplainNode) -> str:
+        return labels_of[n.criterion].text(lang) if n.criterion in labels_of else n.criterion
+
+    items: list[tuple[str, float]] = []  # (label, points lost on the published scale)
+    if by == "entity":
+        for n in losses:
+            who = _entity_name(scores, n)
+            text = f"{who}: {crit_label(n)}" if who else crit_label(n)
+            if n.state == "missing_as_zero":
+                text += f" ({_w('missing', lang)})"
+            items.append((text, n.lost * unit))
+    else:  # one bar per criterion, summed over the units and products that lost there
+        groups: dict[str, list[ExplainNode]] = {}
+        for n in losses:
+            groups.setdefault(n.criterion, []).append(n)
+        for nodes in groups.values():
+            text = crit_label(nodes[0]) + (f" (×{len(nodes)})" if len(nodes) > 1 else "")
+            gone = sum(n.state == "missing_as_zero" for n in nodes)
+            if gone:
+                text += f" ({gone} {_w('missing', lang)})"
+            items.append((text, sum(n.lost for n in nodes) * unit))
+        items.sort(key=lambda it: -it[1])
+    shown, rest = items[:top], items[top:]
+    labels = [_two_lines(text) for text, _ in shown]
+    steps = [lost for _, lost in shown]
     if rest:
         labels.append(_w("other", lang, n=len(rest)))
-        steps.append(sum(n.lost for n in rest) * unit)
+        steps.append(sum(lost for _, lost in rest))
     fig, ax = plt.subplots(figsize=(9.5, 0.42 * len(steps) + 2.2))
     level = scores.maximum
     colour = _band_colour(card.band) if card.band is not None else NO_ZONE
