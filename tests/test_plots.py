@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import matplotlib
 import pytest
 
@@ -359,3 +360,32 @@ def test_a_waterfall_does_not_split_points_the_rubric_does_not_split() -> None:
     dims = {c.label.text() for c in rubric.criteria if c.parent == "dimensi"}
     assert dims and not crits & dims
     assert next(c.label.text() for c in rubric.criteria if c.id == "dimensi") in crits
+
+
+def test_an_institution_without_a_score_has_no_rank_interval_but_counts_in_its_group() -> None:
+    text = (CASES / "final-2023.csv").read_text(encoding="utf-8")
+    text = text.rstrip("\n") + "\nkab-x,,,total,na,Kab. X,kabupaten,,\n"
+    res = _scored_text(text, "ombudsman-2023")
+    ax = plots.rank_intervals(sensitivity(res, draws=5), res, top=100).axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert "Kab. X" not in labels
+    kab = sum(i.kind == "kabupaten" for i in res.table.institutions)
+    assert f"kabupaten: {kab - 1} dari {kab} instansi" in labels
+
+
+def test_a_distribution_without_bands_still_draws_the_scores() -> None:
+    rubric = kepatuhan.get_rubric("ombudsman-2023")
+    res = kepatuhan.score(attrs.evolve(rubric, bands=None), synthetic_campaign(rubric, 5, seed=1))
+    ax = plots.distribution(res).axes[0]
+    assert sum(p.get_height() for p in ax.patches) == 5
+    assert not ax.get_xticklabels(minor=True)
+
+
+def test_rank_intervals_from_a_sensitivity_run_alone_show_ids_in_one_group() -> None:
+    res = _scored(CASES / "final-2023.csv", "ombudsman-2023")
+    ax = plots.rank_intervals(sensitivity(res, draws=5), top=2).axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    n = len(res.table.institutions)
+    assert labels[0] == f"semua, peringkat dalam jenisnya: 2 dari {n} instansi"
+    assert len(labels) == 3
+    assert set(labels[1:]) <= {i.id for i in res.table.institutions}

@@ -29,6 +29,7 @@ from ..analysis.panel import Panel
 from ..analysis.sensitivity import Sensitivity
 from ..bands import Band, BandScheme
 from ..errors import KepatuhanError, Problem
+from ..observations import Institution
 from ..results import ExplainNode, Scores
 from ..rounding import publish, round_scores
 
@@ -88,6 +89,10 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "{kind}: {shown} of {n} institutions",
     },
     "no_kind": {"id": "tanpa jenis", "en": "no kind"},
+    "all_kinds": {
+        "id": "semua, peringkat dalam jenisnya",
+        "en": "all, ranked within their kinds",
+    },
     "trajectories": {"id": "Nilai per tahun", "en": "Scores by year"},
     "changed": {
         "id": "garis tegak: metodologi berubah",
@@ -218,7 +223,8 @@ def distribution(scores: Scores, *, lang: str = "id", target: float = 5.0) -> An
     title = _w("distribution", lang, n=len(values))
     if unscored:
         title += f" ({_w('unscored', lang, n=unscored)})"
-    ax.set_title(f"{title}\n{scores.rubric.title or scores.rubric.id}", fontsize=10)
+    rubric = textwrap.fill(scores.rubric.title or scores.rubric.id, 100)
+    ax.set_title(f"{title}\n{rubric}", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -383,7 +389,7 @@ def waterfall(
 
 def rank_intervals(
     sens: Sensitivity,
-    scores: Scores,
+    scores: Scores | None = None,
     *,
     top: int = 15,
     method: str | None = None,
@@ -396,15 +402,22 @@ def rank_intervals(
     kind and its size; the ``top`` best by median rank of each group are drawn. Institutions
     without a score have no rank and are left out (their count is in the group's size).
     ``method`` and ``spread`` (as given to :func:`~kepatuhan.analysis.sensitivity.sensitivity`)
-    go into the title.
+    go into the title. Without ``scores`` (kepatuhan 0.1's call) the institutions are shown
+    by id in one group.
     """
     plt = _plt()
-    insts = scores.table.institutions
+    # without the result (kepatuhan 0.1's call), ids only and a single group
+    insts = (
+        scores.table.institutions
+        if scores is not None
+        else tuple(Institution(i) for i in sens.institutions)
+    )
     if tuple(i.id for i in insts) != sens.institutions:
         raise KepatuhanError(Problem("rank_intervals: the sensitivity run is of another result"))
     groups: dict[str, list[int]] = {}
+    unknown = _w("no_kind" if scores is not None else "all_kinds", lang)
     for i, inst in enumerate(insts):
-        groups.setdefault(inst.kind or _w("no_kind", lang), []).append(i)
+        groups.setdefault(inst.kind or unknown, []).append(i)
     rows: list[tuple[str, int | None]] = []  # (label, institution or None for a header)
     for kind in sorted(groups):
         ranked = [i for i in groups[kind] if sens.rank_high[i] > 0]  # rank 0: no score
@@ -434,10 +447,10 @@ def rank_intervals(
         how = _w("ranks_how_dirichlet", lang, draws=draws)
     else:
         how = _w("ranks_how", lang, draws=draws)
-    children = ", ".join(
-        next(c.label.text(lang) for c in scores.rubric.criteria if c.id == k) for k in sens.children
-    )
-    title = textwrap.fill(_w("ranks_title", lang, rubric=scores.rubric.id, children=children), 90)
+    labels = {c.id: c.label.text(lang) for c in scores.rubric.criteria} if scores else {}
+    children = ", ".join(labels.get(k, k) for k in sens.children)
+    rubric = scores.rubric.id if scores is not None else ""
+    title = textwrap.fill(_w("ranks_title", lang, rubric=rubric, children=children), 90)
     ax.set_title(f"{title}\n{how}", fontsize=10)
     fig.tight_layout()
     return fig
