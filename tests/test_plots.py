@@ -389,3 +389,30 @@ def test_rank_intervals_from_a_sensitivity_run_alone_show_ids_in_one_group() -> 
     assert labels[0] == f"semua, peringkat dalam jenisnya: 2 dari {n} instansi"
     assert len(labels) == 3
     assert set(labels[1:]) <= {i.id for i in res.table.institutions}
+
+
+def _results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    out = []
+    for year in (2022, 2023):
+        data = str(CASES / f"final-{year}.csv")
+        assert main(["score", data, "--rubric", f"ombudsman-{year}", "--format", "json"]) == 0
+        p = tmp_path / f"{year}.json"
+        p.write_text(capsys.readouterr().out)
+        out.append(str(p))
+    return out
+
+
+def test_plot_trajectories_draws_the_institutions_asked_for(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    results = _results(tmp_path, capsys)
+    out = tmp_path / "t.svg"
+    argv = ["plot", "trajectories", *results, "--institution", "kota-magelang"]
+    argv += ["--institution", "kemlu", "--lang", "en", "--output", str(out)]
+    assert main(argv) == 0
+    svg = out.read_text()
+    assert "Kota Magelang" in svg and "Kemlu" in svg and "Kota Ambon" not in svg
+    assert "Scores by year" in svg and "ombudsman-2022 → ombudsman-2023" in svg
+    bad = ["plot", "trajectories", *results, "--institution", "kota-atlantis"]
+    assert main([*bad, "--output", str(out)]) == 1
+    assert "kota-atlantis" in capsys.readouterr().err
