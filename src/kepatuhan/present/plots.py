@@ -439,6 +439,9 @@ def rank_intervals(
             tick.set_fontweight("bold")
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set_xlim(left=0.5)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # ranks are whole numbers
     ax.set_xlabel(_w("ranks_axis", lang), fontsize=9)
     draws = int(sens.weights.shape[0])
     if method == "uniform" and spread is not None:
