@@ -42,8 +42,9 @@ from .common import (
     _scored_options,
     _seed,
     _spread,
+    _top,
 )
-from .present import cmd_plot, cmd_report
+from .present import cmd_describe, cmd_plot, cmd_report
 from .rubrics import cmd_new_rubric, cmd_plugins, cmd_rubrics, cmd_show, cmd_validate
 from .scoring import _summary_rows, cmd_explain, cmd_export, cmd_score, cmd_verify
 
@@ -119,11 +120,43 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("kind", choices=("distribution", "waterfall", "ranks", "trajectories"))
     sp.add_argument("inputs", nargs="+", help="DATA (or RESULT.json files for trajectories)")
     sp.add_argument("--rubric", help="rubric id or rubric TOML file")
-    sp.add_argument("--institution", help="for waterfall")
-    sp.add_argument("--draws", type=_draws, default=1000, help="for ranks")
-    sp.add_argument("--seed", type=_seed, default=0, help="for ranks")
+    sp.add_argument(
+        "--institution",
+        action="append",
+        help="waterfall: the institution; trajectories: draw these (repeat the option; "
+        "default: the ten seen in the most years)",
+    )
+    sp.add_argument("--draws", type=_draws, default=1000, help="ranks: weight draws")
+    sp.add_argument("--method", choices=("uniform", "dirichlet"), default="uniform", help="ranks")
+    sp.add_argument(
+        "--spread",
+        type=_spread,
+        default=0.10,
+        help="ranks, uniform: each weight × (1 ± spread), 0 <= spread < 1",
+    )
+    sp.add_argument("--seed", type=_seed, default=0, help="ranks")
+    sp.add_argument(
+        "--top",
+        type=_top,
+        help="ranks: the best this many of each kind (default 15); waterfall: this many bars "
+        "before 'other' (default 12)",
+    )
+    sp.add_argument(
+        "--by",
+        choices=("entity", "criterion"),
+        default="entity",
+        help="waterfall: a bar per unit/product and indicator (default), or per indicator "
+        "summed over them",
+    )
     sp.add_argument("--output", required=True, help="FILE.png or FILE.svg")
     sp.set_defaults(func=cmd_plot)
+    sp = sub.add_parser(
+        "describe",
+        help="coverage of a data file per criterion and level, and the dimensions' correlations",
+        parents=[*scored, *people],
+    )
+    fmt(sp)
+    sp.set_defaults(func=cmd_describe)
     sp = sub.add_parser(
         "report", help="an institution's report card, one HTML page", parents=[*scored, *people]
     )

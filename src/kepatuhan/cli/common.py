@@ -255,6 +255,11 @@ def _seed(text: str) -> int:
     return _whole_number(text, 0, 2**64 - 1, "a seed")
 
 
+def _top(text: str) -> int:
+    """``--top``: a whole number from 1 to 1000 (rows of a picture)."""
+    return _whole_number(text, 1, 1000, "a count")
+
+
 def _spread(text: str) -> float:
     """``--spread``: a finite number from 0 up to (not including) 1, so weights stay > 0."""
     try:

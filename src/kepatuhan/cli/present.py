@@ -1,8 +1,10 @@
-"""Commands that draw or lay out results for people: ``plot``, ``report``."""
+"""Commands that draw or lay out results for people: ``plot``, ``report``, ``describe``."""
 
 from __future__ import annotations
 
 import argparse
+import json
+from typing import Any
 
 from ..errors import (
     KepatuhanError,
@@ -10,7 +12,19 @@ from ..errors import (
 )
 from ..io.files import write_atomic, write_text_atomic
 from . import common
-from .common import _check_outputs, _check_result_for_panel, _score, _shown
+from .common import Col, _check_outputs, _check_result_for_panel, _csv, _render, _score, _shown
+
+
+def _names(results: list[str]) -> dict[str, str]:
+    """Institution names from result documents (the legend of trajectories)."""
+    from ..analysis.verify import load_result
+
+    names: dict[str, str] = {}
+    for path in results:
+        for inst in load_result(path).get("institutions", []):
+            if isinstance(inst, dict) and isinstance(inst.get("name"), str):
+                names[str(inst["id"])] = inst["name"]
+    return names
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
@@ -22,26 +36,43 @@ def cmd_plot(args: argparse.Namespace) -> int:
             Problem("expected an output file ending in .png or .svg", path=args.output)
         )
     _check_outputs(args)
+    chosen: list[str] = args.institution or []
     if args.kind == "trajectories":
         from ..analysis.panel import panel
 
         for path in args.inputs:
             _check_result_for_panel(path)
-        fig = plots.trajectories(panel(args.inputs, plugins=common._manager()))
+        p = panel(args.inputs, plugins=common._manager())
+        unknown = [i for i in chosen if i not in p.trajectories]
+        if unknown:
+            raise KepatuhanError(
+                Problem(f"no institution {', '.join(map(repr, unknown))} in the results")
+            )
+        fig = plots.trajectories(p, chosen or None, names=_names(args.inputs), lang=args.lang)
     else:
         if len(args.inputs) != 1 or not args.rubric:
             raise KepatuhanError(Problem(f"plot {args.kind} takes one DATA file and --rubric"))
         res = _score(args, args.inputs[0])
         if args.kind == "distribution":
-            fig = plots.distribution(res)
+            fig = plots.distribution(res, lang=args.lang)
         elif args.kind == "waterfall":
-            if not args.institution:
-                raise KepatuhanError(Problem("plot waterfall needs --institution"))
-            fig = plots.waterfall(res, args.institution)
+            if len(chosen) != 1:
+                raise KepatuhanError(Problem("plot waterfall needs one --institution"))
+            fig = plots.waterfall(res, chosen[0], top=args.top or 12, by=args.by, lang=args.lang)
         else:
             from ..analysis.sensitivity import sensitivity
 
-            fig = plots.rank_intervals(sensitivity(res, draws=args.draws, seed=args.seed))
+            sens = sensitivity(
+                res, draws=args.draws, method=args.method, spread=args.spread, seed=args.seed
+            )
+            fig = plots.rank_intervals(
+                sens,
+                res,
+                top=args.top or 15,
+                method=args.method,
+                spread=args.spread,
+                lang=args.lang,
+            )
     write_atomic(args.output, lambda tmp: fig.savefig(tmp, dpi=120))
     print(f"wrote {args.output}")
     return 0
@@ -62,4 +93,84 @@ def cmd_report(args: argparse.Namespace) -> int:
     )
     write_text_atomic(args.output, page)
     print(f"wrote {args.output}")
+    return 0
+
+
+#: The columns of ``describe``'s coverage table (the same names in table, CSV and JSON).
+COVERAGE_COLUMNS = (
+    Col("level"),
+    Col("criterion"),
+    Col("entities"),
+    Col("given"),
+    Col("computed"),
+    Col("missing"),
+    Col("not_applicable"),
+    Col("not_computed"),
+)
+#: The columns of ``describe``'s correlations (one row per pair of the root's children).
+CORRELATION_COLUMNS = (
+    Col("a"),
+    Col("b"),
+    Col("n"),
+    Col("r", lambda v: "undefined" if v is None else f"{v:.3f}"),
+    Col("reason"),
+)
+
+
+def _matrix(dims: tuple[str, ...], pairs: list[dict[str, Any]]) -> str:
+    """The correlations as a matrix table: ``r (n)`` per pair, ``undefined (n)`` where none."""
+    cell: dict[tuple[str, str], str] = {}
+    for c in pairs:
+        text = "undefined" if c["r"] is None else f"{c['r']:.3f}"
+        cell[c["a"], c["b"]] = cell[c["b"], c["a"]] = f"{text} (n={c['n']})"
+    rows = [[a, *("1" if a == b else cell[a, b] for b in dims)] for a in dims]
+    return _render("table", rows, ("", *dims), None)
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    """Coverage of a data file per criterion and level, and the dimensions' correlations."""
+    from ..analysis.coverage import describe_data
+
+    desc = describe_data(_score(args)).to_dict()
+    cov = desc["coverage"]
+    pairs = desc["correlations"]
+    if args.format == "json":
+        print(json.dumps(desc, indent=2, ensure_ascii=False))
+        return 0
+
+    def rows(cols: tuple[Col, ...], records: list[dict[str, Any]]) -> list[list[str]]:
+        return [[c.text(r[c.name]) for c in cols] for r in records]
+
+    if args.format == "csv":
+        # two tables, a blank line between them: the coverage, then the correlations
+        print(_csv(rows(COVERAGE_COLUMNS, cov), [c.name for c in COVERAGE_COLUMNS]))
+        print()
+        # r in full (empty where undefined: the reason says why), not the table's 3 decimals
+        cols = tuple(
+            Col("r", lambda v: "" if v is None else repr(v)) if c.name == "r" else c
+            for c in CORRELATION_COLUMNS
+        )
+        print(_csv(rows(cols, pairs), [c.name for c in cols]))
+        return 0
+    r = desc["rows"]
+    print(
+        f"{desc['rubric']}: {r['rows']} rows ({r['used']} used, {r['overridden']} overridden, "
+        f"{r['empty']} empty, {r['excluded']} excluded); "
+        + ", ".join(f"{n} {lv}s" for lv, n in desc["entities"].items() if n)
+        + f"; {r['missing']} needed values missing (policy: {desc['missing_policy']})"
+    )
+    print()
+    print(_render("table", rows(COVERAGE_COLUMNS, cov), [c.name for c in COVERAGE_COLUMNS], None))
+    if desc["dimensions"]:
+        print()
+        print(
+            "Pearson's r between "
+            + ", ".join(desc["dimensions"])
+            + f" across {desc['correlation_level']}s (n: {desc['correlation_level']}s with both "
+            "values scored)"
+        )
+        print(_matrix(tuple(desc["dimensions"]), pairs))
+        for c in pairs:
+            if c["r"] is None:
+                print(f"{c['a']} / {c['b']}: undefined: {c['reason']}")
     return 0
