@@ -206,8 +206,8 @@ def cmd_new_rubric(args: argparse.Namespace) -> int:
         if is_rubric_file(ref):
             raise InputFileError(
                 Problem(
-                    "--from takes the id of an installed rubric (the new plugin extends it "
-                    "by id), not a file",
+                    "--from takes an installed rubric id (the new plugin extends it by id), "
+                    f"found a file: {ref}",
                     expected="an installed rubric id, e.g. ombudsman-2023",
                     found=ref,
                 )
