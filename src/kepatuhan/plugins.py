@@ -591,7 +591,13 @@ class PluginManager:
                     Problem(
                         f'unknown rubric "{rubric_id}"{suggest(rubric_id, reg.rubrics)}; '
                         f"known: {known} (inside a registration hook a rubric can use "
-                        "another plugin's rubric, or one its own hook registered before)",
+                        "another plugin's rubric, or one its own hook registered before)"
+                        + (
+                            "; a broken plugin may provide it: "
+                            + "; ".join(f"{p!r}: {e}" for p, e in sorted(failed.items()))
+                            if failed
+                            else ""
+                        ),
                         expected="an installed rubric id",
                         found=f'"{rubric_id}"',
                     )

@@ -612,14 +612,14 @@ def resolve_rubric(
     result or cases file that recorded it). Every command, ``verify``, ``panel`` and
     ``reproduce`` resolve a reference here, so whatever ``score`` accepted they accept too.
     """
-    from ..plugins import default_manager
+    from ..plugins import default_manager, installed_rubric
 
     pm = plugins or default_manager()
     if not is_rubric_file(ref):
         return pm.registry.rubric(ref)
     path = Path(ref) if base is None or Path(ref).is_absolute() else base / ref
     try:
-        rubric = load_rubric(path, installed=lambda rid: pm.registry.rubric(rid))
+        rubric = load_rubric(path, installed=lambda rid: installed_rubric(rid, plugins=pm))
     except ValueError as exc:  # Python's limit on the digits of an integer
         if not is_too_many_digits(exc):
             raise
