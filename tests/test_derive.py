@@ -13,7 +13,8 @@ from pathlib import Path
 
 import attrs
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from kepatuhan_ombudsman import plugin as ombudsman
 
 from kepatuhan import (
@@ -310,6 +311,26 @@ def test_deriving_with_no_change_keeps_every_criterion_and_round_trips(rubric: R
     assert rubric_from_toml(rubric_to_toml(derived)) == derived
 
 
+@settings(max_examples=60, deadline=None)
+@given(rubrics(), st.data())
+def test_remove_drops_exactly_the_subtree(rubric: Rubric, data: st.DataObject) -> None:
+    tree = rubric.tree
+    # a node whose parent keeps another child and does not add points (so the rest is valid)
+    nodes = [
+        i
+        for i in range(len(tree.nodes))
+        if tree.parent[i] >= 0
+        and len(tree.children[tree.parent[i]]) >= 2
+        and tree.nodes[tree.parent[i]].rule != "sum"
+    ]
+    assume(nodes)
+    n = data.draw(st.sampled_from(nodes))
+    derived = rubric.derive("derived", remove=[tree.nodes[n].id])
+    # independently of derive: a criterion goes iff the removed node is on its root path
+    kept = tuple(c for i, c in enumerate(tree.nodes) if n not in tree.path(i))
+    assert derived.criteria == kept
+
+
 def test_show_and_every_result_record_the_parent(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -463,3 +484,29 @@ def test_new_rubric_from_refuses_an_unknown_id_or_a_file(
     assert main(["new-rubric", "x", "--from", "some/file.toml", "--dir", str(tmp_path)]) == 1
     assert "installed rubric id" in capsys.readouterr().err
     assert not (tmp_path / "kepatuhan-x").exists()
+
+
+def test_a_result_of_a_derived_rubric_verifies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path / "contoh.toml", VARIANT)
+    data = tmp_path / "obs.csv"
+    lines = ["institution,unit,product,criterion,value"] + [
+        f"kab-x,dinas,{'izin' if c == 'standar_pelayanan' else ''},{c},{v}"
+        for c, v in LEAVES.items()
+    ]
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = tmp_path / "r.json"
+    assert (
+        main(
+            ["score", "--rubric", str(path), str(data), "--output", str(result), "--format", "json"]
+        )
+        == 0
+    )
+    assert main(["verify", str(result)]) == 0
+    # the same file, now extending a changed parent: the recorded parent no longer matches
+    _write(tmp_path / "mid.toml", VARIANT.replace("contoh-2023", "mid"))
+    _write(path, 'extends = "mid.toml"\nid = "contoh-2023"\n')
+    capsys.readouterr()
+    assert main(["verify", str(result)]) == 1
+    assert "rubric.derived_from" in capsys.readouterr().out

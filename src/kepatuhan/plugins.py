@@ -587,6 +587,7 @@ class PluginManager:
                         )
                     )
                 known = ", ".join(sorted(reg.rubrics)) or "none installed"
+                broken = {**self._failing, **failed}
                 raise UnknownNameError(
                     Problem(
                         f'unknown rubric "{rubric_id}"{suggest(rubric_id, reg.rubrics)}; '
@@ -594,8 +595,8 @@ class PluginManager:
                         "another plugin's rubric, or one its own hook registered before)"
                         + (
                             "; a broken plugin may provide it: "
-                            + "; ".join(f"{p!r}: {e}" for p, e in sorted(failed.items()))
-                            if failed
+                            + "; ".join(f"{p!r}: {e}" for p, e in sorted(broken.items()))
+                            if broken
                             else ""
                         ),
                         expected="an installed rubric id",
