@@ -28,6 +28,7 @@ from .errors import Problem, RubricError, fmt, suggest
 
 __all__ = [
     "CONFIDENCES",
+    "DERIVE_CHANGES",
     "LEVELS",
     "MISSING_POLICIES",
     "WEIGHT_BY",
