@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from kepatuhan.cli import main
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -41,3 +45,34 @@ def test_following_the_tutorial_gives_a_listed_plugin_whose_tests_pass(tmp_path:
     sh([py, "-m", "pip", "install", "-q", "--no-deps", "-e", "."], pkg)  # step 4
     assert "3 passed" in sh([py, "-m", "pytest", "-q", "-p", "no:cacheprovider"], pkg)
     assert "contoh-2026" in sh([kep, "rubrics"], pkg)
+
+
+def _blocks(section: str, lang: str) -> list[str]:
+    """The ``lang`` code blocks of one section of the tutorial, in order."""
+    text = (ROOT / "docs" / "tutorial.md").read_text(encoding="utf-8")
+    body = text.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
+    return [b.split("\n", 1)[1] for b in body.split("```")[1::2] if b.startswith(lang + "\n")]
+
+
+def test_the_derive_section_gives_the_numbers_it_states(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    section = "5. Derive an official edition"
+    (toml,) = _blocks(section, "toml")
+    csv_text = next(b for b in _blocks(section, "text") if b.startswith("institution,"))
+    commands = [line.split() for b in _blocks(section, "bash") for line in b.splitlines()]
+    assert commands[0] == ["kepatuhan", "new-rubric", "contoh-2023", "--from", "ombudsman-2023"]
+    assert main(commands[0][1:]) == 0
+    rubric = tmp_path / "kepatuhan-contoh-2023/src/kepatuhan_contoh_2023/rubrics/contoh-2023.toml"
+    rubric.write_text(toml, encoding="utf-8")
+    (tmp_path / "unit.csv").write_text(csv_text, encoding="utf-8")
+    capsys.readouterr()
+    outputs = []
+    for cmd in commands[1:]:
+        assert main(cmd[1:]) == 0, cmd
+        outputs.append(capsys.readouterr().out)
+    validate, show, official, variant = outputs
+    assert validate.startswith("ok ")
+    assert "derived from ombudsman-2023 (sha256:" in show
+    assert " 70.14 " in official and " 69.74 " in variant

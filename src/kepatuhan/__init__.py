@@ -39,16 +39,17 @@ from .observations import (
     Unit,
     UnitSelection,
 )
-from .plugins import PluginManager, default_manager
+from .plugins import PluginManager, default_manager, installed_rubric
 from .records import PublishedRecord, PublishedSource, select_records
 from .results import ScoreCard, Scores
 from .rounding import publish, round_half_away
-from .rubric import Criterion, Label, LevelRule, Levels, Rubric, ScaleRef, Source
+from .rubric import Criterion, DerivedFrom, Label, LevelRule, Levels, Rubric, ScaleRef, Source
 
 __all__ = [
     "Band",
     "BandScheme",
     "Criterion",
+    "DerivedFrom",
     "DuplicateNameError",
     "DuplicateObservationError",
     "InputFileError",
@@ -100,8 +101,11 @@ def get_rubric(rubric_id: str, *, plugins: PluginManager | None = None) -> Rubri
     """The installed rubric ``rubric_id`` (e.g. ``"ombudsman-2023"``).
 
     Raises :class:`UnknownNameError` (listing the known ids) if no plugin provides it.
+    Inside a ``kepatuhan_register_rubrics`` hook it asks the registry being built
+    (:func:`kepatuhan.plugins.installed_rubric`), so a plugin can derive from an edition
+    another plugin provides.
     """
-    return (plugins or default_manager()).registry.rubric(rubric_id)
+    return installed_rubric(rubric_id, plugins=plugins)
 
 
 def published(

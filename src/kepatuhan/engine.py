@@ -963,5 +963,7 @@ def score(
             input_digest=input_digest,
             kepatuhan_version=__version__,
             plugins=pm.versions(),
+            derived_from_id=None if rubric.derived_from is None else rubric.derived_from.id,
+            derived_from_digest=None if rubric.derived_from is None else rubric.derived_from.digest,
         ),
     )

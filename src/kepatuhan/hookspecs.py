@@ -64,13 +64,19 @@ def kepatuhan_register_aggregators(register: Callable[[Aggregator], None]) -> No
 
 
 @hookspec
-def kepatuhan_register_rubrics(register: Callable[[Rubric], None]) -> None:
+def kepatuhan_register_rubrics(
+    register: Callable[[Rubric], None], installed: Callable[[str], Rubric]
+) -> None:
     """Provide rubric editions (usually TOML files shipped as package data).
 
     Called once when the registry is built, after scales and aggregators, so a
     registered rubric is checked against every scale and aggregator installed. Call
-    ``register(rubric)`` for each :class:`~kepatuhan.Rubric`. Returns nothing; every
-    implementation is called.
+    ``register(rubric)`` for each :class:`~kepatuhan.Rubric`. ``installed(rubric_id)``
+    (optional to accept) returns another installed rubric, to derive from it
+    (``installed("ombudsman-2023").derive(...)``): the hooks of plugins that have not run
+    yet are called first when needed, so the order plugins load in does not matter.
+    ``kepatuhan.get_rubric`` and ``load_rubric`` of a file with ``extends = "ID"`` do the
+    same inside this hook. Returns nothing; every implementation is called.
     """
 
 

@@ -15,12 +15,13 @@ name fails loudly. Three environment variables steer it from outside:
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import importlib.metadata as md
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -49,6 +50,7 @@ __all__ = [
     "Registered",
     "Registry",
     "default_manager",
+    "installed_rubric",
 ]
 
 #: The name under which the core's own plugin is registered.
@@ -254,6 +256,30 @@ class Registry:
         return problems
 
 
+#: While a manager builds its registry: how a registration hook reaches an installed rubric
+#: (see :func:`installed_rubric`). Unset otherwise.
+_BUILDING: contextvars.ContextVar[Callable[[str], Rubric] | None] = contextvars.ContextVar(
+    "kepatuhan_building_registry", default=None
+)
+
+
+def installed_rubric(rubric_id: str, *, plugins: PluginManager | None = None) -> Rubric:
+    """The installed rubric ``rubric_id`` (or ``id:alternative``), also from inside a hook.
+
+    Outside the registration hooks this is ``plugins.registry.rubric(rubric_id)`` (the
+    default manager when ``plugins`` is None). Inside a ``kepatuhan_register_rubrics``
+    hook — while the registry is being built, when asking the registry would build it again
+    — it asks the manager that is building: a rubric already registered is returned, else
+    the plugins whose hooks have not run yet are called first (each still once) until one
+    provides it. :func:`kepatuhan.get_rubric`, :func:`kepatuhan.load_rubric` (for
+    ``extends = "ID"``) and the hook's ``installed`` argument all come here.
+    """
+    building = _BUILDING.get()
+    if building is not None and (plugins is None or plugins._lookup is building):
+        return building(rubric_id)
+    return (plugins or default_manager()).registry.rubric(rubric_id)
+
+
 #: The hooks that build the registry; the others run with the registry already built.
 _REGISTRATION = (
     "kepatuhan_register_scales",
@@ -300,6 +326,8 @@ class PluginManager:
         self._load_errors: dict[str, str] = {}
         # Plugins skipped while a registry is being built (they raised in an earlier pass).
         self._failing: dict[str, str] = {}
+        # While the registry is built: the on-demand rubric lookup (installed_rubric).
+        self._lookup: Callable[[str], Rubric] | None = None
         self.register(builtin, BUILTIN)
         if entrypoints:
             self.load_entrypoints()
@@ -424,6 +452,7 @@ class PluginManager:
         *,
         per_plugin: Callable[[str], dict[str, Any]] | None = None,
         on_error: Callable[[str, KepatuhanError], None] | None = None,
+        only: Collection[str] | None = None,
         **kwargs: Any,
     ) -> list[HookCall]:
         """Call a hook's implementations one by one, in pluggy's order, naming each plugin.
@@ -434,7 +463,8 @@ class PluginManager:
         KepatuhanError becomes a PluginError naming the plugin and the hook, and is
         raised — or, with ``on_error``, handed to ``on_error(plugin, error)`` and the
         next plugin is called. ``per_plugin(name)`` adds arguments made for that plugin
-        (the registration hooks' ``register``). Broken plugins are skipped.
+        (the registration hooks' ``register``). Broken plugins are skipped; with ``only``,
+        so are the plugins it does not name.
         ``KEPATUHAN_TRACE_PLUGINS`` prints each call.
         """
         caller = getattr(self.pm.hook, hook_name, None)
@@ -446,7 +476,11 @@ class PluginManager:
         if stated is not None and bool(stated) != firstresult:
             raise TypeError(f"{hook_name}: firstresult is {firstresult} in its hookspec")
         skip = self._failing if hook_name in _REGISTRATION else self.registry.broken
-        impls = [i for i in caller.get_hookimpls() if i.plugin_name not in skip]
+        impls = [
+            i
+            for i in caller.get_hookimpls()
+            if i.plugin_name not in skip and (only is None or i.plugin_name in only)
+        ]
         if self.trace and not impls:
             sys.stderr.write(f"kepatuhan: {hook_name}: no plugin implements it\n")
         calls: list[HookCall] = []
@@ -494,6 +528,7 @@ class PluginManager:
         add: Callable[[Any, str], None],
         failed: dict[str, str],
         offered: dict[str, str],
+        only: Collection[str] | None = None,
     ) -> None:
         """Call one registration hook; a plugin that raises goes into ``failed``."""
 
@@ -503,14 +538,82 @@ class PluginManager:
                     offered.setdefault(thing.id, plugin)
                 add(thing, plugin)
 
-            return {"register": register}
+            return {"register": register, "installed": installed_rubric}
 
         def on_error(plugin: str, exc: KepatuhanError) -> None:
             if isinstance(exc, DuplicateNameError):
                 raise exc  # which of two providers is meant cannot be guessed: stop
             failed.setdefault(plugin, str(exc))
 
-        self.call_each(hook_name, per_plugin=register_for, on_error=on_error)
+        self.call_each(hook_name, per_plugin=register_for, on_error=on_error, only=only)
+
+    def _collect_rubrics(
+        self, reg: Registry, failed: dict[str, str], offered: dict[str, str]
+    ) -> None:
+        """Call ``kepatuhan_register_rubrics`` of every plugin, each once, in pluggy's order —
+        except that a hook asking for a rubric not registered yet (a rubric derived from
+        another plugin's edition) first has the hooks that have not run yet called, until
+        one provides it. So a plugin may derive from any installed edition, whatever the
+        order the plugins load in, and nothing builds the registry twice."""
+        hook = "kepatuhan_register_rubrics"
+        caller = self.pm.hook.kepatuhan_register_rubrics
+        order = [
+            i.plugin_name
+            for i in reversed(caller.get_hookimpls())
+            if i.plugin_name not in self._failing
+        ]
+        pending = dict.fromkeys(order, True)
+
+        def run(name: str) -> None:
+            pending[name] = False
+            self._collect(hook, reg.add_rubric, failed, offered, only=(name,))
+
+        def lookup(rubric_id: str) -> Rubric:
+            base = rubric_id.partition(":")[0]
+            for name in order:
+                if base in reg.rubrics:
+                    break
+                if pending[name]:
+                    run(name)
+            if base not in reg.rubrics:
+                owner = offered.get(base)
+                if owner is not None and owner in failed:
+                    raise PluginError(
+                        Problem(
+                            f'rubric "{rubric_id}" comes from plugin {owner!r}, which is '
+                            f"broken: {failed[owner]}",
+                            expected="a rubric of a working plugin",
+                            found=f'"{rubric_id}"',
+                        )
+                    )
+                known = ", ".join(sorted(reg.rubrics)) or "none installed"
+                broken = {**self._failing, **failed}
+                raise UnknownNameError(
+                    Problem(
+                        f'unknown rubric "{rubric_id}"{suggest(rubric_id, reg.rubrics)}; '
+                        f"known: {known} (inside a registration hook a rubric can use "
+                        "another plugin's rubric, or one its own hook registered before)"
+                        + (
+                            "; a broken plugin may provide it: "
+                            + "; ".join(f"{p!r}: {e}" for p, e in sorted(broken.items()))
+                            if broken
+                            else ""
+                        ),
+                        expected="an installed rubric id",
+                        found=f'"{rubric_id}"',
+                    )
+                )
+            return reg.rubric(rubric_id)
+
+        self._lookup = lookup
+        token = _BUILDING.set(lookup)
+        try:
+            for name in order:
+                if pending[name]:
+                    run(name)
+        finally:
+            _BUILDING.reset(token)
+            self._lookup = None
 
     def _build_registry(self) -> Registry:
         """Scales, then aggregators, then rubrics, from every working plugin.
@@ -521,6 +624,14 @@ class PluginManager:
         """
         failed: dict[str, str] = {}
         offered: dict[str, str] = {}
+
+        def too_early(rubric_id: str) -> Rubric:
+            raise PluginError(
+                f'rubric "{rubric_id}" asked for before rubrics are registered '
+                "(scales and aggregators are registered first)"
+            )
+
+        token = _BUILDING.set(too_early)  # never the registry itself: it is being built
         try:
             while True:
                 self._failing = {**self._load_errors, **failed}
@@ -528,12 +639,17 @@ class PluginManager:
                 reg = Registry()
                 self._collect("kepatuhan_register_scales", reg.add_scale, failed, offered)
                 self._collect("kepatuhan_register_aggregators", reg.add_aggregator, failed, offered)
-                self._collect("kepatuhan_register_rubrics", reg.add_rubric, failed, offered)
-                self._collect("kepatuhan_register_records", reg.add_record, failed, offered)
+                self._collect_rubrics(reg, failed, offered)
+                after = _BUILDING.set(reg.rubric)
+                try:
+                    self._collect("kepatuhan_register_records", reg.add_record, failed, offered)
+                finally:
+                    _BUILDING.reset(after)
                 if len(failed) == before:
                     break
         finally:
             self._failing = {}
+            _BUILDING.reset(token)
         reg.broken = {**self._load_errors, **failed}
         reg.orphans = {
             rid: plugin

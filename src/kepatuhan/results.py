@@ -123,6 +123,9 @@ class Provenance:
     input_digest: str
     kepatuhan_version: str
     plugins: Mapping[str, str | None]
+    derived_from_id: str | None = None
+    """The parent of a derived rubric (``extends`` / :meth:`Rubric.derive`), else None."""
+    derived_from_digest: str | None = None
 
 
 @attrs.frozen
@@ -588,7 +591,17 @@ class Scores:
         """The JSON document of ``score --format json`` without its ``institutions``."""
         p = self.provenance
         return {
-            "rubric": {"id": p.rubric_id, "version": p.rubric_version, "digest": p.rubric_digest},
+            "rubric": {
+                "id": p.rubric_id,
+                "version": p.rubric_version,
+                "digest": p.rubric_digest,
+                # only for a derived rubric: the documents of other rubrics keep their bytes
+                **(
+                    {"derived_from": {"id": p.derived_from_id, "digest": p.derived_from_digest}}
+                    if p.derived_from_id is not None
+                    else {}
+                ),
+            },
             "kepatuhan_version": p.kepatuhan_version,
             "plugins": dict(p.plugins),
             "input": {"source": self.table.source, "digest": p.input_digest},

@@ -24,16 +24,18 @@ import attrs
 
 from .bands import BandScheme, check_bands
 from .decimals import opt_decimal, to_decimal
-from .errors import Problem, RubricError, fmt
+from .errors import Problem, RubricError, fmt, suggest
 
 __all__ = [
     "CONFIDENCES",
+    "DERIVE_CHANGES",
     "LEVELS",
     "MISSING_POLICIES",
     "WEIGHT_BY",
     "Alternative",
     "Criterion",
     "CriterionTree",
+    "DerivedFrom",
     "Flag",
     "Label",
     "LevelRule",
@@ -258,6 +260,19 @@ class Alternative:
     note: str | None = None
 
 
+@attrs.frozen
+class DerivedFrom:
+    """The rubric a derived rubric was made from (``extends`` in TOML, :meth:`Rubric.derive`).
+
+    Its ``id`` and ``digest`` at the time of deriving: part of the derived rubric's own
+    digest, shown by ``kepatuhan show`` and recorded in every result's provenance, so a
+    result says both which variant made it and which official edition that variant changed.
+    """
+
+    id: str
+    digest: str
+
+
 class _Memo:
     """Slots for what a :class:`Rubric` derives from its fields, computed once per instance.
 
@@ -296,6 +311,7 @@ class Rubric(_Memo):
     sources: tuple[Source, ...] = attrs.field(default=(), converter=_sources)
     alternatives: tuple[Alternative, ...] = attrs.field(default=(), converter=_alternatives)
     flags: tuple[Flag, ...] = attrs.field(default=(), converter=_flags)
+    derived_from: DerivedFrom | None = None
 
     def __attrs_post_init__(self) -> None:
         problems, tree = _check(self)
@@ -383,6 +399,210 @@ class Rubric(_Memo):
             if s.id == sid:
                 return s
         return None
+
+    def derive(
+        self,
+        id: str,
+        *,
+        title: str | None = None,
+        version: str = "1",
+        points: Mapping[str, object] | None = None,
+        weights: Mapping[str, object] | None = None,
+        remove: Iterable[str] = (),
+        criteria: Iterable[Criterion] = (),
+        **changes: Any,
+    ) -> Rubric:
+        """A new rubric made from this one, inheriting everything it does not change.
+
+        ``points`` and ``weights`` map criterion ids to new values (only that field of the
+        criterion changes: its label, scale, source … are kept); ``criteria`` are whole
+        criteria that replace the one of the same id or, with a new id, are added after the
+        inherited ones; ``remove`` drops criteria with everything below them. ``changes``
+        replace other fields (``bands``, ``levels``, ``flags``, ``alternatives``,
+        ``missing``, ``year``, ``description``), except ``sources``, which are added to the
+        inherited ones (a source with an inherited id replaces it). The title defaults to
+        ``"ID (derived from PARENT)"``; the version is the derived rubric's own (``"1"``
+        unless given, never the parent's). The result records this rubric's id and digest
+        in :attr:`derived_from`, has its own digest, and is validated as a whole: a
+        ``sum`` whose children no longer add up is a :class:`~kepatuhan.RubricError`
+        naming this rubric and the siblings to change, and by how much. Reading a TOML
+        file with ``extends = "…"`` calls this.
+        """
+        return _derive(
+            self,
+            id,
+            title=title,
+            version=version,
+            points=dict(points or {}),
+            weights=dict(weights or {}),
+            remove=tuple(remove),
+            criteria=tuple(criteria),
+            changes=changes,
+        )
+
+
+#: The fields :meth:`Rubric.derive` takes as ``changes`` (the others have their own argument).
+DERIVE_CHANGES: tuple[str, ...] = (
+    "year",
+    "description",
+    "missing",
+    "levels",
+    "bands",
+    "flags",
+    "alternatives",
+    "sources",
+)
+
+
+def _derive(
+    parent: Rubric,
+    rubric_id: str,
+    *,
+    title: str | None,
+    version: str,
+    points: dict[str, object],
+    weights: dict[str, object],
+    remove: tuple[str, ...],
+    criteria: tuple[Criterion, ...],
+    changes: Mapping[str, Any],
+) -> Rubric:
+    """:meth:`Rubric.derive`: check what is asked, build the new criteria, validate the whole."""
+    unknown = sorted(set(changes) - set(DERIVE_CHANGES))
+    if unknown:
+        raise TypeError(
+            f"derive() got unexpected field(s) {', '.join(unknown)}; "
+            f"it changes {', '.join(DERIVE_CHANGES)}"
+        )
+    tree = parent.tree
+    known = tree.index
+    of = f'rubric "{parent.id}"'
+    problems: list[Problem] = []
+
+    def unknown_id(cid: object, key: str) -> None:
+        problems.append(
+            Problem(
+                f"{fmt(cid)} is not a criterion of {of}{suggest(str(cid), list(known))}",
+                key_path=key,
+                expected=f"a criterion id of {of}",
+                found=fmt(cid),
+            )
+        )
+
+    gone: set[str] = set()
+    for cid in remove:
+        if not isinstance(cid, str) or cid not in known:
+            unknown_id(cid, "remove")
+        elif known[cid] == tree.root_index:
+            problems.append(
+                Problem(
+                    f'cannot remove the root criterion "{cid}" of {of}',
+                    key_path="remove",
+                    expected="a criterion below the root",
+                    found=fmt(cid),
+                )
+            )
+        else:  # the criterion and its whole subtree
+            stack = [known[cid]]
+            while stack:
+                i = stack.pop()
+                gone.add(tree.nodes[i].id)
+                stack.extend(tree.children[i])
+    given: dict[str, Criterion] = {}
+    for c in criteria:
+        if not isinstance(c, Criterion):
+            raise TypeError(f"derive(criteria=…) takes Criterion values, found {fmt(c)}")
+        key = f'criterion "{c.id}"'
+        if c.id in given:
+            problems.append(Problem(f'criterion "{c.id}" is given twice', key_path=key))
+        if c.id in gone:
+            problems.append(Problem(f'criterion "{c.id}" is both removed and given', key_path=key))
+        given[c.id] = c
+    new_values: dict[str, dict[str, Any]] = {}
+    for field, asked in (("points", points), ("weight", weights)):
+        for cid, value in asked.items():
+            key = f'criterion "{cid}".{field}'
+            if cid in gone:
+                problems.append(Problem(f'criterion "{cid}" is removed', key_path=key))
+            elif cid not in known and cid not in given:
+                unknown_id(cid, key)
+                continue
+            try:
+                number = to_decimal(value)
+            except (TypeError, ValueError):
+                problems.append(
+                    Problem(
+                        f"expected a number > 0, found {fmt(value)}",
+                        key_path=key,
+                        expected="a number > 0",
+                        found=fmt(value),
+                    )
+                )
+                continue
+            new_values.setdefault(cid, {})[field] = number
+    if problems:
+        raise RubricError(problems)
+    out: list[Criterion] = []
+    for c in (*parent.criteria, *(g for g in given.values() if g.id not in known)):
+        if c.id in gone:
+            continue
+        c = given.get(c.id, c)
+        if c.id in new_values:
+            c = attrs.evolve(c, **new_values[c.id])
+        out.append(c)
+    fields = dict(changes)
+    if "sources" in fields:  # added to the inherited sources; the same id replaces one
+        added = {s.id: s for s in fields["sources"]}
+        fields["sources"] = (
+            *(added.pop(s.id, s) for s in parent.sources),
+            *added.values(),
+        )
+    crits = tuple(out)
+    try:
+        return attrs.evolve(
+            parent,
+            id=rubric_id,
+            title=title if title is not None else f"{rubric_id} (derived from {parent.id})",
+            version=version,
+            criteria=crits,
+            derived_from=DerivedFrom(parent.id, parent.digest),
+            **fields,
+        )
+    except RubricError as exc:
+        changed = set(given) | set(new_values)
+        hinted = _derived_sum_hints(parent, crits, changed)
+        raise RubricError([hinted.get(p, p) for p in exc.problems]) from None
+
+
+def _derived_sum_hints(
+    parent: Rubric, crits: tuple[Criterion, ...], changed: set[str]
+) -> dict[Problem, Problem]:
+    """For each ``sum`` whose children miss their total, the plain problem and the same
+    problem naming the parent rubric and the children to change (those the derivation left
+    as inherited, else all), and by how much."""
+    kids: dict[str, list[Criterion]] = {}
+    for c in crits:
+        if c.parent is not None:
+            kids.setdefault(c.parent, []).append(c)
+    out: dict[Problem, Problem] = {}
+    for c in crits:
+        if c.rule != "sum" or c.id not in kids:
+            continue
+        gap = _points_gap(c, kids[c.id])
+        if gap is None:
+            continue
+        total, target = gap
+        fixed = [k for k in kids[c.id] if k.id not in changed] or kids[c.id]
+        names = [f'"{k.id}" ({k.points})' for k in fixed]
+        which = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        diff = target - total
+        hint = (
+            f'; derived from rubric "{parent.id}": '
+            f"{'raise' if diff > 0 else 'lower'} the points of {which} by {abs(diff)}"
+            + (" in all" if len(names) > 1 else "")
+        )
+        for plain in _sum_problems(c, kids[c.id]):
+            out[plain] = attrs.evolve(plain, message=plain.message + hint)
+    return out
 
 
 @attrs.frozen(eq=False)
@@ -636,13 +856,24 @@ def _node_problems(criteria: tuple[Criterion, ...], tree: CriterionTree) -> list
                     )
                 )
             if c.rule == "sum":
-                problems.extend(_sum_problems(c, i, tree))
+                problems.extend(_sum_problems(c, [tree.nodes[k] for k in tree.children[i]]))
     return problems
 
 
-def _sum_problems(c: Criterion, i: int, tree: CriterionTree) -> list[Problem]:
+def _points_gap(c: Criterion, kids: list[Criterion]) -> tuple[Decimal, Decimal] | None:
+    """``(total, target)`` when the points of a ``sum`` node's children (all given) miss the
+    node's points (100 for the root); None when they add up or cannot be added."""
+    if any(k.points is None for k in kids):
+        return None
+    total = sum((k.points for k in kids if k.points is not None), Decimal(0))
+    target = c.points if c.points is not None else (Decimal(100) if c.parent is None else None)
+    if target is None or total == target:
+        return None
+    return total, target
+
+
+def _sum_problems(c: Criterion, kids: list[Criterion]) -> list[Problem]:
     """Children of a ``sum`` node are points that must add up to the node's maximum."""
-    kids = [tree.nodes[k] for k in tree.children[i]]
     missing = [k.id for k in kids if k.points is None]
     if missing:
         return [
@@ -652,19 +883,18 @@ def _sum_problems(c: Criterion, i: int, tree: CriterionTree) -> list[Problem]:
                 key_path=f"{_key(c)}.rule",
             )
         ]
-    total = sum((k.points for k in kids if k.points is not None), Decimal(0))
-    target = c.points if c.points is not None else (Decimal(100) if c.parent is None else None)
-    if target is not None and total != target:
-        return [
-            Problem(
-                f"children's points add up to {total}, expected {target} "
-                "(checked exactly, in decimal)",
-                key_path=f"{_key(c)}.points" if c.points is not None else f"{_key(c)}.rule",
-                expected=str(target),
-                found=str(total),
-            )
-        ]
-    return []
+    gap = _points_gap(c, kids)
+    if gap is None:
+        return []
+    total, target = gap
+    return [
+        Problem(
+            f"children's points add up to {total}, expected {target} (checked exactly, in decimal)",
+            key_path=f"{_key(c)}.points" if c.points is not None else f"{_key(c)}.rule",
+            expected=str(target),
+            found=str(total),
+        )
+    ]
 
 
 def citations(rubric: Rubric) -> list[tuple[str, str]]:

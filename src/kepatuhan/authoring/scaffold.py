@@ -3,7 +3,9 @@
 The package has a ``pyproject.toml`` with the ``kepatuhan`` entry point, a rubric TOML
 shipped as package data (a small four-dimension example with sources and confidences to
 replace), a hook module, and tests that use the library's pytest fixtures and
-:func:`kepatuhan.testing.check_rubric_laws`.
+:func:`kepatuhan.testing.check_rubric_laws`. ``--from RUBRIC-ID`` writes instead a rubric
+that ``extends`` an installed edition with one override to edit, and tests that check it is
+registered, lawful, records its parent, and scores like the parent until a number changes.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 from pathlib import Path
 
 from ..errors import InputFileError, Problem
+from ..rubric import Rubric
 
 __all__ = ["new_rubric_package"]
 
@@ -174,6 +177,71 @@ def test_a_worked_example(register_plugin):
     assert card.band.id == "B"
 '''
 
+DERIVED_INIT = '''"""The {name} methodology, derived from {parent}, as a kepatuhan rubric plugin."""
+
+RUBRIC_ID = "{name}"
+PARENT_ID = "{parent}"
+'''
+
+DERIVED_RUBRIC = """# {name}: derived from {parent}. Write here only what differs from it:
+# a [[criterion]] with an inherited id replaces only the keys it gives (labels, scales and
+# sources are inherited); a new id adds a criterion; remove = ["id"] drops a subtree;
+# [levels.*], [bands], [[flag]] are inherited unless given; [[source]] tables are added.
+# Points under a "sum" must still add up: a change that breaks the total names the
+# siblings to change. Cite a [[source]] for every number you change.
+extends = "{parent}"
+id = "{name}"
+title = "{name} (derived from {parent})"
+version = "0.1.0"
+
+[[criterion]]
+id = "{first}"
+# Edit this override, e.g. points = … with source = "…" (a [[source]] you add here).
+note = "As in {parent}: nothing changed yet."
+"""
+
+DERIVED_TESTS = '''"""Tests of the {name} plugin: registered, lawful, and derived from {parent}."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from kepatuhan import PluginManager, score
+from kepatuhan.testing import check_rubric_laws, synthetic_campaign
+
+from {package} import PARENT_ID, RUBRIC_ID, plugin
+
+
+@pytest.fixture
+def pm(kepatuhan_manager: PluginManager) -> PluginManager:
+    """The installed plugins (the parent edition's among them), and this one if it is not
+    installed yet."""
+    if RUBRIC_ID not in kepatuhan_manager.registry.rubrics:
+        kepatuhan_manager.register(plugin, "{name}")
+    return kepatuhan_manager
+
+
+def test_the_rubric_is_registered_and_records_its_parent(pm):
+    rubric, parent = pm.registry.rubric(RUBRIC_ID), pm.registry.rubric(PARENT_ID)
+    assert rubric.derived_from is not None
+    assert (rubric.derived_from.id, rubric.derived_from.digest) == (parent.id, parent.digest)
+    assert rubric.digest != parent.digest
+
+
+def test_the_rubric_obeys_the_aggregation_laws(pm):
+    check_rubric_laws(pm.registry.rubric(RUBRIC_ID), plugins=pm, max_examples=25)
+
+
+def test_it_scores_like_its_parent_until_a_number_changes(pm):
+    # True as generated (the override changes a note only). Once you change a number,
+    # replace this test by a worked example: a unit whose score you computed by hand.
+    rubric, parent = pm.registry.rubric(RUBRIC_ID), pm.registry.rubric(PARENT_ID)
+    table = synthetic_campaign(parent, 20, registry=pm.registry)
+    mine = score(rubric, table, plugins=pm).columns(0)
+    theirs = score(parent, table, plugins=pm).columns(0)
+    np.testing.assert_array_equal(mine.score, theirs.score)
+'''
+
 README = """# kepatuhan-{name}
 
 A kepatuhan rubric plugin. Edit `src/{package}/rubrics/{name}.toml`, then:
@@ -186,8 +254,19 @@ kepatuhan show {name}
 """
 
 
-def new_rubric_package(name: str, where: str | Path = ".") -> Path:
-    """Write the package ``kepatuhan-NAME`` under ``where``; returns its folder."""
+def new_rubric_package(
+    name: str,
+    where: str | Path = ".",
+    *,
+    parent: Rubric | None = None,
+    parent_distribution: str | None = None,
+) -> Path:
+    """Write the package ``kepatuhan-NAME`` under ``where``; returns its folder.
+
+    With ``parent`` (an installed rubric), the rubric file ``extends`` it (one override to
+    edit, the new plugin's own version) and the package depends on ``parent_distribution``
+    (the distribution that provides the parent, when known).
+    """
     if not _NAME.match(name):
         raise InputFileError(
             Problem(
@@ -202,16 +281,31 @@ def new_rubric_package(name: str, where: str | Path = ".") -> Path:
         raise InputFileError(
             Problem("already exists; choose another name or folder", path=str(root))
         )
+    values = {"name": name, "package": package}
+    pyproject = PYPROJECT
+    if parent is None:
+        init, rubric, tests = INIT, RUBRIC, TESTS
+    else:
+        init, rubric, tests = DERIVED_INIT, DERIVED_RUBRIC, DERIVED_TESTS
+        tree = parent.tree
+        kids = tree.children[tree.root_index]
+        values["parent"] = parent.id
+        values["first"] = tree.nodes[kids[0] if kids else tree.root_index].id
+        if parent_distribution:
+            pyproject = PYPROJECT.replace(
+                'dependencies = ["kepatuhan"]',
+                f'dependencies = ["kepatuhan", "{parent_distribution}"]',
+            )
     files = {
-        "pyproject.toml": PYPROJECT,
+        "pyproject.toml": pyproject,
         "README.md": README,
-        f"src/{package}/__init__.py": INIT,
+        f"src/{package}/__init__.py": init,
         f"src/{package}/plugin.py": PLUGIN,
-        f"src/{package}/rubrics/{name}.toml": RUBRIC,
-        f"tests/test_{package}.py": TESTS,
+        f"src/{package}/rubrics/{name}.toml": rubric,
+        f"tests/test_{package}.py": tests,
     }
     for rel, template in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(template.format(name=name, package=package), encoding="utf-8")
+        path.write_text(template.format(**values), encoding="utf-8")
     return root

@@ -270,6 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("new-rubric", help="scaffold a rubric plugin package (kepatuhan-NAME)")
     sp.add_argument("name", help="the rubric id and package suffix, e.g. contoh-2026")
     sp.add_argument("--dir", default=".", help="where to create the package (default: here)")
+    sp.add_argument(
+        "--from",
+        dest="from_rubric",
+        metavar="RUBRIC-ID",
+        help="derive from this installed rubric: the TOML says extends = RUBRIC-ID",
+    )
     sp.set_defaults(func=cmd_new_rubric)
     sp = sub.add_parser("verify", help="check that a score --format json result still reproduces")
     sp.add_argument(

@@ -12,11 +12,12 @@ import attrs
 
 from ..describe import rubric_document, rubric_markdown
 from ..errors import (
+    InputFileError,
     KepatuhanError,
     Problem,
 )
 from ..io.files import read_text
-from ..io.rubric_toml import parse_toml, rubric_from_dict
+from ..io.rubric_toml import is_rubric_file, parse_toml, rubric_from_dict
 from ..plugins import PluginManager
 from . import common
 from .common import (
@@ -156,6 +157,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         )
         return 0
     print(f"{rubric.id} — {rubric.title} (version {rubric.version}, {rubric.digest[:19]}…)")
+    if rubric.derived_from is not None:
+        print(f"derived from {rubric.derived_from.id} ({rubric.derived_from.digest})")
     lv = rubric.levels
     print(
         f"levels: institution = {lv.institution.combine} of units ({lv.institution.weight_by}); "
@@ -197,7 +200,23 @@ def cmd_new_rubric(args: argparse.Namespace) -> int:
     """Scaffold a rubric plugin package that passes its own tests."""
     from ..authoring.scaffold import new_rubric_package
 
-    root = new_rubric_package(args.name, args.dir)
+    parent, dist = None, None
+    ref = getattr(args, "from_rubric", None)
+    if ref is not None:
+        if is_rubric_file(ref):
+            raise InputFileError(
+                Problem(
+                    "--from takes an installed rubric id (the new plugin extends it by id), "
+                    f"found a file: {ref}",
+                    expected="an installed rubric id, e.g. ombudsman-2023",
+                    found=ref,
+                )
+            )
+        pm = common._manager()
+        parent = pm.registry.rubric(ref)
+        provider = pm.registry.rubrics[parent.base_id].plugin
+        dist = next((p.distribution for p in pm.plugins() if p.name == provider), None)
+    root = new_rubric_package(args.name, args.dir, parent=parent, parent_distribution=dist)
     print(f"created {root}")
     print(f'next: cd {root} && python -m pip install -e ".[test]" && python -m pytest')
     return 0

@@ -8,10 +8,12 @@ user's terms (``criterion "proses".weight``), with a did-you-mean for a misspelt
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import sys
-from collections.abc import Mapping
+import typing
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +41,7 @@ from ..errors import (
     suggest,
     too_many_digits,
 )
-from ..rubric import Label, Rubric, ScaleRef
+from ..rubric import DERIVE_CHANGES, Criterion, Label, Rubric, ScaleRef
 from .files import read_text
 
 if TYPE_CHECKING:
@@ -51,6 +53,7 @@ else:  # pragma: no cover
     import tomli as tomllib  # the `tomli` dependency on Python < 3.11
 
 __all__ = [
+    "derived_rubric",
     "dump_rubric",
     "is_rubric_file",
     "load_rubric",
@@ -259,15 +262,243 @@ def _problems(
     raise exc
 
 
-def rubric_from_dict(data: Mapping[str, Any], path: str | None = None) -> Rubric:
-    """A rubric from parsed TOML (a dict with Decimal numbers); RubricError on any problem."""
+def rubric_from_dict(
+    data: Mapping[str, Any],
+    path: str | None = None,
+    *,
+    installed: Callable[[str], Rubric] | None = None,
+) -> Rubric:
+    """A rubric from parsed TOML (a dict with Decimal numbers); RubricError on any problem.
+
+    A table with ``extends = "…"`` is derived from that rubric (see :func:`derived_rubric`);
+    ``installed`` resolves an installed id there (default:
+    :func:`kepatuhan.plugins.installed_rubric`).
+    """
     if not isinstance(data, Mapping):
         raise RubricError(Problem(f"expected a table, found {fmt(data)}", path=path))
+    if "extends" in data:
+        return derived_rubric(data, path, installed=installed)
+    if "remove" in data:
+        raise RubricError(
+            Problem(
+                '"remove" drops criteria of the rubric a file extends; this file has no extends',
+                path=path,
+                key_path="remove",
+                expected='extends = "RUBRIC-ID" beside it',
+                found="no extends",
+            )
+        )
     try:
         return _CONVERTER.structure(dict(data), Rubric)
     except BaseValidationError as exc:
         raise RubricError(_problems(exc, [], Rubric, data)).with_path(path) from None
     except KepatuhanError as exc:
+        raise RubricError(exc.problems).with_path(path) from None
+
+
+# -- extends: a rubric derived from another -------------------------------------------------
+#: What is being derived in this thread, outermost first (``id:…`` and ``file:…`` keys with
+#: the name shown), so ``A extends B extends A`` is a located error, not a recursion.
+_DERIVING: contextvars.ContextVar[tuple[tuple[frozenset[str], str], ...]] = contextvars.ContextVar(
+    "kepatuhan_deriving", default=()
+)
+#: Keys of a file that extends another, beside the rubric's own fields.
+_DERIVE_KEYS = ("extends", "remove")
+
+
+def _located(problems: list[Problem], path: str | None, key: str) -> RubricError:
+    return RubricError([attrs.evolve(p, path=path, key_path=key) for p in problems])
+
+
+def _parent_rubric(
+    ref: str, path: str | None, child: str, installed: Callable[[str], Rubric] | None
+) -> Rubric:
+    """The rubric ``extends = ref`` names: a file (relative to the extending file's folder)
+    or an installed id; a cycle or a missing parent is a RubricError at ``extends``."""
+    if is_rubric_file(ref):
+        base = Path(path).parent if path else Path.cwd()
+        target = Path(ref) if Path(ref).is_absolute() else base / ref
+        key, shown = f"file:{os.path.abspath(target)}", str(target)
+    else:
+        key, shown = f"id:{ref}", f'"{ref}"'
+    chain = (*_DERIVING.get(), _being_derived(child, path))
+    for at, (keys, _) in enumerate(chain):
+        if key in keys:
+            raise _located(
+                [
+                    Problem(
+                        "rubrics extend each other in a cycle: "
+                        + " extends ".join([*(name for _, name in chain[at:]), shown]),
+                        expected="a chain of rubrics that ends",
+                        found=f"{shown} again",
+                    )
+                ],
+                path,
+                "extends",
+            )
+    token = _DERIVING.set(chain)
+    try:
+        if key.startswith("file:"):
+            if not Path(target).is_file():
+                raise _located(
+                    [
+                        Problem(
+                            f"no rubric file {target} to extend",
+                            expected="the path of a rubric file, relative to this file's folder",
+                            found=fmt(ref),
+                        )
+                    ],
+                    path,
+                    "extends",
+                )
+            return load_rubric(target, installed=installed)
+        from ..plugins import installed_rubric
+
+        try:
+            return (installed or installed_rubric)(ref)
+        except KepatuhanError as exc:
+            if isinstance(exc, RubricError) and any(p.path for p in exc.problems):
+                raise  # a problem inside the parent's own file: located there
+            raise _located(
+                [attrs.evolve(p, message=f"cannot extend: {p.message}") for p in exc.problems],
+                path,
+                "extends",
+            ) from None
+    finally:
+        _DERIVING.reset(token)
+
+
+def _being_derived(child: str, path: str | None) -> tuple[frozenset[str], str]:
+    """The ``_DERIVING`` entry of a rubric being derived: its keys (id, file) and its name."""
+    if path is None:
+        return frozenset({f"id:{child}"}), f'"{child}"'
+    return frozenset({f"id:{child}", f"file:{os.path.abspath(path)}"}), f'{path} ("{child}")'
+
+
+def derived_rubric(
+    data: Mapping[str, Any],
+    path: str | None = None,
+    *,
+    installed: Callable[[str], Rubric] | None = None,
+) -> Rubric:
+    """The rubric of a table with ``extends = "RUBRIC-ID"`` (an installed id or a file path).
+
+    ``[[criterion]]`` tables naming an inherited id replace only the keys they give; other
+    ids add criteria; ``remove = ["id", …]`` drops subtrees; ``[levels.institution]`` or
+    ``[levels.unit]`` replace that rule; ``[[source]]`` tables are added (the same id
+    replaces one); ``bands``, ``flag``, ``alternative``, ``missing``, ``year`` and
+    ``description`` replace the parent's when given. The whole is built by
+    :meth:`Rubric.derive`: validated as one rubric, with its own version (``"1"`` unless
+    given) and digest, and ``derived_from`` naming the parent's id and digest.
+    """
+    problems: list[Problem] = []
+    ref = data["extends"]
+    if not isinstance(ref, str) or not ref:
+        raise RubricError(
+            Problem(
+                f"expected the id of an installed rubric or the path of a rubric file, "
+                f"found {fmt(ref)}",
+                path=path,
+                key_path="extends",
+            )
+        )
+    known = [*_fields_of(Rubric), *_DERIVE_KEYS]
+    for key in data:
+        if key == "derived_from":
+            problems.append(
+                Problem(
+                    '"derived_from" is written for a rubric that was derived; a file that '
+                    "extends another gets it from its parent",
+                    key_path=key,
+                    expected="no derived_from beside extends",
+                    found='"derived_from"',
+                )
+            )
+        elif key not in known:
+            problems.append(
+                Problem(
+                    f'unknown key "{key}"'
+                    + (suggest(key, known) or f"; known keys: {', '.join(known)}"),
+                    key_path=key,
+                    expected="one of " + ", ".join(known),
+                    found=f'"{key}"',
+                )
+            )
+    if not isinstance(data.get("id"), str):
+        problems.append(
+            Problem(
+                "required key missing"
+                if "id" not in data
+                else f"expected a string, found {fmt(data['id'])}",
+                key_path="id",
+                expected="the derived rubric's own id",
+                found="nothing" if "id" not in data else fmt(data["id"]),
+            )
+        )
+    for key in ("title", "version"):
+        if key in data and not isinstance(data[key], str):
+            problems.append(Problem(f"expected a string, found {fmt(data[key])}", key_path=key))
+    remove = data.get("remove", [])
+    if not isinstance(remove, list) or not all(isinstance(x, str) for x in remove):
+        problems.append(
+            Problem(
+                f"expected a list of criterion ids, found {fmt(remove)}",
+                key_path="remove",
+                expected='remove = ["id", …]',
+                found=fmt(remove),
+            )
+        )
+    tables = data.get("criterion", [])
+    if not isinstance(tables, list):
+        problems.append(
+            Problem(f"expected an array of tables, found {fmt(tables)}", key_path="criterion")
+        )
+        tables = []
+    if problems:
+        raise RubricError(problems).with_path(path)
+    parent = _parent_rubric(ref, path, data["id"], installed)
+    inherited = {c["id"]: c for c in unstructure_rubric(parent).get("criterion", [])}
+    criteria: list[Criterion] = []
+    for i, table in enumerate(tables):
+        if not isinstance(table, Mapping) or not isinstance(table.get("id"), str):
+            problems.append(
+                Problem(
+                    "expected a table with an id (an inherited criterion to change, or a new one)",
+                    key_path=f"criterion[{i}].id",
+                    found=fmt(table),
+                )
+            )
+            continue
+        merged = {**inherited.get(table["id"], {}), **table}
+        try:
+            criteria.append(_CONVERTER.structure(merged, Criterion))
+        except Exception as exc:  # every problem of every table is collected
+            problems.extend(_problems(exc, ["criterion", i], Criterion, data))
+    hints = typing.get_type_hints(Rubric)
+    attr_of = {key: attr for attr, key in _RENAME[Rubric].items()}
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        attr = attr_of.get(key, key)
+        if attr not in DERIVE_CHANGES:
+            continue
+        if attr == "levels" and isinstance(value, Mapping):  # a level's rule replaced alone
+            value = {**_CONVERTER.unstructure(parent.levels), **value}
+        try:
+            changes[attr] = _CONVERTER.structure(value, hints[attr])
+        except Exception as exc:  # as for the criteria
+            problems.extend(_problems(exc, [key], None, data))
+    if problems:
+        raise RubricError(problems).with_path(path)
+    try:
+        return parent.derive(
+            data["id"],
+            title=data.get("title"),
+            version=data.get("version", "1"),
+            remove=remove,
+            criteria=criteria,
+            **changes,
+        )
+    except RubricError as exc:
         raise RubricError(exc.problems).with_path(path) from None
 
 
@@ -291,25 +522,34 @@ def parse_toml(text: str, path: str | None = None) -> dict[str, Any]:
         ) from None
 
 
-def rubric_from_toml(text: str, path: str | None = None) -> Rubric:
-    """A rubric from TOML text."""
-    return rubric_from_dict(parse_toml(text, path), path)
+def rubric_from_toml(
+    text: str, path: str | None = None, *, installed: Callable[[str], Rubric] | None = None
+) -> Rubric:
+    """A rubric from TOML text (``installed``: see :func:`rubric_from_dict`)."""
+    return rubric_from_dict(parse_toml(text, path), path, installed=installed)
 
 
-def load_rubric(path: str | os.PathLike[str] | Any) -> Rubric:
+def load_rubric(
+    path: str | os.PathLike[str] | Any, *, installed: Callable[[str], Rubric] | None = None
+) -> Rubric:
     """Read a rubric TOML file (a path, or a ``importlib.resources`` Traversable).
 
     Raises :class:`~kepatuhan.InputFileError` if the file cannot be read or parsed and
     :class:`~kepatuhan.RubricError` listing every problem of its content. Scale and
     aggregator names are checked when the rubric is registered or used, not here.
+
+    A file with ``extends = "…"`` is derived from that rubric: a path is taken from this
+    file's folder; an installed id is resolved by ``installed`` (default
+    :func:`kepatuhan.plugins.installed_rubric`, which also works inside a
+    ``kepatuhan_register_rubrics`` hook).
     """
     if isinstance(path, (str, os.PathLike)):
-        return rubric_from_toml(read_text(path), str(path))
+        return rubric_from_toml(read_text(path), str(path), installed=installed)
     try:  # importlib.resources.abc.Traversable (package data of a plugin)
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputFileError(Problem(f"cannot read: {exc}", path=str(path))) from None
-    return rubric_from_toml(text, str(path))
+    return rubric_from_toml(text, str(path), installed=installed)
 
 
 def unstructure_rubric(rubric: Rubric) -> dict[str, Any]:
@@ -328,6 +568,7 @@ def rubric_to_toml(rubric: Rubric) -> str:
         "year",
         "version",
         "description",
+        "derived_from",
         "missing",
         "levels",
         "alternative",
@@ -341,7 +582,12 @@ def rubric_to_toml(rubric: Rubric) -> str:
 
 
 def dump_rubric(rubric: Rubric, path: str | os.PathLike[str]) -> None:
-    """Write ``rubric`` to ``path`` as TOML."""
+    """Write ``rubric`` to ``path`` as TOML.
+
+    A derived rubric is written flattened — every criterion, band and source, no
+    ``extends`` — with a ``[derived_from]`` table naming its parent's id and digest: the file
+    stands alone (it reads back equal, with the same digest, without the parent installed).
+    """
     Path(path).write_text(rubric_to_toml(rubric), encoding="utf-8")
 
 
@@ -366,14 +612,14 @@ def resolve_rubric(
     result or cases file that recorded it). Every command, ``verify``, ``panel`` and
     ``reproduce`` resolve a reference here, so whatever ``score`` accepted they accept too.
     """
-    from ..plugins import default_manager
+    from ..plugins import default_manager, installed_rubric
 
     pm = plugins or default_manager()
     if not is_rubric_file(ref):
         return pm.registry.rubric(ref)
     path = Path(ref) if base is None or Path(ref).is_absolute() else base / ref
     try:
-        rubric = load_rubric(path)
+        rubric = load_rubric(path, installed=lambda rid: installed_rubric(rid, plugins=pm))
     except ValueError as exc:  # Python's limit on the digits of an integer
         if not is_too_many_digits(exc):
             raise
