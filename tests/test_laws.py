@@ -173,7 +173,7 @@ def test_scaling_sibling_weights_changes_nothing(
 ) -> None:
     rubric, recs = case
     tree = rubric.tree
-    parents = [i for i in tree.order if tree.children[i] and tree.nodes[i].rule != "sum"]
+    parents = [i for i in tree.order if tree.children[i] and tree.nodes[i].rule.name != "sum"]
     assume(parents)
     p = data.draw(st.sampled_from(parents))
     kids = {tree.nodes[k].id for k in tree.children[p]}
@@ -315,7 +315,7 @@ def test_not_applicable_is_the_same_as_absent_from_the_rubric(
         for i in tree.leaves()
         if tree.parent[i] >= 0
         and len(tree.children[tree.parent[i]]) >= 2
-        and tree.nodes[tree.parent[i]].rule != "sum"
+        and tree.nodes[tree.parent[i]].rule.name != "sum"
         and tree.level[i] == tree.level[tree.parent[i]]
     ]
     assume(leaves)

@@ -39,6 +39,7 @@ __all__ = [
     "LevelRule",
     "Levels",
     "Rubric",
+    "RuleRef",
     "ScaleRef",
     "Source",
     "to_decimal",
@@ -147,6 +148,54 @@ def _to_scale(value: object) -> ScaleRef | None:
 
 
 @attrs.frozen
+class RuleRef:
+    """A combination rule: a registered aggregator ``name`` and its parameters.
+
+    The counterpart of :class:`ScaleRef` for ``rule`` (a criterion's children) and
+    ``combine`` (a level's entities). A file writes ``rule = "sum"`` for a rule without
+    parameters and ``rule = { name = "penalised_mean", penalty = 0.25 }`` for one with;
+    ``params`` is a sorted tuple of ``(key, value)`` pairs so the reference stays hashable.
+    A reference without parameters has the same canonical form (and digest) as the plain
+    name it replaces. ``str()`` gives the name, then the parameters in brackets.
+    """
+
+    name: str
+    params: tuple[tuple[str, ParamValue], ...] = attrs.field(default=(), converter=_sorted_params)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The parameter ``key``, or ``default``."""
+        for k, v in self.params:
+            if k == key:
+                return v
+        return default
+
+    def as_dict(self) -> dict[str, ParamValue]:
+        """The parameters as a plain dict."""
+        return dict(self.params)
+
+    def __str__(self) -> str:
+        if not self.params:
+            return self.name
+        return f"{self.name}({', '.join(f'{k}={_param_text(v)}' for k, v in self.params)})"
+
+
+def _param_text(value: ParamValue) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return str(value) if isinstance(value, Decimal) else f'"{value}"'
+
+
+def _to_rule(value: object) -> RuleRef:
+    if isinstance(value, RuleRef):
+        return value
+    if isinstance(value, str):
+        return RuleRef(value)
+    raise TypeError(f"expected a rule name or {{name, …}}, found {fmt(value)}")
+
+
+@attrs.frozen
 class Criterion:
     """A node of the criterion tree; a node with no children is an indicator (leaf).
 
@@ -154,7 +203,8 @@ class Criterion:
     matter). ``points`` is its maximum in points, used when the parent's ``rule`` is
     ``"sum"`` (the 2022–2024 dimensions: points out of 21.85, 32.37, …); a value given
     directly for a node with ``points`` is read in points. ``rule`` names the aggregator
-    that combines the children. A leaf has a ``scale`` and the ``level`` it is observed at.
+    that combines the children (a :class:`RuleRef`; a plain name is converted). A leaf has
+    a ``scale`` and the ``level`` it is observed at.
     ``source`` and ``confidence`` say where the node's numbers come from.
     """
 
@@ -163,7 +213,7 @@ class Criterion:
     parent: str | None = None
     weight: Decimal | None = attrs.field(default=None, converter=opt_decimal)
     points: Decimal | None = attrs.field(default=None, converter=opt_decimal)
-    rule: str = "weighted_mean"
+    rule: RuleRef = attrs.field(default=RuleRef("weighted_mean"), converter=_to_rule)
     scale: ScaleRef | None = attrs.field(default=None, converter=_to_scale)
     level: str | None = None
     na_allowed: bool = True
@@ -189,10 +239,11 @@ class LevelRule:
     the plain mean, and also honours unit weights from plugins; ``"mean"`` ignores all
     weights. ``weight_by`` is ``"equal"`` or ``"products"`` (each unit weighs by its number
     of service products in the data, which makes the combination the mean over all
-    products when every product is scored).
+    products when every product is scored). ``combine`` is a :class:`RuleRef` (a plain name
+    is converted), so a level may use a rule with parameters too.
     """
 
-    combine: str = "weighted_mean"
+    combine: RuleRef = attrs.field(default=RuleRef("weighted_mean"), converter=_to_rule)
     weight_by: str = "equal"
     source: str | None = None
     confidence: str | None = None
@@ -635,7 +686,7 @@ def _node_problems(criteria: tuple[Criterion, ...], tree: CriterionTree) -> list
                         key_path=f"{key}.level",
                     )
                 )
-            if c.rule == "sum":
+            if c.rule.name == "sum":
                 problems.extend(_sum_problems(c, i, tree))
     return problems
 
@@ -814,6 +865,12 @@ def _canonical_param(value: ParamValue) -> list[Any]:
 def _canonical(value: Any) -> Any:
     """The canonical form of one value of a rubric (see :func:`canonical_rubric`)."""
     if isinstance(value, ScaleRef):
+        return {"name": value.name, "params": {k: _canonical_param(v) for k, v in value.params}}
+    if isinstance(value, RuleRef):
+        # A rule without parameters stays the plain name it always was: rubrics written
+        # before rule parameters existed keep their digests.
+        if not value.params:
+            return value.name
         return {"name": value.name, "params": {k: _canonical_param(v) for k, v in value.params}}
     if attrs.has(type(value)):
         # Python attribute names, not file keys; None means "not given" and is left out,
