@@ -176,10 +176,17 @@ def _render_explain(node: ExplainNode, depth: int = 0, out: list[str] | None = N
         )
     who = node.entity.split(" ")[-1].strip('"') if depth and node.entity else node.entity
     tag = "" if node.state == "scored" else f" [{node.state}]"
-    out.append(
-        f"{pad}{node.criterion} @ {who}: {val}{tag}  share {node.share:.1%}, "
-        f"weight in total {node.effective_weight:.2%}, lost {publish(node.lost)}"
-    )
+    if node.rescored:
+        # below a non-linear rule a weight in the total means nothing; lost is re-scored
+        line = f"share {node.share:.1%}, lost {publish(node.lost)} if raised alone (re-scored)"
+    else:
+        line = (
+            f"share {node.share:.1%}, weight in total {node.effective_weight:.2%}, "
+            f"lost {publish(node.lost)}"
+        )
+    if not node.linear and (node.children or node.entities):
+        line += f"  [{node.rule} is not linear: the lost points below do not add up]"
+    out.append(f"{pad}{node.criterion} @ {who}: {val}{tag}  {line}")
     for c in node.entities:
         _render_explain(c, depth + 1, out)
     for c in node.children:
@@ -214,6 +221,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
                         n.effective_weight,
                         n.contribution,
                         n.lost,
+                        n.rescored,
                     )
                     for n in nodes
                 ],
@@ -228,6 +236,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
                     "effective_weight",
                     "contribution",
                     "lost",
+                    "rescored",
                 ),
             )
         )
