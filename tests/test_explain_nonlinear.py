@@ -177,3 +177,20 @@ def test_explain_text_says_where_lost_points_do_not_add_up(
     out = capsys.readouterr().out
     assert "minimum is not linear: the lost points below do not add up" in out
     assert "lost 20.00 if raised alone (re-scored)" in out
+
+
+def test_rule_at_names_the_configured_rule_of_each_cell(pm: PluginManager) -> None:
+    rubric = _rubric(
+        [("total", None, '{ name = "penalised_mean", penalty = 0.5 }')],
+        [("a", "total", 1, "unit"), ("b", "total", 3, "unit")],
+        combine='"minimum"',
+    )
+    rows = [("u1", "a", 40.0), ("u1", "b", 80.0)]
+    res = score(rubric, _table(rows), plugins=pm)
+    root = res.root_index
+    unit_rule = res.rule_at("unit", 0, root)
+    assert unit_rule is not None and unit_rule.name == "penalised_mean"
+    assert getattr(unit_rule, "penalty", None) == 0.5 and not unit_rule.linear
+    inst_rule = res.rule_at("institution", 0, root)
+    assert inst_rule is not None and inst_rule.name == "minimum" and not inst_rule.linear
+    assert res.rule_at("unit", 0, rubric.tree.index["a"]) is None  # an indicator's value

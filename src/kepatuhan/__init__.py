@@ -43,7 +43,7 @@ from .plugins import PluginManager, default_manager
 from .records import PublishedRecord, PublishedSource, select_records
 from .results import ScoreCard, Scores
 from .rounding import publish, round_half_away
-from .rubric import Criterion, Label, LevelRule, Levels, Rubric, ScaleRef, Source
+from .rubric import Criterion, Label, LevelRule, Levels, Rubric, RuleRef, ScaleRef, Source
 
 __all__ = [
     "Band",
@@ -67,6 +67,7 @@ __all__ = [
     "PublishedSource",
     "Rubric",
     "RubricError",
+    "RuleRef",
     "ScaleRef",
     "ScoreCard",
     "Scores",

@@ -1171,6 +1171,24 @@ class Scores:
             rescored=rescored,
         )
 
+    def rule_at(self, level: int | str, e: int, node: int) -> Aggregator | None:
+        """The configured aggregator that computed ``node`` for entity ``e`` of ``level``.
+
+        The criterion's ``rule`` where the entity computed the node from its own children,
+        the level's ``combine`` where it was rolled up from sub-entities, None where the
+        value was given, is an indicator's, or is absent. Analyses check its
+        :attr:`~kepatuhan.aggregators.Aggregator.linear` before any linear shortcut (a
+        child's effect as weight × change); under a rule that is not linear they re-score.
+        """
+        lv = self._level(level)
+        if self._given[lv][node, e] or not has_value(self._states[lv][node, e]):
+            return None
+        if self._from_children[lv][node, e] and self.rubric.tree.children[node]:
+            return self.aggregators[node]
+        if self.node_levels[node] > lv:
+            return self.level_aggregators[lv]
+        return None
+
     def _rule_name(self, n: int, level: int) -> str | None:
         if self.node_levels[n] == level:
             agg = self.aggregators[n]
