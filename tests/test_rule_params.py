@@ -148,6 +148,15 @@ def test_a_wrong_missing_or_unknown_parameter_is_a_located_rubric_error(
     assert any(key in p and says in p for p in problems), problems
 
 
+def test_a_rule_table_without_a_name_or_of_the_wrong_type_names_the_key(tmp_path: Path) -> None:
+    problems = _problems(_rubric("{ penalty = 0.5 }"), tmp_path)
+    assert any('criterion "total".rule' in p and "expected rule.name" in p for p in problems)
+    problems = _problems(_rubric("3"), tmp_path)
+    assert any('criterion "total".rule' in p and "expected a rule" in p for p in problems)
+    problems = _problems(_rubric('"penalised_man"'), tmp_path)
+    assert any('did you mean "penalised_mean"' in p for p in problems), problems
+
+
 def test_a_rule_parameter_of_an_unreadable_kind_names_the_key(tmp_path: Path) -> None:
     problems = _problems(_rubric('{ name = "penalised_mean", penalty = { x = 1 } }'), tmp_path)
     assert any('criterion "total".rule' in p and "rule parameters are" in p for p in problems)
