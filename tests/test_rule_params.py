@@ -3,18 +3,29 @@ checked with located errors, and scored; rubrics written with plain names keep t
 
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
 
-from kepatuhan import ObservationTable, RubricError, score
-from kepatuhan.aggregators import PenalisedMean, RuleParam
+from kepatuhan import ObservationTable, RubricError, hookimpl, score
+from kepatuhan.aggregators import (
+    Aggregator,
+    Argument,
+    Minimum,
+    PenalisedMean,
+    RuleParam,
+    WeightedMean,
+)
 from kepatuhan.io.rubric_toml import resolve_rubric, rubric_from_toml, rubric_to_toml
 from kepatuhan.plugins import PluginManager, default_manager
 from kepatuhan.rubric import RuleRef, canonical_rubric
+from kepatuhan.testing import fresh_manager
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -209,3 +220,50 @@ def test_the_engine_scores_a_rule_with_parameters(pm: PluginManager) -> None:
     )
     res = score(rubric, table, plugins=pm)
     assert res.card("i").score == 62.5  # (1 − 0.5)·85 + 0.5·40, as above
+
+
+class _Tilted(WeightedMean):
+    """A plugin's rule with parameters of every kind: the weighted mean, or the minimum when
+    ``strict``; ``note`` and ``levels`` are only recorded."""
+
+    name = "tilted"
+    params_schema: ClassVar[Mapping[str, RuleParam]] = {
+        "strict": RuleParam("bool", "take the minimum instead", default=False),
+        "note": RuleParam("text", "a note"),
+        "levels": RuleParam("numbers", "some numbers", default=(), minimum=0),
+    }
+
+    def configure(self, params: Mapping[str, Argument]) -> Aggregator:
+        out = Minimum() if params["strict"] else copy.copy(self)
+        _Tilted.configured.append(dict(params))
+        return out
+
+    configured: ClassVar[list[dict[str, object]]] = []
+
+
+class _TiltedPlugin:
+    @hookimpl
+    def kepatuhan_register_aggregators(self, register: Callable[[Aggregator], None]) -> None:
+        register(_Tilted())
+
+
+def test_a_plugin_rule_gets_its_parameters_with_defaults_filled_in() -> None:
+    pm = fresh_manager(_TiltedPlugin())
+    rows = [
+        dict(institution="i", unit="", product="", criterion="a", value=40),
+        dict(institution="i", unit="", product="", criterion="b", value=100),
+    ]
+    _Tilted.configured.clear()
+    mean = rubric_from_toml(_rubric('{ name = "tilted", note = "n" }'))
+    assert score(mean, ObservationTable.from_records(rows), plugins=pm).card("i").score == 85.0
+    strict = rubric_from_toml(_rubric('{ name = "tilted", note = "n", strict = true }'))
+    assert score(strict, ObservationTable.from_records(rows), plugins=pm).card("i").score == 40.0
+    assert _Tilted.configured[0] == {"strict": False, "note": "n", "levels": ()}
+    assert _Tilted.configured[1]["strict"] is True
+    bad = rubric_from_toml(_rubric('{ name = "tilted", note = 3, levels = [1, -2] }'))
+    problems = [str(p) for p in pm.registry.check(bad)]
+    assert 'criterion "total".rule.note: expected text, found 3' in problems
+    assert (
+        'criterion "total".rule.levels: expected a list of numbers, each number ≥ 0, '
+        "found [1, -2]" in problems
+    ), problems

@@ -21,7 +21,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import Problem, RubricError, fmt
+from .errors import Problem, RubricError, fmt, suggest
 from .rubric import ParamValue, RuleRef
 
 __all__ = [
@@ -39,18 +39,20 @@ __all__ = [
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
-#: A parameter's value as a rule receives it: numbers as floats.
-Argument = float | str | bool
+#: A parameter's value as a rule receives it: numbers as floats (a list of numbers as a
+#: tuple of floats).
+Argument = float | str | bool | tuple[float, ...]
 
-_KINDS = ("number", "text", "bool")
+_KINDS = ("number", "text", "bool", "numbers")
 
 
 @attrs.frozen
 class RuleParam:
     """One parameter a rule accepts (an entry of :attr:`Aggregator.params_schema`).
 
-    ``kind`` is ``"number"``, ``"text"`` or ``"bool"``; a parameter without a ``default``
-    is required; ``minimum``/``maximum`` bound a number (inclusive).
+    ``kind`` is ``"number"``, ``"text"``, ``"bool"`` or ``"numbers"`` (a list of numbers);
+    a parameter without a ``default`` is required; ``minimum``/``maximum`` bound a number,
+    or each number of a list (inclusive).
     """
 
     kind: str = attrs.field(validator=attrs.validators.in_(_KINDS))
@@ -65,19 +67,27 @@ class RuleParam:
             return None if isinstance(value, bool) else "true or false"
         if self.kind == "text":
             return None if isinstance(value, str) else "text"
+        if self.kind == "numbers":
+            if not isinstance(value, tuple) or not all(self._in_range(x) for x in value):
+                return self.expected()
+            return None
         if isinstance(value, bool) or not isinstance(value, Decimal | int | float):
             return self.expected()
+        return None if self._in_range(value) else self.expected()
+
+    def _in_range(self, value: Decimal | float) -> bool:
         x = float(value)
-        if (self.minimum is not None and x < self.minimum) or (
-            self.maximum is not None and x > self.maximum
-        ):
-            return self.expected()
-        return None
+        return (self.minimum is None or x >= self.minimum) and (
+            self.maximum is None or x <= self.maximum
+        )
 
     def expected(self) -> str:
         """The expected value in words: ``a number from 0 to 1``."""
-        if self.kind != "number":
+        if self.kind in ("bool", "text"):
             return "true or false" if self.kind == "bool" else "text"
+        if self.kind == "numbers":
+            inner = RuleParam("number", minimum=self.minimum, maximum=self.maximum).expected()
+            return "a list of numbers" + ("" if inner == "a number" else f", each {inner[2:]}")
         lo, hi = self.minimum, self.maximum
         if lo is not None and hi is not None:
             return f"a number from {lo:g} to {hi:g}"
@@ -89,12 +99,16 @@ class RuleParam:
 
 
 def rule_arguments(ref: RuleRef) -> dict[str, Argument]:
-    """A rule reference's parameters as :meth:`Aggregator.with_params` takes them (numbers as
-    floats); a list parameter is passed as text of its numbers only if a rule asks for it,
-    which no built-in does."""
+    """A rule reference's parameters as :meth:`Aggregator.with_params` takes them: numbers
+    (exact decimals in the rubric) as floats, lists of numbers as tuples of floats."""
     out: dict[str, Argument] = {}
     for k, v in ref.params:
-        out[k] = float(v) if isinstance(v, Decimal) else v if not isinstance(v, tuple) else str(v)
+        if isinstance(v, Decimal):
+            out[k] = float(v)
+        elif isinstance(v, tuple):
+            out[k] = tuple(float(x) for x in v)
+        else:
+            out[k] = v
     return out
 
 
@@ -183,8 +197,6 @@ class Aggregator(ABC):
             spec = schema.get(key)
             if spec is None:
                 known = ", ".join(sorted(schema)) or "none"
-                from .errors import suggest
-
                 out.append(
                     Problem(
                         f'rule "{self.name}" has no parameter "{key}"'
@@ -199,10 +211,10 @@ class Aggregator(ABC):
             if wrong is not None:
                 out.append(
                     Problem(
-                        f"expected {wrong}, found {fmt(_plain(params[key]))}",
+                        f"expected {wrong}, found {_found(params[key])}",
                         key_path=key,
                         expected=wrong,
-                        found=fmt(_plain(params[key])),
+                        found=_found(params[key]),
                     )
                 )
         for key, spec in sorted(schema.items()):
@@ -242,13 +254,22 @@ class Aggregator(ABC):
         return self
 
 
-def _plain(value: ParamValue) -> object:
-    return float(value) if isinstance(value, Decimal) else value
+def _found(value: ParamValue) -> str:
+    """A parameter as the rubric wrote it: ``1.5``, ``[1, -2]``, ``"text"``, ``true``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, tuple):
+        return "[" + ", ".join(str(x) for x in value) + "]"
+    return fmt(value)
 
 
 def _decimal_of(value: Argument) -> ParamValue:
     if isinstance(value, bool | str):
         return value
+    if isinstance(value, tuple):
+        return tuple(Decimal(repr(float(x))) for x in value)
     return Decimal(repr(float(value)))
 
 
