@@ -4,11 +4,12 @@ breaks one law, fails with one line naming that law and the input."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pytest
 
+from kepatuhan import Criterion, Rubric, hookimpl
 from kepatuhan.aggregators import (
     Aggregator,
     FloatArray,
@@ -18,7 +19,12 @@ from kepatuhan.aggregators import (
     WeightedMean,
     builtin_aggregators,
 )
-from kepatuhan.testing import AggregatorLawError, check_aggregator
+from kepatuhan.testing import (
+    AggregatorLawError,
+    check_aggregator,
+    check_rubric_laws,
+    fresh_manager,
+)
 
 
 @pytest.mark.parametrize(
@@ -200,3 +206,29 @@ def test_a_monotonicity_failure_is_real() -> None:
 def test_a_rule_needing_parameters_is_checked_configured() -> None:
     with pytest.raises(AggregatorLawError, match="penalised_mean: reduce raised RubricError"):
         check_aggregator(PenalisedMean())
+
+
+class _UlpPlugin:
+    @hookimpl
+    def kepatuhan_register_aggregators(self, register: Callable[[Aggregator], None]) -> None:
+        register(_OneUlpOff())
+
+
+def test_check_rubric_laws_names_the_first_entity_that_differs_in_one_line() -> None:
+    rubric = Rubric(
+        id="ulp",
+        title="ulp",
+        criteria=(
+            Criterion("total", "total", rule="one_ulp_off"),
+            Criterion("a", "a", parent="total", scale="percentage", level="institution"),
+        ),
+    )
+    with pytest.raises(AssertionError) as info:
+        check_rubric_laws(rubric, plugins=fresh_manager(_UlpPlugin()), max_examples=20)
+    msg = str(info.value)
+    assert "\n" not in msg
+    assert re.match(
+        r"the vectorised engine differs from the reference scorer by 1 ulp at institution #\d+ "
+        r"\(engine [0-9.e-]+, reference [0-9.e-]+\)$",
+        msg,
+    ), msg

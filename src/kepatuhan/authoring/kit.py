@@ -412,6 +412,22 @@ def tables(rubric: Rubric, registry: Registry, **kw: Any) -> st.SearchStrategy[O
     return table_records(rubric, registry, **kw).map(ObservationTable.from_records)
 
 
+def _first_difference(
+    got: dict[tuple[int, int], float | None], ref: dict[tuple[int, int], float | None]
+) -> str:
+    """One line for the first entity whose engine score differs from the reference's."""
+    for key in sorted(got.keys() | ref.keys()):
+        a, b = got.get(key), ref.get(key)
+        if a != b:
+            where = f"{LEVELS[key[0]]} #{key[1]}"
+            how = f" by {_ulps(a, b)}" if a is not None and b is not None else ""
+            return (
+                f"the vectorised engine differs from the reference scorer{how} at {where} "
+                f"(engine {a!r}, reference {b!r})"
+            )
+    return "the vectorised engine differs from the reference scorer"  # pragma: no cover
+
+
 def check_rubric_laws(
     rubric: Rubric, *, plugins: PluginManager | None = None, max_examples: int = 50
 ) -> None:
@@ -457,7 +473,8 @@ def check_rubric_laws(
             vals, sts = res.values_at(level)[tree.root_index], res.states_at(level)[tree.root_index]
             for e in range(len(vals)):
                 got[(level, e)] = None if sts[e] == NA else float(vals[e])
-        assert got == ref, "the vectorised engine differs from the reference scorer"
+        if got != ref:
+            raise AssertionError(_first_difference(got, ref))
         for v in (res.values_at(L) for L in range(3)):
             assert np.all(np.isfinite(v)) and np.all((v >= 0) & (v <= 100)), "a score left 0–100"
         shuffled = list(records)
