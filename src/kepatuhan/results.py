@@ -1144,9 +1144,9 @@ class Scores:
             contribution: float | None = None if rescored else 0.0
             lost = 0.0
         elif rescored:
-            # what raising this node alone to its best gains, by re-scoring (never negative:
-            # every rule is monotone)
-            contribution, lost = None, max(0.0, up(100.0) - up(v))
+            # what raising this node alone to its best gains, by re-scoring (not clipped:
+            # a monotone rule never gives less, and a rule that does should show it)
+            contribution, lost = None, up(100.0) - up(v)
         else:
             contribution, lost = eff * v, eff * (100.0 - v)
         return ExplainNode(
