@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from kepatuhan.synthetic import synthetic_campaign
 
 import kepatuhan
 from kepatuhan import ObservationTable, Rubric, rubric_from_toml
-from kepatuhan.synthetic import synthetic_campaign
 from kepatuhan.testing import reference_scores
 
 QUICK = "--quick" in sys.argv

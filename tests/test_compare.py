@@ -609,7 +609,9 @@ def test_scaling_sibling_weights_is_a_weight_change_with_no_effect(
 ) -> None:
     rubric = data.draw(rubrics())
     tree = rubric.tree
-    parents = [i for i in tree.order if tree.children[i] and tree.nodes[i].rule == "weighted_mean"]
+    parents = [
+        i for i in tree.order if tree.children[i] and tree.nodes[i].rule.name == "weighted_mean"
+    ]
     assume(parents)
     p = data.draw(st.sampled_from(parents))
     kids = {tree.nodes[k].id for k in tree.children[p]}

@@ -321,7 +321,7 @@ def test_remove_drops_exactly_the_subtree(rubric: Rubric, data: st.DataObject) -
         for i in range(len(tree.nodes))
         if tree.parent[i] >= 0
         and len(tree.children[tree.parent[i]]) >= 2
-        and tree.nodes[tree.parent[i]].rule != "sum"
+        and tree.nodes[tree.parent[i]].rule.name != "sum"
     ]
     assume(nodes)
     n = data.draw(st.sampled_from(nodes))

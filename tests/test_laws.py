@@ -173,7 +173,7 @@ def test_scaling_sibling_weights_changes_nothing(
 ) -> None:
     rubric, recs = case
     tree = rubric.tree
-    parents = [i for i in tree.order if tree.children[i] and tree.nodes[i].rule != "sum"]
+    parents = [i for i in tree.order if tree.children[i] and tree.nodes[i].rule.name != "sum"]
     assume(parents)
     p = data.draw(st.sampled_from(parents))
     kids = {tree.nodes[k].id for k in tree.children[p]}
@@ -315,7 +315,7 @@ def test_not_applicable_is_the_same_as_absent_from_the_rubric(
         for i in tree.leaves()
         if tree.parent[i] >= 0
         and len(tree.children[tree.parent[i]]) >= 2
-        and tree.nodes[tree.parent[i]].rule != "sum"
+        and tree.nodes[tree.parent[i]].rule.name != "sum"
         and tree.level[i] == tree.level[tree.parent[i]]
     ]
     assume(leaves)
@@ -421,7 +421,9 @@ def test_explained_contributions_add_up_to_the_score_at_every_node(
     case: tuple[Rubric, list[dict[str, Any]]],
 ) -> None:
     """The roll-up is computed once: ``explain`` reads the engine's own weights, so what it
-    shows below any node (criteria or sub-entities) adds up to that node's contribution."""
+    shows below any node with a linear rule (criteria or sub-entities) adds up to that node's
+    contribution and lost points; below a non-linear rule it says so (``linear`` false, the
+    nodes below ``rescored`` with no contribution) instead of numbers that do not add up."""
     rubric, recs = case
     res = run(rubric, recs)
     assume(res is not None)
@@ -435,8 +437,18 @@ def test_explained_contributions_add_up_to_the_score_at_every_node(
             below = [*node.children, *node.entities]
             if not below or node.score is None:
                 continue
-            total = sum(c.contribution for c in below)
+            if not node.linear or node.rescored:
+                assert all(c.rescored and c.contribution is None for c in below)
+                assert all(c.lost >= 0 for c in below)
+                continue
+            assert node.contribution is not None
+            total = sum(c.contribution or 0.0 for c in below)
             assert total == pytest.approx(node.contribution, rel=1e-9, abs=1e-9), (
                 node.criterion,
                 node.entity,
             )
+            if not any(c.rule.name == "add" for c in (node, *below)):
+                # a weighted mean's lost points add up too (the shares of an additive
+                # rule are not weights: each child's lost is the parent's, see Add)
+                lost = sum(c.lost for c in below if c.score is not None)
+                assert lost == pytest.approx(node.lost, rel=1e-9, abs=1e-9)

@@ -26,7 +26,7 @@ def rescore(
             c,
             weight=Decimal(repr(float(weights[c.id]))),
             # a node that adds up its children's points keeps its points (their maximum)
-            points=c.points if c.rule == "add" else None,
+            points=c.points if c.rule.name == "add" else None,
         )
         if c.id in weights
         else c

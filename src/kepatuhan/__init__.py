@@ -43,7 +43,17 @@ from .plugins import PluginManager, default_manager, installed_rubric
 from .records import PublishedRecord, PublishedSource, select_records
 from .results import ScoreCard, Scores
 from .rounding import publish, round_half_away
-from .rubric import Criterion, DerivedFrom, Label, LevelRule, Levels, Rubric, ScaleRef, Source
+from .rubric import (
+    Criterion,
+    DerivedFrom,
+    Label,
+    LevelRule,
+    Levels,
+    Rubric,
+    RuleRef,
+    ScaleRef,
+    Source,
+)
 
 __all__ = [
     "Band",
@@ -68,6 +78,7 @@ __all__ = [
     "PublishedSource",
     "Rubric",
     "RubricError",
+    "RuleRef",
     "ScaleRef",
     "ScoreCard",
     "Scores",

@@ -20,6 +20,6 @@ def kepatuhan_register_scales(register: Callable[[Scale], None]) -> None:
 
 @hookimpl
 def kepatuhan_register_aggregators(register: Callable[[Aggregator], None]) -> None:
-    """weighted_mean, sum, mean, minimum."""
+    """weighted_mean, sum, mean, minimum, add, penalised_mean."""
     for agg in builtin_aggregators():
         register(agg)

@@ -31,7 +31,7 @@ def rubric_document(rubric: Rubric) -> dict[str, Any]:
             "weight": _num(c.weight),
             "points": _num(c.points),
             "level": c.level or ["institution", "unit", "product"][tree.level[i]],
-            "rule": None if tree.is_leaf(i) else c.rule,
+            "rule": None if tree.is_leaf(i) else str(c.rule),
             "source": c.source,
             "confidence": c.confidence,
         }
@@ -66,7 +66,7 @@ def rubric_document(rubric: Rubric) -> dict[str, Any]:
         "missing": rubric.missing,
         "levels": {
             name: {
-                "combine": r.combine,
+                "combine": str(r.combine),
                 "weight_by": r.weight_by,
                 "source": r.source,
                 "confidence": r.confidence,

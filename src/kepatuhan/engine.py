@@ -113,15 +113,13 @@ def compile_rubric(rubric: Rubric, registry: Registry) -> CompiledRubric:
     weight = np.ones(n)
     for i, c in enumerate(nodes):
         p = tree.parent[i]
-        if p >= 0 and nodes[p].rule == "sum" and c.points is not None:
+        if p >= 0 and nodes[p].rule.name == "sum" and c.points is not None:
             weight[i] = float(c.points)
         elif p >= 0:
             weight[i] = float(c.effective_weight)
     has_points = np.array([c.points is not None for c in nodes])
     unit_max = np.array([float(c.points) if c.points is not None else 100.0 for c in nodes])
-    aggs = tuple(
-        None if tree.is_leaf(i) else registry.aggregator(c.rule) for i, c in enumerate(nodes)
-    )
+    aggs = tuple(None if tree.is_leaf(i) else registry.rule(c.rule) for i, c in enumerate(nodes))
     scales = tuple(registry.scale(c.scale.name) if c.scale is not None else None for c in nodes)
     lv = rubric.levels
     return CompiledRubric(
@@ -137,8 +135,8 @@ def compile_rubric(rubric: Rubric, registry: Registry) -> CompiledRubric:
         aggregators=aggs,
         scales=scales,
         level_aggregators=(
-            registry.aggregator(lv.institution.combine),
-            registry.aggregator(lv.unit.combine),
+            registry.rule(lv.institution.combine),
+            registry.rule(lv.unit.combine),
         ),
         weight_by=(lv.institution.weight_by, lv.unit.weight_by),
         providers={

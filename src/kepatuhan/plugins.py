@@ -28,7 +28,7 @@ import attrs
 import pluggy
 
 from . import builtin, hookspecs
-from .aggregators import Aggregator
+from .aggregators import Aggregator, rule_arguments
 from .errors import (
     DuplicateNameError,
     KepatuhanError,
@@ -39,7 +39,7 @@ from .errors import (
     suggest,
 )
 from .records import PublishedRecord
-from .rubric import Rubric
+from .rubric import Rubric, RuleRef
 from .scales import Scale
 
 __all__ = [
@@ -165,6 +165,11 @@ class Registry:
             )
         return self.aggregators[name].value
 
+    def rule(self, ref: RuleRef) -> Aggregator:
+        """The aggregator a rubric's ``rule`` / ``combine`` names, configured with its
+        parameters (:meth:`Aggregator.with_params`); UnknownNameError or RubricError."""
+        return self.aggregator(ref.name).with_params(**rule_arguments(ref))
+
     def rubric(self, rubric_id: str) -> Rubric:
         """The rubric ``rubric_id`` (or ``id:alternative``).
 
@@ -227,18 +232,22 @@ class Registry:
                         problems.append(Problem(msg, key_path=f"{key}.scale"))
             if tree.is_leaf(i):
                 continue
-            if c.rule not in self.aggregators:
+            name = c.rule.name
+            if name not in self.aggregators:
                 problems.append(
                     Problem(
-                        f'unknown aggregator "{c.rule}"{suggest(c.rule, self.aggregators)}; '
+                        f'unknown aggregator "{name}"{suggest(name, self.aggregators)}; '
                         "known: " + ", ".join(sorted(self.aggregators)),
                         key_path=f"{key}.rule",
                     )
                 )
-            elif self.aggregators[c.rule].value.additive:
+                continue
+            problems.extend(self._rule_params(c.rule, f"{key}.rule"))
+            if self.aggregators[name].value.additive:
                 problems.extend(_check_additive(rubric, i))
         for level in ("institution", "unit"):
-            name = rubric.levels.rule(level).combine
+            ref = rubric.levels.rule(level).combine
+            name = ref.name
             if name not in self.aggregators:
                 problems.append(
                     Problem(
@@ -246,7 +255,9 @@ class Registry:
                         key_path=f"levels.{level}.combine",
                     )
                 )
-            elif self.aggregators[name].value.needs_points or self.aggregators[name].value.additive:
+                continue
+            problems.extend(self._rule_params(ref, f"levels.{level}.combine"))
+            if self.aggregators[name].value.needs_points or self.aggregators[name].value.additive:
                 problems.append(
                     Problem(
                         f'aggregator "{name}" adds points; entities have no points — use "mean"',
@@ -254,6 +265,21 @@ class Registry:
                     )
                 )
         return problems
+
+    def _rule_params(self, ref: RuleRef, key: str) -> list[Problem]:
+        """The problems of a rule's parameters, located under ``key`` (``….rule.penalty``)."""
+        agg = self.aggregators[ref.name].value
+        try:
+            found = agg.check_params(ref.as_dict())
+        except Exception as exc:  # a plugin's check that raises is that plugin's error
+            plugin = self.aggregators[ref.name].plugin
+            raise PluginError(
+                f'aggregator "{ref.name}" of plugin {plugin!r} raised {type(exc).__name__} '
+                f"checking its parameters: {exc}"
+            ) from exc
+        return [
+            attrs.evolve(p, key_path=f"{key}.{p.key_path}" if p.key_path else key) for p in found
+        ]
 
 
 #: While a manager builds its registry: how a registration hook reaches an installed rubric

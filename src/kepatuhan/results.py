@@ -203,11 +203,22 @@ class ExplainNode:
     """One node of an explanation tree.
 
     ``score`` is 0–100; ``value`` is in the node's own unit (points out of
-    ``maximum``). ``share`` is the node's weight among the siblings that apply;
+    ``maximum``). ``share`` is the node's weight among the siblings that apply (under a
+    rule that is not linear, the rule's own ``shares``: which child decides);
     ``effective_weight`` its weight in the explained entity's overall score;
     ``contribution`` = effective weight × score and ``lost`` = effective weight ×
     (100 − score): points of the overall score gained and lost here. ``children`` are
     the criteria below (same entity); ``entities`` the sub-entities a roll-up combines.
+
+    Those two formulas hold only while every rule from the explained score down to the
+    node is linear (:attr:`~kepatuhan.aggregators.Aggregator.linear`). ``linear`` says
+    whether this node's own rule is: only then do the contributions and lost points shown
+    below it add up to its own. Below a rule that is not linear (``minimum``,
+    ``penalised_mean``) a node is ``rescored``: its ``lost`` is computed by re-scoring —
+    the explained overall score with this node alone at its best (100), everything else as
+    it is, minus the actual score — and its ``contribution`` is None. Re-scored lost points
+    are what raising that one node would gain; they do not add up (raising two children
+    of a minimum gains less than the sum of their gains, or more).
     """
 
     criterion: str
@@ -221,13 +232,19 @@ class ExplainNode:
     maximum: float
     share: float
     effective_weight: float
-    contribution: float
+    contribution: float | None
     lost: float
     rule: str | None
     children: tuple[ExplainNode, ...] = ()
     entities: tuple[ExplainNode, ...] = ()
     entity_index: int = -1
     """Index of the entity in its level's list of the table (for tools that edit it)."""
+    linear: bool = True
+    """Whether this node's rule (for its children or its sub-entities) is linear, so that
+    what is shown below it adds up to its contribution and lost points."""
+    rescored: bool = False
+    """Whether ``lost`` was computed by re-scoring (the node is below a non-linear rule);
+    then ``contribution`` is None and ``lost`` does not add up with its siblings'."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON."""
@@ -1089,23 +1106,44 @@ class Scores:
 
                     raise UnknownNameError(f'unit "{unit}" has no product "{product}" in the data')
                 level, e = 2, ps[0]
-        return self._explain(level, e, self.root, 1.0, 1.0)
+        return self._explain(level, e, self.root, 1.0, 1.0, _identity, False)
 
-    def _explain(self, level: int, e: int, n: int, share: float, eff: float) -> ExplainNode:
+    def _explain(
+        self,
+        level: int,
+        e: int,
+        n: int,
+        share: float,
+        eff: float,
+        up: Callable[[float], float],
+        rescored: bool,
+    ) -> ExplainNode:
+        """One node of the tree. ``up`` maps this node's 0–100 value to the explained
+        overall score (re-scoring every rule on the way up, with the engine's own values and
+        weights); ``rescored`` is true below a non-linear rule, where ``up`` gives ``lost``."""
         crit = self.rubric.tree.nodes[n]
         st = int(self._states[level][n, e])
         v = self._score(level, e, n)
         given = bool(self._given[level][n, e])
         children: list[ExplainNode] = []
         entities: list[ExplainNode] = []
+        linear = True
         if not given and st in (SCORED, ZERO, NA):
             if self._from_children[level][n, e] and self.rubric.tree.children[n]:
                 kids = self.rubric.tree.children[n]
+                agg = self.aggregators[n]
+                assert agg is not None
+                linear = agg.linear
                 inc = [k for k in kids if has_value(self._states[level][k, e])]
-                shares = self._shares(n, level, e, inc)
+                vals = [float(self._values[level][k, e]) for k in inc]
+                ws = [float(self.weights[k]) for k in inc]
+                shares = dict(zip(inc, agg.shares(vals, ws), strict=True)) if inc else {}
+                below = rescored or not linear
+                pos = {k: j for j, k in enumerate(inc)}  # a dict: no scan per child
                 for k in kids:
                     sh = shares.get(k, 0.0)
-                    children.append(self._explain(level, e, k, sh, eff * sh))
+                    k_up = _rescorer(agg, up, vals, ws, pos[k]) if k in pos else up
+                    children.append(self._explain(level, e, k, sh, eff * sh, k_up, below))
             elif self.node_levels[n] > level:
                 subs = self.children(level, e)
                 # the engine's own weights for this roll-up (the same for every node)
@@ -1114,14 +1152,28 @@ class Scores:
                     int(s) for s in subs if has_value(self._states[level + 1][n, s]) and w[s] > 0
                 ]
                 vals = [float(self._values[level + 1][n, s]) for s in inc]
-                agg = self.level_aggregators[level]
+                lagg = self.level_aggregators[level]
+                linear = lagg.linear
                 ws = [float(w[s]) for s in inc]
-                got = dict(zip(inc, agg.shares(vals, ws), strict=True)) if inc else {}
+                got = dict(zip(inc, lagg.shares(vals, ws), strict=True)) if inc else {}
+                below = rescored or not linear
+                where = {s: j for j, s in enumerate(inc)}
                 for s in subs:
                     sh = got.get(int(s), 0.0)
-                    entities.append(self._explain(level + 1, int(s), n, sh, eff * sh))
+                    j = where.get(int(s))
+                    s_up = up if j is None else _rescorer(lagg, up, vals, ws, j)
+                    entities.append(self._explain(level + 1, int(s), n, sh, eff * sh, s_up, below))
         score = v
         value = None if v is None else self._in_unit(n, v)
+        if v is None:
+            contribution: float | None = None if rescored else 0.0
+            lost = 0.0
+        elif rescored:
+            # what raising this node alone to its best gains, by re-scoring (not clipped:
+            # a monotone rule never gives less, and a rule that does should show it)
+            contribution, lost = None, up(100.0) - up(v)
+        else:
+            contribution, lost = eff * v, eff * (100.0 - v)
         return ExplainNode(
             criterion=crit.id,
             label=crit.label.id,
@@ -1134,13 +1186,33 @@ class Scores:
             maximum=float(self.unit_max[n]),
             share=share,
             effective_weight=eff,
-            contribution=0.0 if v is None else eff * v,
-            lost=0.0 if v is None else eff * (100.0 - v),
+            contribution=contribution,
+            lost=lost,
             rule=self._rule_name(n, level),
             children=tuple(children),
             entities=tuple(entities),
             entity_index=e,
+            linear=linear,
+            rescored=rescored,
         )
+
+    def rule_at(self, level: int | str, e: int, node: int) -> Aggregator | None:
+        """The configured aggregator that computed ``node`` for entity ``e`` of ``level``.
+
+        The criterion's ``rule`` where the entity computed the node from its own children,
+        the level's ``combine`` where it was rolled up from sub-entities, None where the
+        value was given, is an indicator's, or is absent. Analyses check its
+        :attr:`~kepatuhan.aggregators.Aggregator.linear` before any linear shortcut (a
+        child's effect as weight × change); under a rule that is not linear they re-score.
+        """
+        lv = self._level(level)
+        if self._given[lv][node, e] or not has_value(self._states[lv][node, e]):
+            return None
+        if self._from_children[lv][node, e] and self.rubric.tree.children[node]:
+            return self.aggregators[node]
+        if self.node_levels[node] > lv:
+            return self.level_aggregators[lv]
+        return None
 
     def _rule_name(self, n: int, level: int) -> str | None:
         if self.node_levels[n] == level:
@@ -1148,12 +1220,28 @@ class Scores:
             return None if agg is None else agg.name
         return self.level_aggregators[level].name if level < 2 else None
 
-    def _shares(self, n: int, level: int, e: int, inc: list[int]) -> dict[int, float]:
-        agg = self.aggregators[n]
-        if not inc or agg is None:
-            return {}
-        vals = [float(self._values[level][k, e]) for k in inc]
-        return dict(zip(inc, agg.shares(vals, [float(self.weights[k]) for k in inc]), strict=True))
+
+def _identity(x: float) -> float:
+    return x
+
+
+def _rescorer(
+    agg: Aggregator,
+    up: Callable[[float], float],
+    values: list[float],
+    weights: list[float],
+    i: int,
+) -> Callable[[float], float]:
+    """The explained score as a function of child ``i``'s 0–100 value, the others kept:
+    the rule's plain ``reduce_one`` (bit-equal to the engine's ``reduce``) then ``up``."""
+
+    def rescore(x: float) -> float:
+        vals = [*values[:i], x, *values[i + 1 :]]
+        out = float(agg.reduce_one(vals, weights))
+        # an additive node's children past its maximum would be refused; at most 100 %
+        return up(min(100.0, max(0.0, out)))
+
+    return rescore
 
 
 def _read_only(a: NDArray[_A]) -> NDArray[_A]:

@@ -41,6 +41,7 @@ __all__ = [
     "LevelRule",
     "Levels",
     "Rubric",
+    "RuleRef",
     "ScaleRef",
     "Source",
     "to_decimal",
@@ -148,6 +149,66 @@ def _to_scale(value: object) -> ScaleRef | None:
     raise TypeError(f"expected a scale name or {{name, …}}, found {fmt(value)}")
 
 
+@attrs.frozen(eq=False)
+class RuleRef:
+    """A combination rule: a registered aggregator ``name`` and its parameters.
+
+    The counterpart of :class:`ScaleRef` for ``rule`` (a criterion's children) and
+    ``combine`` (a level's entities). A file writes ``rule = "sum"`` for a rule without
+    parameters and ``rule = { name = "penalised_mean", penalty = 0.25 }`` for one with;
+    ``params`` is a sorted tuple of ``(key, value)`` pairs so the reference stays hashable.
+    A reference without parameters has the same canonical form (and digest) as the plain
+    name it replaces. ``str()`` gives the name, then the parameters in brackets.
+    """
+
+    name: str
+    params: tuple[tuple[str, ParamValue], ...] = attrs.field(default=(), converter=_sorted_params)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The parameter ``key``, or ``default``."""
+        for k, v in self.params:
+            if k == key:
+                return v
+        return default
+
+    def as_dict(self) -> dict[str, ParamValue]:
+        """The parameters as a plain dict."""
+        return dict(self.params)
+
+    def __str__(self) -> str:
+        if not self.params:
+            return self.name
+        return f"{self.name}({', '.join(f'{k}={_param_text(v)}' for k, v in self.params)})"
+
+    def __eq__(self, other: object) -> bool:
+        # ``rule == "sum"`` was how kepatuhan 0.1 code asked for a rule; with parameters it
+        # would be silently False. Comparing with a string is refused, loudly.
+        if isinstance(other, str):
+            raise TypeError(f"compare the rule's name (rule.name == {other!r}), not the RuleRef")
+        if not isinstance(other, RuleRef):
+            return NotImplemented
+        return (self.name, self.params) == (other.name, other.params)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.params))
+
+
+def _param_text(value: ParamValue) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return str(value) if isinstance(value, Decimal) else f'"{value}"'
+
+
+def _to_rule(value: object) -> RuleRef:
+    if isinstance(value, RuleRef):
+        return value
+    if isinstance(value, str):
+        return RuleRef(value)
+    raise TypeError(f"expected a rule name or {{name, …}}, found {fmt(value)}")
+
+
 @attrs.frozen
 class Criterion:
     """A node of the criterion tree; a node with no children is an indicator (leaf).
@@ -156,7 +217,8 @@ class Criterion:
     matter). ``points`` is its maximum in points, used when the parent's ``rule`` is
     ``"sum"`` (the 2022–2024 dimensions: points out of 21.85, 32.37, …); a value given
     directly for a node with ``points`` is read in points. ``rule`` names the aggregator
-    that combines the children. A leaf has a ``scale`` and the ``level`` it is observed at.
+    that combines the children (a :class:`RuleRef`; a plain name is converted). A leaf has
+    a ``scale`` and the ``level`` it is observed at.
     ``source`` and ``confidence`` say where the node's numbers come from.
     """
 
@@ -165,7 +227,7 @@ class Criterion:
     parent: str | None = None
     weight: Decimal | None = attrs.field(default=None, converter=opt_decimal)
     points: Decimal | None = attrs.field(default=None, converter=opt_decimal)
-    rule: str = "weighted_mean"
+    rule: RuleRef = attrs.field(default=RuleRef("weighted_mean"), converter=_to_rule)
     scale: ScaleRef | None = attrs.field(default=None, converter=_to_scale)
     level: str | None = None
     na_allowed: bool = True
@@ -191,10 +253,11 @@ class LevelRule:
     the plain mean, and also honours unit weights from plugins; ``"mean"`` ignores all
     weights. ``weight_by`` is ``"equal"`` or ``"products"`` (each unit weighs by its number
     of service products in the data, which makes the combination the mean over all
-    products when every product is scored).
+    products when every product is scored). ``combine`` is a :class:`RuleRef` (a plain name
+    is converted), so a level may use a rule with parameters too.
     """
 
-    combine: str = "weighted_mean"
+    combine: RuleRef = attrs.field(default=RuleRef("weighted_mean"), converter=_to_rule)
     weight_by: str = "equal"
     source: str | None = None
     confidence: str | None = None
@@ -585,7 +648,7 @@ def _derived_sum_hints(
             kids.setdefault(c.parent, []).append(c)
     out: dict[Problem, Problem] = {}
     for c in crits:
-        if c.rule != "sum" or c.id not in kids:
+        if c.rule.name != "sum" or c.id not in kids:
             continue
         gap = _points_gap(c, kids[c.id])
         if gap is None:
@@ -855,7 +918,7 @@ def _node_problems(criteria: tuple[Criterion, ...], tree: CriterionTree) -> list
                         key_path=f"{key}.level",
                     )
                 )
-            if c.rule == "sum":
+            if c.rule.name == "sum":
                 problems.extend(_sum_problems(c, [tree.nodes[k] for k in tree.children[i]]))
     return problems
 
@@ -1044,6 +1107,12 @@ def _canonical_param(value: ParamValue) -> list[Any]:
 def _canonical(value: Any) -> Any:
     """The canonical form of one value of a rubric (see :func:`canonical_rubric`)."""
     if isinstance(value, ScaleRef):
+        return {"name": value.name, "params": {k: _canonical_param(v) for k, v in value.params}}
+    if isinstance(value, RuleRef):
+        # A rule without parameters stays the plain name it always was: rubrics written
+        # before rule parameters existed keep their digests.
+        if not value.params:
+            return value.name
         return {"name": value.name, "params": {k: _canonical_param(v) for k, v in value.params}}
     if attrs.has(type(value)):
         # Python attribute names, not file keys; None means "not given" and is left out,

@@ -184,7 +184,7 @@ def _scale_text(c: Criterion) -> str | None:
 
 
 def _rule_text(r: Rubric, c: Criterion) -> str:
-    return "none (an indicator)" if r.tree.is_leaf(r.tree.index[c.id]) else c.rule
+    return "none (an indicator)" if r.tree.is_leaf(r.tree.index[c.id]) else str(c.rule)
 
 
 def _shares(r: Rubric) -> dict[str, Decimal | None]:
@@ -202,12 +202,12 @@ def _shares(r: Rubric) -> dict[str, Decimal | None]:
         parent = t.nodes[p]
         up = out[parent.id]
         kids = [t.nodes[k] for k in t.children[p]]
-        if up is None or parent.rule not in ("weighted_mean", "mean", "sum"):
+        if up is None or parent.rule.name not in ("weighted_mean", "mean", "sum"):
             out[node.id] = None
             continue
-        if parent.rule == "mean":
+        if parent.rule.name == "mean":
             w, total = Decimal(1), Decimal(len(kids))
-        elif parent.rule == "sum":
+        elif parent.rule.name == "sum":
             w = node.points or Decimal(0)
             total = sum((k.points or Decimal(0) for k in kids), Decimal(0))
         else:

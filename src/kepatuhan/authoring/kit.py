@@ -8,31 +8,38 @@ Needs the ``test`` extra (``pip install kepatuhan[test]``) for the hypothesis st
   random observation tables for a given rubric;
 - :func:`synthetic_campaign` — a realistic random national round for any rubric (numpy only;
   also importable from :mod:`kepatuhan.synthetic` without hypothesis);
+- :func:`check_aggregator` — the aggregator contract's laws for one rule, failing in one
+  line that names the law and the input (:class:`AggregatorLawError`);
 - :func:`fresh_manager` — a plugin manager with the built-ins only, plus any plugins
   given, for one test.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import random
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from itertools import pairwise
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 from hypothesis import strategies as st
 
+from ..aggregators import Aggregator
 from ..errors import ObservationError, Problem
 from ..observations import NOT_APPLICABLE, VALUE, ObservationTable
 from ..plugins import PluginManager, Registry
-from ..rubric import LEVELS, TOTAL, Criterion, LevelRule, Levels, Rubric, ScaleRef
+from ..rubric import LEVELS, TOTAL, Criterion, LevelRule, Levels, Rubric, RuleRef, ScaleRef
 from .synthetic import leaf_cap, synthetic_campaign
 
 __all__ = [
+    "AggregatorLawError",
+    "check_aggregator",
     "check_rubric_laws",
     "fresh_manager",
     "reference_scores",
     "rubrics",
+    "rule_refs",
     "synthetic_campaign",
     "table_records",
     "tables",
@@ -103,7 +110,7 @@ def reference_scores(
     def weight(n: int) -> float:
         p = tree.parent[n]
         c = nodes[n]
-        if p >= 0 and nodes[p].rule == "sum" and c.points is not None:
+        if p >= 0 and nodes[p].rule.name == "sum" and c.points is not None:
             return float(c.points)
         return float(c.effective_weight)
 
@@ -125,6 +132,13 @@ def reference_scores(
         return any((L, e, d) in given for d in below(n))
 
     memo: dict[tuple[int, int, int], Result] = {}
+    rules: dict[RuleRef, Aggregator] = {}
+
+    def rule_of(ref: RuleRef) -> Aggregator:
+        """The configured aggregator of a rule reference (parameters applied once)."""
+        if ref not in rules:
+            rules[ref] = registry.rule(ref)
+        return rules[ref]
 
     def value(L: int, e: int, n: int) -> Result:
         key = (L, e, n)
@@ -143,7 +157,7 @@ def reference_scores(
                 if not inc:
                     res = ("na", 0.0)
                 else:
-                    agg = registry.aggregator(nodes[n].rule)
+                    agg = rule_of(nodes[n].rule)
                     added = agg.reduce_one([v for v, _ in inc], [w for _, w in inc])
                     if agg.additive:
                         if added > 100.0 + 1e-9:
@@ -171,7 +185,7 @@ def reference_scores(
                 if not inc:
                     res = ("na", 0.0)
                 else:
-                    agg = registry.aggregator(rule.combine)
+                    agg = rule_of(rule.combine)
                     res = ("v", agg.reduce_one([v for v, _ in inc], [w for _, w in inc]))
         memo[key] = res
         return res
@@ -217,9 +231,27 @@ def _split(draw: Callable[..., Any], total: int, k: int) -> list[int]:
     return [b - a for a, b in pairwise(edges)]
 
 
+#: The penalties random rubrics give ``penalised_mean``: its two ends (the weighted mean and
+#: the minimum) and values between.
+_PENALTIES = ("0", "0.25", "0.5", "0.9", "1")
+
+
+@st.composite
+def rule_refs(draw: Callable[..., Any]) -> RuleRef:
+    """A random rule for combining children or entities that needs no points: weighted
+    means, means, minima, and ``penalised_mean`` with a parameter (non-linear rules and
+    rules with parameters, so the laws are tested on them too)."""
+    name = draw(st.sampled_from(["weighted_mean", "mean", "minimum", "penalised_mean"]))
+    if name == "penalised_mean":
+        penalty = Decimal(draw(st.sampled_from(_PENALTIES)))
+        return RuleRef(name, (("penalty", penalty),))
+    return RuleRef(name)
+
+
 @st.composite
 def rubrics(draw: Callable[..., Any], max_depth: int = 3, max_children: int = 4) -> Rubric:
-    """Random valid rubrics: trees of weighted means, means, minima and sums of points."""
+    """Random valid rubrics: trees of weighted means, means, minima, penalised means (a rule
+    with a parameter) and sums of points."""
     crits: list[Criterion] = []
     counter = [0]
 
@@ -247,12 +279,10 @@ def rubrics(draw: Callable[..., Any], max_depth: int = 3, max_children: int = 4)
             )
             return
         k = draw(st.integers(1, max_children))
-        rules = ["weighted_mean", "mean", "minimum"]
-        if budget is not None and budget >= k:
-            rules.append("sum")
-        rule = draw(st.sampled_from(rules))
+        can_sum = budget is not None and budget >= k
+        rule = RuleRef("sum") if can_sum and draw(st.integers(0, 4)) == 0 else draw(rule_refs())
         crits.append(Criterion(cid, cid, parent=parent, weight=w, points=pts, rule=rule))
-        if rule == "sum":
+        if rule.name == "sum":
             assert budget is not None
             for b in _split(draw, budget, k):
                 build(new_id(), cid, depth + 1, b, None)
@@ -265,11 +295,11 @@ def rubrics(draw: Callable[..., Any], max_depth: int = 3, max_children: int = 4)
     has_products = any(c.level == "product" for c in crits)
     levels = Levels(
         institution=LevelRule(
-            combine=draw(st.sampled_from(["weighted_mean", "mean", "minimum"])),
+            combine=draw(rule_refs()),
             # weighing units by their products needs products to exist
             weight_by=draw(st.sampled_from(["equal", "products"] if has_products else ["equal"])),
         ),
-        unit=LevelRule(combine=draw(st.sampled_from(["weighted_mean", "mean", "minimum"]))),
+        unit=LevelRule(combine=draw(rule_refs())),
     )
     return Rubric(
         id="random",
@@ -382,6 +412,22 @@ def tables(rubric: Rubric, registry: Registry, **kw: Any) -> st.SearchStrategy[O
     return table_records(rubric, registry, **kw).map(ObservationTable.from_records)
 
 
+def _first_difference(
+    got: dict[tuple[int, int], float | None], ref: dict[tuple[int, int], float | None]
+) -> str:
+    """One line for the first entity whose engine score differs from the reference's."""
+    for key in sorted(got.keys() | ref.keys()):
+        a, b = got.get(key), ref.get(key)
+        if a != b:
+            where = f"{LEVELS[key[0]]} #{key[1]}"
+            how = f" by {_ulps(a, b)}" if a is not None and b is not None else ""
+            return (
+                f"the vectorised engine differs from the reference scorer{how} at {where} "
+                f"(engine {a!r}, reference {b!r})"
+            )
+    return "the vectorised engine differs from the reference scorer"  # pragma: no cover
+
+
 def check_rubric_laws(
     rubric: Rubric, *, plugins: PluginManager | None = None, max_examples: int = 50
 ) -> None:
@@ -408,7 +454,7 @@ def check_rubric_laws(
 
     @settings(max_examples=max_examples, deadline=None, suppress_health_check=list(HealthCheck))
     @given(table_records(rubric, reg), st.randoms(use_true_random=False))
-    def laws(records: list[dict[str, Any]], rnd: Any) -> None:
+    def laws(records: list[dict[str, Any]], rnd: random.Random) -> None:
         table = ObservationTable.from_records(records)
         try:
             ref: dict[tuple[int, int], float | None] | None = reference_scores(rubric, table, reg)
@@ -427,7 +473,8 @@ def check_rubric_laws(
             vals, sts = res.values_at(level)[tree.root_index], res.states_at(level)[tree.root_index]
             for e in range(len(vals)):
                 got[(level, e)] = None if sts[e] == NA else float(vals[e])
-        assert got == ref, "the vectorised engine differs from the reference scorer"
+        if got != ref:
+            raise AssertionError(_first_difference(got, ref))
         for v in (res.values_at(L) for L in range(3)):
             assert np.all(np.isfinite(v)) and np.all((v >= 0) & (v <= 100)), "a score left 0–100"
         shuffled = list(records)
@@ -458,3 +505,297 @@ def check_rubric_laws(
                 )
 
     laws()
+
+
+# -- the aggregator contract ------------------------------------------------------------------
+#: The slack the float laws allow (bounded, weight scaling, order, linearity): the engine's
+#: own tolerance for a plugin's output. ``reduce`` == ``reduce_one`` and monotone are exact.
+LAW_TOLERANCE = 1e-9
+
+
+class AggregatorLawError(AssertionError):
+    """An aggregator broke a law of its contract (:class:`~kepatuhan.aggregators.Aggregator`).
+
+    ``str()`` is one line: the rule, the law, the input that breaks it, and what was seen.
+    ``law`` is the law's short name (``reduce == reduce_one``, ``bounded``, ``monotone``,
+    ``weight scaling``, ``order``, ``linear``, ``finite``), ``values`` and ``weights`` the
+    smallest failing segment found.
+    """
+
+    def __init__(
+        self, name: str, law: str, what: str, values: list[float], weights: list[float], seen: str
+    ) -> None:
+        self.aggregator = name
+        self.law = law
+        self.values = values
+        self.weights = weights
+        super().__init__(
+            f"{name}: {what} for values={_floats(values)}, weights={_floats(weights)} ({seen})"
+        )
+
+
+def _floats(xs: Iterable[float]) -> str:
+    return "[" + ", ".join(repr(float(x)) for x in xs) + "]"
+
+
+def _ulps(a: float, b: float) -> str:
+    """How far apart two floats are, in units in the last place (``1 ulp``)."""
+    if not (np.isfinite(a) and np.isfinite(b)):
+        return f"{abs(a - b)!r}"
+    ia, ib = (int(np.array(x, dtype=np.float64).view(np.int64)) for x in (a, b))
+    # floats of opposite signs: count through zero
+    ia = ia if ia >= 0 else -(ia & 0x7FFFFFFFFFFFFFFF)
+    ib = ib if ib >= 0 else -(ib & 0x7FFFFFFFFFFFFFFF)
+    n = abs(ia - ib)
+    return f"{n} ulp" if n < 1 << 20 else f"{abs(a - b):g}"
+
+
+Segment = tuple[list[float], list[float]]
+_Failure = tuple[str, str, str]  # law, what, seen
+
+
+def _vectorised(agg: Aggregator, segments: list[Segment], order: list[int]) -> list[float]:
+    """``agg.reduce`` over the segments at once, their values interleaved in ``order`` (the
+    segment of each next value, each segment's values kept in their order, as the engine
+    passes them), plus one empty segment at the end."""
+    taken = [0] * len(segments)
+    vals: list[float] = []
+    wts: list[float] = []
+    for s in order:
+        vals.append(segments[s][0][taken[s]])
+        wts.append(segments[s][1][taken[s]])
+        taken[s] += 1
+    try:
+        out = agg.reduce(
+            np.asarray(vals, dtype=np.float64),
+            np.asarray(wts, dtype=np.float64),
+            np.asarray(order, dtype=np.intp),
+            len(segments) + 1,
+        )
+    except Exception as exc:
+        raise _Broken("raises", f"reduce raised {type(exc).__name__}: {exc}", "no result") from exc
+    arr = np.asarray(out)
+    if arr.shape != (len(segments) + 1,):
+        raise _Broken("finite", "reduce returned the wrong shape", f"{arr.shape}")
+    if not np.all(np.isfinite(arr.astype(np.float64))):
+        raise _Broken("finite", "reduce returned NaN or infinity", f"reduce {arr.tolist()}")
+    return [float(x) for x in arr]
+
+
+class _Broken(Exception):
+    """A law broken inside a step; ``at`` is the input it broke on, when not the segment's."""
+
+    def __init__(self, law: str, what: str, seen: str, at: Segment | None = None) -> None:
+        super().__init__(law, what, seen)
+        self.failure: _Failure = (law, what, seen)
+        self.at = at
+
+
+def _one(agg: Aggregator, values: Sequence[float], weights: Sequence[float]) -> float:
+    at = (list(values), list(weights))
+    try:
+        r = float(agg.reduce_one(list(values), list(weights)))
+    except Exception as exc:
+        what = f"reduce_one raised {type(exc).__name__}: {exc}"
+        raise _Broken("raises", what, "no result", at) from exc
+    if not np.isfinite(r):
+        raise _Broken("finite", "reduce_one returned NaN or infinity", f"reduce_one {r!r}", at)
+    return r
+
+
+def _segment_laws(agg: Aggregator, values: list[float], weights: list[float]) -> _Failure | None:
+    """The first law of one segment that fails (laws 1–4 and 6), or None."""
+    tol = LAW_TOLERANCE
+    r = _one(agg, values, weights)
+    lo, hi = min(values), (sum(values) if agg.additive else max(values))
+    if not lo - tol <= r <= hi + tol:
+        span = "the smallest value and the sum" if agg.additive else "the values' range"
+        return ("bounded", f"not bounded: the result leaves {span}", f"result {r!r}, {lo!r}–{hi!r}")
+    room = 100.0 - sum(values) if agg.additive else 100.0
+    for i, v in enumerate(values):
+        for up in (min(100.0, v + room) if agg.additive else 100.0, float(np.nextafter(v, 101.0))):
+            if up <= v or (agg.additive and sum(values) - v + up > 100.0):
+                continue
+            raised = [*values[:i], up, *values[i + 1 :]]
+            r2 = _one(agg, raised, weights)
+            if r2 < r:
+                return (
+                    "monotone",
+                    f"not monotone: raising value {i} from {v!r} to {up!r} lowers the result",
+                    f"{r!r} -> {r2!r}",
+                )
+    for factor in (2.0, 3.0, 0.1):
+        r2 = _one(agg, values, [w * factor for w in weights])
+        if abs(r2 - r) > tol:
+            return (
+                "weight scaling",
+                f"not invariant under a common scaling of the weights: weights × {factor:g} "
+                "change the result",
+                f"{r!r} -> {r2!r}",
+            )
+    n = len(values)
+    for perm in (list(range(n))[::-1], [*range(1, n), 0]):
+        r2 = _one(agg, [values[k] for k in perm], [weights[k] for k in perm])
+        if abs(r2 - r) > tol:
+            return (
+                "order",
+                f"not permutation invariant: the children in the order {perm} change the result",
+                f"{r!r} -> {r2!r}",
+            )
+    if agg.linear:
+        unit = 100.0
+        coef = [
+            _one(agg, [unit if k == i else 0.0 for k in range(n)], weights) / unit for i in range(n)
+        ]
+        expect = sum(a * v for a, v in zip(coef, values, strict=True))
+        if abs(expect - r) > tol * max(1.0, abs(r)) * 10:
+            return (
+                "linear",
+                "declared linear but is not Σ aᵢvᵢ with fixed aᵢ",
+                f"result {r!r}; the coefficients read one child at a time, {_floats(coef)}, "
+                f"give {expect!r}",
+            )
+    return None
+
+
+def _draw_value(rnd: random.Random) -> float:
+    kind = rnd.randrange(5)
+    if kind == 0:
+        return float(rnd.choice((0, 100, 50, 70)))
+    if kind == 1:
+        return float(rnd.randrange(0, 101))
+    if kind == 2:
+        return rnd.randrange(0, 10001) / 100.0
+    return rnd.uniform(0.0, 100.0)
+
+
+def _draw_weight(rnd: random.Random) -> float:
+    kind = rnd.randrange(4)
+    if kind == 0:
+        return float(rnd.randrange(1, 11))
+    if kind == 1:
+        return rnd.randrange(1, 10001) / 100.0
+    return rnd.uniform(0.01, 100.0)
+
+
+def _draw_segment(rnd: random.Random, additive: bool) -> Segment:
+    n = rnd.randrange(1, 7)
+    values = [_draw_value(rnd) for _ in range(n)]
+    if additive and sum(values) > 100.0:  # shares of the parent's maximum: at most 100 in all
+        tot = sum(values)
+        values = [min(100.0, v * 100.0 / tot) for v in values]
+        while sum(values) > 100.0:
+            values = [v * 0.999 for v in values]
+    return values, [_draw_weight(rnd) for _ in range(n)]
+
+
+def _shrink(
+    values: list[float], weights: list[float], fails: Callable[[list[float], list[float]], bool]
+) -> Segment:
+    """A smaller failing segment: fewer children, then rounder numbers, while it still fails."""
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(values)):
+            if len(values) > 1:
+                v2, w2 = values[:i] + values[i + 1 :], weights[:i] + weights[i + 1 :]
+                if fails(v2, w2):
+                    values, weights, changed = v2, w2, True
+                    break
+        if changed:
+            continue
+        for xs, other, is_values in ((values, weights, True), (weights, values, False)):
+            for i, x in enumerate(xs):
+                for simpler in (float(round(x)), round(x, 1), round(x, 2)):
+                    if simpler == x or (not is_values and simpler <= 0):
+                        continue
+                    trial = [*xs[:i], simpler, *xs[i + 1 :]]
+                    v2, w2 = (trial, other) if is_values else (other, trial)
+                    if fails(v2, w2):
+                        values, weights, changed = v2, w2, True
+                        break
+                if changed:
+                    break
+            if changed:
+                break
+    return values, weights
+
+
+def check_aggregator(agg: Aggregator, *, examples: int = 300, seed: int = 0) -> None:
+    """Check that ``agg`` keeps the aggregator contract; raise :class:`AggregatorLawError`.
+
+    A seeded search (the same inputs on every run for one ``seed``) over ``examples`` groups
+    of segments: values in 0–100 (round numbers, two-decimal numbers and arbitrary floats;
+    shares adding up to at most 100 for an ``additive`` rule), positive weights. For each it
+    checks, in this order: ``reduce`` returns one finite value per segment and equals
+    ``reduce_one`` bit for bit per segment (values interleaved across segments, as the
+    engine passes them); then per segment bounded, monotone (each value raised to the top
+    and by one ulp), invariant under weights × 2, × 3, × 0.1 and under reordering, and — if
+    the rule declares ``linear`` — equal to Σ aᵢvᵢ with the coefficients read off one child
+    at a time. The failing input is shrunk (fewer children, rounder numbers) and the error's
+    message is one line naming the law, e.g. ``penalised_mean: reduce and reduce_one differ
+    by 1 ulp for values=[…], weights=[…] (reduce 70.00000000000001, reduce_one 70.0)``.
+
+    A rule with parameters is checked configured: ``check_aggregator(rule.with_params(…))``.
+    """
+    rnd = random.Random(seed)
+    name = agg.name or type(agg).__name__
+
+    def law_failure(values: list[float], weights: list[float]) -> _Failure | None:
+        return located(values, weights)[0]
+
+    def located(values: list[float], weights: list[float]) -> tuple[_Failure | None, Segment]:
+        """The first failing law for one segment, and the input it fails on."""
+        try:
+            got = _vectorised(agg, [(values, weights)], [0] * len(values))[0]
+            ref = _one(agg, values, weights)
+            if got != ref:
+                what = f"reduce and reduce_one differ by {_ulps(got, ref)}"
+                seen = f"reduce {got!r}, reduce_one {ref!r}"
+                return ("reduce == reduce_one", what, seen), (values, weights)
+            return _segment_laws(agg, values, weights), (values, weights)
+        except _Broken as exc:
+            return exc.failure, exc.at or (values, weights)
+
+    def report(values: list[float], weights: list[float], failure: _Failure) -> NoReturn:
+        law = failure[0]
+
+        def same(v: list[float], w: list[float]) -> bool:
+            f = law_failure(v, w)
+            return f is not None and f[0] == law
+
+        if same(values, weights):
+            values, weights = _shrink(values, weights, same)
+            found, (values, weights) = located(values, weights)
+            failure = found or failure
+        law, what, seen = failure
+        raise AggregatorLawError(name, law, what, values, weights, seen) from None
+
+    for _ in range(examples):
+        segs = [_draw_segment(rnd, agg.additive) for _ in range(rnd.randrange(1, 4))]
+        order = [s for s, (vals, _) in enumerate(segs) for _ in vals]
+        rnd.shuffle(order)
+        try:
+            got = _vectorised(agg, segs, order)
+        except _Broken as exc:
+            # find the segment it breaks on alone; else name the first
+            alone = [seg for seg in segs if law_failure(*seg) is not None]
+            report(*(alone or segs)[0], exc.failure)
+        for s, (vals, wts) in enumerate(segs):
+            try:
+                ref = _one(agg, vals, wts)
+            except _Broken as exc:
+                report(vals, wts, exc.failure)
+            if got[s] != ref:
+                report(
+                    vals,
+                    wts,
+                    (
+                        "reduce == reduce_one",
+                        f"reduce and reduce_one differ by {_ulps(got[s], ref)}",
+                        f"reduce {got[s]!r}, reduce_one {ref!r}",
+                    ),
+                )
+            failure = law_failure(vals, wts)
+            if failure is not None:
+                report(vals, wts, failure)

@@ -57,7 +57,7 @@ def leaf_cap(rubric: Rubric, n: int, registry: Registry) -> float | None:
     equal part, so the children never add up past the parent."""
     tree = rubric.tree
     p = tree.parent[n]
-    if p < 0 or tree.is_leaf(p) or not registry.aggregator(tree.nodes[p].rule).additive:
+    if p < 0 or tree.is_leaf(p) or not registry.aggregator(tree.nodes[p].rule.name).additive:
         return None
     c = tree.nodes[n]
     assert c.scale is not None

@@ -140,7 +140,7 @@ def cmd_show(args: argparse.Namespace) -> int:
                 c.label.id,
                 w,
                 doc["criteria"][len(rows)]["level"],
-                c.rule if not tree.is_leaf(i) else scale,
+                str(c.rule) if not tree.is_leaf(i) else scale,
                 c.confidence or "",
                 c.source or "",
             )

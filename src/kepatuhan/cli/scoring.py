@@ -251,12 +251,21 @@ def _render_explain(
         )
     tag = "" if node.state == "scored" else f" [{lang.state_label(node.state, shown.lang)}]"
     label = lang.criterion_label(res.rubric.criterion(node.criterion), shown.lang)
-    out.append(
-        f"{pad}{label} @ {_node_name(res, node)}: {val}{tag}  "
-        f"{shown.word('share')} {_percent(node.share, 1, shown)}, "
-        f"{shown.word('weight_in_total')} {_percent(node.effective_weight, 2, shown)}, "
-        f"{shown.word('lost')} {shown.num(node.lost)}"
-    )
+    if node.rescored:
+        # below a non-linear rule a weight in the total means nothing; lost is re-scored
+        line = (
+            f"{shown.word('share')} {_percent(node.share, 1, shown)}, "
+            f"{shown.word('lost')} {shown.num(node.lost)} {shown.word('if_raised_alone')}"
+        )
+    else:
+        line = (
+            f"{shown.word('share')} {_percent(node.share, 1, shown)}, "
+            f"{shown.word('weight_in_total')} {_percent(node.effective_weight, 2, shown)}, "
+            f"{shown.word('lost')} {shown.num(node.lost)}"
+        )
+    if not node.linear and (node.children or node.entities):
+        line += f"  [{node.rule}: {shown.word('not_linear')}]"
+    out.append(f"{pad}{label} @ {_node_name(res, node)}: {val}{tag}  {line}")
     for c in node.entities:
         _render_explain(res, c, shown, depth + 1, out)
     for c in node.children:
@@ -292,6 +301,7 @@ EXPLAIN_HEADER = (
     "effective_weight",
     "contribution",
     "lost",
+    "rescored",
     "entity_name",
     "label",
     "label_en",
@@ -327,6 +337,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
                     n.effective_weight,
                     n.contribution,
                     n.lost,
+                    n.rescored,
                     _node_name(res, n),
                     crit.label.id,
                     crit.label.en,

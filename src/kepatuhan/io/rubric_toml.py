@@ -41,7 +41,7 @@ from ..errors import (
     suggest,
     too_many_digits,
 )
-from ..rubric import DERIVE_CHANGES, Criterion, Label, Rubric, ScaleRef
+from ..rubric import DERIVE_CHANGES, Criterion, Label, Rubric, RuleRef, ScaleRef
 from .files import read_text
 
 if TYPE_CHECKING:
@@ -151,6 +151,29 @@ def _scale(value: Any, _: Any) -> ScaleRef:
     raise _Invalid(f'expected a scale: "name" or {{ name = "…", … }}, found {fmt(value)}')
 
 
+def _rule(value: Any, _: Any) -> RuleRef:
+    if isinstance(value, str):
+        return RuleRef(value)
+    if isinstance(value, Mapping):
+        if not isinstance(value.get("name"), str):
+            raise _Invalid(
+                f"expected rule.name (a registered aggregator), found {fmt(value.get('name'))}"
+            )
+        try:
+            params = {k: _param(v) for k, v in value.items() if k != "name"}
+        except ValueError as exc:
+            raise _Invalid(str(exc).replace("scale parameters", "rule parameters")) from None
+        return RuleRef(value["name"], tuple(params.items()))
+    raise _Invalid(f'expected a rule: "name" or {{ name = "…", … }}, found {fmt(value)}')
+
+
+def _unstructure_ref(ref: ScaleRef | RuleRef) -> Any:
+    """``"name"`` without parameters, else an inline table ``{ name = "…", … }``."""
+    if not ref.params:
+        return ref.name
+    return {"name": ref.name, **{k: list(v) if isinstance(v, tuple) else v for k, v in ref.params}}
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True, omit_if_default=True)
     conv.register_structure_hook(str, _strict_str)
@@ -163,17 +186,9 @@ def _make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(
         Label, lambda lab: lab.id if lab.en is None else {"id": lab.id, "en": lab.en}
     )
-    conv.register_unstructure_hook(
-        ScaleRef,
-        lambda s: (
-            s.name
-            if not s.params
-            else {
-                "name": s.name,
-                **{k: list(v) if isinstance(v, tuple) else v for k, v in s.params},
-            }
-        ),
-    )
+    conv.register_structure_hook(RuleRef, _rule)
+    conv.register_unstructure_hook(ScaleRef, _unstructure_ref)
+    conv.register_unstructure_hook(RuleRef, _unstructure_ref)
     for cls, renames in _RENAME.items():
         kw: dict[str, Any] = {attr: override(rename=key) for attr, key in renames.items()}
         conv.register_structure_hook(

@@ -88,6 +88,14 @@ _WORDS: Mapping[str, tuple[str, str]] = {
     "share": ("bagian", "share"),
     "weight_in_total": ("bobot dalam total", "weight in total"),
     "lost": ("poin hilang", "lost"),
+    "if_raised_alone": (
+        "jika dinaikkan sendiri (dihitung ulang)",
+        "if raised alone (re-scored)",
+    ),
+    "not_linear": (
+        "tidak linear: poin hilang di bawahnya tidak dapat dijumlahkan",
+        "not linear: the lost points below do not add up",
+    ),
     "strengths": ("keunggulan (poin di atas rekan)", "strengths (points above peers)"),
     "weaknesses": ("kelemahan (poin di bawah rekan)", "weaknesses (points below peers)"),
     # the report card
