@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .aggregators import Aggregator
+from .applicability import not_applicable_reason
 from .bands import Band
 from .observations import ObservationTable
 from .rounding import DECIMALS, publish, round_scores
@@ -225,10 +226,15 @@ class ExplainNode:
     entities: tuple[ExplainNode, ...] = ()
     entity_index: int = -1
     """Index of the entity in its level's list of the table (for tools that edit it)."""
+    reason: str | None = None
+    """Why a not-applicable node does not apply, when the rubric's ``not_applicable_for``
+    rule says so (``"unit sector kesehatan"``); None otherwise."""
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON."""
+        """Plain data for JSON (``reason`` only where there is one)."""
         d = attrs.asdict(self, recurse=False)
+        if d["reason"] is None:
+            del d["reason"]
         d["children"] = [c.to_dict() for c in self.children]
         d["entities"] = [c.to_dict() for c in self.entities]
         return d
@@ -323,6 +329,9 @@ class Scores:
     provenance: Provenance
     root_index: int = attrs.field(default=-1)
     """Index of the root criterion (looked up once, not through the rubric per call)."""
+    na_rule: tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]] | None = None
+    """Per level, the ``node × entity`` cells not applicable by the rubric's
+    ``not_applicable_for`` rules (None when it has none)."""
     _cache: dict[Any, Any] = attrs.field(factory=dict, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -846,12 +855,26 @@ class Scores:
             return None
         return f'{self.table.entity_label(lv, e)} criterion "{self.node_ids[n]}"'
 
+    def excluded_by(self, row: int) -> str | None:
+        """For an excluded input row (index into ``table``), why: the rubric's
+        ``not_applicable_for`` rule (``not applicable: unit sector kesehatan``), or its unit
+        not selected by the rubric's plugin. None for a row of another class."""
+        if self.row_class[row] != ROW_EXCLUDED:
+            return None
+        lv, e, n = int(self.table.level[row]), int(self.table.entity[row]), int(self.row_node[row])
+        if self.na_rule is not None and self.na_rule[lv][n, e]:
+            why = not_applicable_reason(self.rubric, self.table, lv, e, n)
+            return f'criterion "{self.node_ids[n]}" not applicable ({why})'
+        return "unit not selected by the rubric's plugin"
+
     def accounting(self, listed: int = 1000) -> dict[str, Any]:
         """Every input row in exactly one class, and every value the missing policy filled in.
 
         ``used`` (needed by a score; flag rows included), ``overridden`` (below a value given
         above it: ``overridden_rows`` names that value), ``empty`` (an empty cell: no value
-        at all), ``excluded`` (its unit is not selected by the rubric's plugin) and
+        at all), ``excluded`` (its unit is not selected by the rubric's plugin, or its criterion
+        is not applicable to its entity by the rubric's ``not_applicable_for`` rule:
+        ``excluded_rows`` says which) and
         ``refused`` (always 0: a row that cannot be used is an error for the whole file).
         ``used + overridden + empty + excluded + refused == rows``. ``missing`` counts the
         needed values the policy filled in (:meth:`missing`). At most ``listed`` lines are
@@ -878,6 +901,10 @@ class Scores:
             ],
             "empty_lines": [self._row_line(int(r)) for r in empty[:listed]],
             "excluded_lines": [self._row_line(int(r)) for r in excl[:listed]],
+            "excluded_rows": [
+                {"line": self._row_line(int(r)), "by": self.excluded_by(int(r))}
+                for r in excl[:listed]
+            ],
         }
 
     # -- export ----------------------------------------------------------------------------
@@ -1097,6 +1124,9 @@ class Scores:
                     entities.append(self._explain(level + 1, int(s), n, sh, eff * sh))
         score = v
         value = None if v is None else self._in_unit(n, v)
+        reason = None
+        if st == NA and self.na_rule is not None and self.na_rule[level][n, e]:
+            reason = not_applicable_reason(self.rubric, self.table, level, e, n)
         return ExplainNode(
             criterion=crit.id,
             label=crit.label.id,
@@ -1115,6 +1145,7 @@ class Scores:
             children=tuple(children),
             entities=tuple(entities),
             entity_index=e,
+            reason=reason,
         )
 
     def _rule_name(self, n: int, level: int) -> str | None:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
+from ..applicability import not_applicable_reason
 from ..errors import ObservationError, Problem
 from ..observations import NOT_APPLICABLE, VALUE, ObservationTable
 from ..plugins import PluginManager, Registry
@@ -55,12 +56,17 @@ def reference_scores(
     table: ObservationTable,
     registry: Registry,
     unit_weights: Iterable[float] | None = None,
+    product_weights: Iterable[float] | None = None,
 ) -> dict[tuple[int, int], float | None]:
     """Overall score of every entity, ``{(level, index): score or None}``, computed plainly.
 
     Follows the rules of :mod:`kepatuhan.engine` one entity at a time with recursion and
     plain Python arithmetic (the aggregators' ``reduce_one``). ``None`` is not applicable.
-    Raises :class:`~kepatuhan.ObservationError` where the engine must raise too.
+    A criterion the rubric's ``not_applicable_for`` rule excludes for an entity is not
+    applicable there (asked per entity and node, not from the engine's matrices); under
+    ``weight_by = "product_weight"`` products weigh by ``product_weights``, else by each
+    product's ``weight`` in the table. Raises :class:`~kepatuhan.ObservationError` where
+    the engine must raise too.
     """
     tree = rubric.tree
     nodes = tree.nodes
@@ -75,6 +81,20 @@ def reference_scores(
         sub_of[0][i].append(u)
     for p, u in enumerate(table.product_unit.tolist()):
         sub_of[1][u].append(p)
+    by_weight = rubric.levels.unit.weight_by == "product_weight"
+    if product_weights is not None:
+        pw = [float(w) for w in product_weights]
+    elif by_weight:
+        if any(p.weight is None for p in table.products):
+            raise ObservationError(Problem("a product has no weight"))
+        pw = [float(p.weight or 0.0) for p in table.products]
+    else:
+        pw = [1.0] * len(table.products)
+
+    def ruled(L: int, e: int, n: int) -> bool:
+        """The rubric's not_applicable_for rule excludes node ``n`` for this entity."""
+        return not_applicable_reason(rubric, table, L, e, n) is not None
+
     index = dict(tree.index)
     if TOTAL not in index:
         index[TOTAL] = tree.root_index
@@ -98,6 +118,8 @@ def reference_scores(
             val = min(100.0, max(0.0, val))
         else:
             val = 0.0
+        if ruled(int(table.level[r]), int(table.entity[r]), n):
+            continue  # excluded by the rule: reported, never used
         given[(int(table.level[r]), int(table.entity[r]), n)] = (state, val)
 
     def weight(n: int) -> float:
@@ -131,9 +153,11 @@ def reference_scores(
         if key in memo:
             return memo[key]
         got = given.get(key)
-        if got is not None:
+        if ruled(L, e, n):
+            res: Result = ("na", 0.0)
+        elif got is not None:
             state, val = got
-            res: Result = ("v", val) if state == VALUE else ("na", 0.0)
+            res = ("v", val) if state == VALUE else ("na", 0.0)
         elif tree.level[n] == L or has_data_below(L, e, n):
             if not kids[n]:
                 res = missing(L, e, n)
@@ -160,7 +184,7 @@ def reference_scores(
                 rule = rubric.levels.rule(LEVELS[L])
                 parts2 = []
                 for s in subs:
-                    w = uw[s] if L == 0 else 1.0
+                    w = uw[s] if L == 0 else pw[s]
                     r = value(L + 1, s, n)
                     if L == 0 and rule.weight_by == "products":
                         w *= len(sub_of[1][s])

@@ -166,7 +166,7 @@ def _render_explain(node: ExplainNode, depth: int = 0, out: list[str] | None = N
     out = [] if out is None else out
     pad = "  " * depth
     if node.score is None:
-        val = node.state
+        val = node.state if node.reason is None else f"not applicable ({node.reason})"
     else:
         value = node.score if node.value is None else node.value
         val = (
