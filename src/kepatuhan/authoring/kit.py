@@ -19,6 +19,7 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
+import attrs
 import numpy as np
 from hypothesis import strategies as st
 
@@ -26,7 +27,7 @@ from ..applicability import not_applicable_reason
 from ..errors import ObservationError, Problem
 from ..observations import NOT_APPLICABLE, VALUE, ObservationTable
 from ..plugins import PluginManager, Registry
-from ..rubric import LEVELS, TOTAL, Criterion, LevelRule, Levels, Rubric, ScaleRef
+from ..rubric import LEVELS, TOTAL, Criterion, LevelRule, Levels, NotApplicableFor, Rubric, ScaleRef
 from .synthetic import leaf_cap, synthetic_campaign
 
 __all__ = [
@@ -241,9 +242,54 @@ def _split(draw: Callable[..., Any], total: int, k: int) -> list[int]:
     return [b - a for a, b in pairwise(edges)]
 
 
+#: The unit sectors and institution kinds random rubrics' ``not_applicable_for`` rules and
+#: random tables draw from.
+SECTORS: tuple[str, ...] = ("kesehatan", "pendidikan", "perizinan")
+KINDS: tuple[str, ...] = ("kabupaten", "kota", "kementerian")
+
+
+def _na_rule(draw: Callable[..., Any], crits: list[Criterion]) -> list[Criterion]:
+    """The criteria with a ``not_applicable_for`` rule on one random non-root criterion
+    (``unit_sector`` only where something below it is scored per unit or product)."""
+    candidates = [k for k, c in enumerate(crits) if c.parent is not None]
+    if not candidates:
+        return crits
+    k = draw(st.sampled_from(candidates))
+    kids: dict[str, list[str]] = {}
+    for c in crits:
+        if c.parent is not None:
+            kids.setdefault(c.parent, []).append(c.id)
+    by_id = {c.id: c for c in crits}
+    stack, finest = [crits[k].id], 0
+    while stack:
+        cid = stack.pop()
+        if cid in kids:
+            stack.extend(kids[cid])
+        else:
+            finest = max(finest, LEVELS.index(by_id[cid].level or "institution"))
+    keys = ["institution_kind", "unit_sector"] if finest >= 1 else ["institution_kind"]
+    rule: dict[str, tuple[str, ...]] = {}
+    for key in draw(st.lists(st.sampled_from(keys), min_size=1, max_size=2, unique=True)):
+        pool = SECTORS if key == "unit_sector" else KINDS
+        values = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=2, unique=True))
+        rule[key] = tuple(values)
+    out = list(crits)
+    out[k] = attrs.evolve(crits[k], not_applicable_for=NotApplicableFor(**rule))
+    return out
+
+
 @st.composite
-def rubrics(draw: Callable[..., Any], max_depth: int = 3, max_children: int = 4) -> Rubric:
-    """Random valid rubrics: trees of weighted means, means, minima and sums of points."""
+def rubrics(
+    draw: Callable[..., Any],
+    max_depth: int = 3,
+    max_children: int = 4,
+    not_applicable: bool = True,
+    product_weights: bool = True,
+) -> Rubric:
+    """Random valid rubrics: trees of weighted means, means, minima and sums of points.
+
+    Now and then one criterion carries a ``not_applicable_for`` rule (``not_applicable``)
+    and the unit level weighs products by their weight (``product_weights``)."""
     crits: list[Criterion] = []
     counter = [0]
 
@@ -286,14 +332,20 @@ def rubrics(draw: Callable[..., Any], max_depth: int = 3, max_children: int = 4)
                 build(new_id(), cid, depth + 1, child_budget, draw(st.integers(1, 10)))
 
     build("root", None, 0, 100, None)
+    if not_applicable and draw(st.integers(0, 2)) == 0:
+        crits = _na_rule(draw, crits)
     has_products = any(c.level == "product" for c in crits)
+    unit_weighing = ["equal", "product_weight"] if has_products and product_weights else ["equal"]
     levels = Levels(
         institution=LevelRule(
             combine=draw(st.sampled_from(["weighted_mean", "mean", "minimum"])),
             # weighing units by their products needs products to exist
             weight_by=draw(st.sampled_from(["equal", "products"] if has_products else ["equal"])),
         ),
-        unit=LevelRule(combine=draw(st.sampled_from(["weighted_mean", "mean", "minimum"]))),
+        unit=LevelRule(
+            combine=draw(st.sampled_from(["weighted_mean", "mean", "minimum"])),
+            weight_by=draw(st.sampled_from(unit_weighing)),
+        ),
     )
     return Rubric(
         id="random",
@@ -332,19 +384,41 @@ def table_records(
     Every entity gets a few of its leaves (some ``na``, some missing, some an empty cell),
     sometimes an internal node given directly (``overrides``) and, now and then, a leaf of
     a finer level given on the entity's own row (``coarser``); every unit has at least one
-    product.
+    product. When the rubric has ``not_applicable_for`` rules, units get a sector and
+    institutions a kind (sometimes none); under ``weight_by = "product_weight"`` every
+    product row carries its product's weight (rarely none: an error both scorers raise).
     """
     tree = rubric.tree
     leaves = list(tree.leaves())
     internal = [i for i in tree.order if tree.children[i]]
+    ruled = any(c.not_applicable_for is not None for c in tree.nodes)
+    weighed = rubric.levels.unit.weight_by == "product_weight"
     recs: list[dict[str, Any]] = []
+
+    def attribute(pool: tuple[str, ...]) -> str | None:
+        return draw(st.sampled_from([*pool, None])) if ruled else None
+
     for i in range(draw(st.integers(1, max_institutions))):
         inst = f"i{i}"
+        kind = attribute(KINDS)
         ents: list[tuple[int, str, str]] = [(0, "", "")]
+        extra: dict[tuple[str, str], dict[str, Any]] = {("", ""): {}}
         for u in range(draw(st.integers(1, max_units))):
             ents.append((1, f"u{u}", ""))
+            sector = attribute(SECTORS)
+            extra[(f"u{u}", "")] = {} if sector is None else {"unit_sector": sector}
             for p in range(draw(st.integers(1, max_products))):
                 ents.append((2, f"u{u}", f"p{p}"))
+                w = draw(st.sampled_from([1, 2, 3, 0.5, 1.5])) if weighed else None
+                if weighed and draw(st.integers(0, 19)) == 0:
+                    w = None
+                extra[(f"u{u}", f"p{p}")] = {
+                    **extra[(f"u{u}", "")],
+                    **({} if w is None else {"weight": w}),
+                }
+        if kind is not None:
+            for e in extra.values():
+                e["institution_kind"] = kind
         for lv, unit, prod in ents:
             for n in leaves:
                 if tree.level[n] < lv:
@@ -368,7 +442,14 @@ def table_records(
                     else _raw_value(draw, c.scale, registry, cap)
                 )
                 recs.append(
-                    dict(institution=inst, unit=unit, product=prod, criterion=c.id, value=val)
+                    dict(
+                        institution=inst,
+                        unit=unit,
+                        product=prod,
+                        criterion=c.id,
+                        value=val,
+                        **extra[(unit, prod)],
+                    )
                 )
             if overrides and internal and draw(st.integers(0, 4)) == 0:
                 n = draw(st.sampled_from(internal))
@@ -383,7 +464,14 @@ def table_records(
                         if (r["institution"], r["unit"], r["product"], r["criterion"]) != key
                     ]
                     recs.append(
-                        dict(institution=inst, unit=unit, product=prod, criterion=c.id, value=v)
+                        dict(
+                            institution=inst,
+                            unit=unit,
+                            product=prod,
+                            criterion=c.id,
+                            value=v,
+                            **extra[(unit, prod)],
+                        )
                     )
     if not recs:
         c = tree.nodes[leaves[0]]
@@ -396,6 +484,7 @@ def table_records(
                 product="p0" if lv == 2 else "",
                 criterion=c.id,
                 value=_raw_value(draw, c.scale, registry),
+                **({"weight": 1} if weighed and lv == 2 else {}),
             )
         )
     return recs
