@@ -43,7 +43,16 @@ from .plugins import PluginManager, default_manager
 from .records import PublishedRecord, PublishedSource, select_records
 from .results import ScoreCard, Scores
 from .rounding import publish, round_half_away
-from .rubric import Criterion, Label, LevelRule, Levels, Rubric, ScaleRef, Source
+from .rubric import (
+    Criterion,
+    Label,
+    LevelRule,
+    Levels,
+    NotApplicableFor,
+    Rubric,
+    ScaleRef,
+    Source,
+)
 
 __all__ = [
     "Band",
@@ -57,6 +66,7 @@ __all__ = [
     "Label",
     "LevelRule",
     "Levels",
+    "NotApplicableFor",
     "Observation",
     "ObservationError",
     "ObservationTable",
