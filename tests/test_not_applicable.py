@@ -409,3 +409,48 @@ def test_check_rubric_laws_hold_for_a_ruled_rubric(rubric: Rubric, pm: PluginMan
         check_rubric_laws(rubric, plugins=pm, max_examples=30)
     except KepatuhanError as exc:  # pragma: no cover - a law failing is an AssertionError
         raise AssertionError(exc) from exc
+
+
+SUM = """
+id = "na-sum"
+title = "points"
+
+[[criterion]]
+id = "total"
+label = "Total"
+rule = "sum"
+
+[[criterion]]
+id = "x"
+label = "X"
+parent = "total"
+points = 60
+level = "unit"
+scale = { name = "points", max = 60 }
+
+[[criterion]]
+id = "y"
+label = "Y"
+parent = "total"
+points = 40
+level = "unit"
+scale = { name = "points", max = 40 }
+not_applicable_for = { unit_sector = ["kesehatan"] }
+"""
+
+
+def test_under_sum_the_rule_renormalises_as_na_does(pm: PluginManager) -> None:
+    """x = 30 of 60 points; for a kesehatan unit y does not apply, so the unit has 30 of the
+    60 points that apply: 50.00; another unit with y = 40 of 40 has 70 of 100: 70.00."""
+    r = rubric_from_toml(SUM)
+    recs = [
+        dict(institution="k", unit="rs", criterion="x", value=30, unit_sector="kesehatan"),
+        dict(institution="k", unit="sd", criterion="x", value=30, unit_sector="pendidikan"),
+        dict(institution="k", unit="sd", criterion="y", value=40),
+    ]
+    res = score(r, ObservationTable.from_records(recs), plugins=pm)
+    assert unit_scores(res) == {"rs": 50.0, "sd": 70.0}
+    plain = rubric_from_toml(SUM.replace(RULE, ""))
+    with_na = [*recs, dict(institution="k", unit="rs", criterion="y", value="na")]
+    by_na = score(plain, ObservationTable.from_records(with_na), plugins=pm)
+    assert by_na.values_at(1).tobytes() == res.values_at(1).tobytes()

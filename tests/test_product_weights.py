@@ -392,3 +392,31 @@ def test_weighted_engine_equals_reference_and_explain_adds_up(
             if below and node.score is not None:
                 total = sum(c.contribution for c in below)
                 assert total == pytest.approx(node.contribution, rel=1e-9, abs=1e-9)
+
+
+def test_a_synthetic_round_gives_every_product_a_weight(rubric: Rubric, pm: PluginManager) -> None:
+    from kepatuhan.synthetic import synthetic_campaign
+
+    t = synthetic_campaign(rubric, 4, units=2, products=3, registry=pm.registry)
+    assert [p.weight for p in t.products[:3]] == [1.0, 2.0, 3.0]
+    res = score(rubric, t, plugins=pm)
+    assert res.entity_weights(2)[:3].tolist() == [1.0, 2.0, 3.0]
+    # and a rubric that weighs products equally gets none, as before
+    assert all(
+        p.weight is None for p in synthetic_campaign(equal(), 2, registry=pm.registry).products
+    )
+
+
+def test_institution_products_weighting_still_counts_products(pm: PluginManager) -> None:
+    """Under institution ``weight_by = "products"`` a unit weighs by its number of products,
+    whatever their weights: unit u (72.50, two products) and unit v (one product, 10):
+    (2 × 72.5 + 1 × 10) / 3 = 155 / 3."""
+    r = rubric_from_toml(
+        RUBRIC.replace(
+            "[levels.unit]", '[levels.institution]\nweight_by = "products"\n\n[levels.unit]'
+        )
+    )
+    text = CSV + "k,v,q,a,10,5\nk,v,q,b,10,\n"
+    res = score(r, table(text), plugins=pm)
+    assert res.card("k").score == pytest.approx(155 / 3, abs=1e-12)
+    assert res.entity_weights(1).tolist() == [2.0, 1.0]
