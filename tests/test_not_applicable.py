@@ -454,3 +454,20 @@ def test_under_sum_the_rule_renormalises_as_na_does(pm: PluginManager) -> None:
     with_na = [*recs, dict(institution="k", unit="rs", criterion="y", value="na")]
     by_na = score(plain, ObservationTable.from_records(with_na), plugins=pm)
     assert by_na.values_at(1).tobytes() == res.values_at(1).tobytes()
+
+
+def test_a_cell_not_applicable_by_rule_is_never_missing(pm: PluginManager) -> None:
+    """Under ``missing = "error"`` the hospital needs no row for b at all."""
+    strict = rubric_from_toml(
+        RUBRIC.replace('title = "N/A demo"', 'title = "N/A demo"\nmissing = "error"')
+    )
+    recs = [r for r in rows() if not (r["unit"] == "rs" and r["criterion"] == "b")]
+    res = score(strict, ObservationTable.from_records(recs), plugins=pm)
+    assert unit_scores(res) == {"rs": 80.0, "sd": 70.0} and res.missing() == ()
+    plain = rubric_from_toml(
+        RUBRIC.replace(RULE, "").replace(
+            'title = "N/A demo"', 'title = "N/A demo"\nmissing = "error"'
+        )
+    )
+    with pytest.raises(KepatuhanError, match='no value for criterion "b"'):
+        score(plain, ObservationTable.from_records(recs), plugins=pm)

@@ -123,7 +123,7 @@ def _attribute_of(table: ObservationTable, name: str, level: int, e: int) -> str
     while level > carrier:
         e = int(table.product_unit[e] if level == 2 else table.unit_institution[e])
         level -= 1
-    return _carried(table, name)[e]
+    return table.units[e].sector if name == "unit_sector" else table.institutions[e].kind
 
 
 def not_applicable_reason(

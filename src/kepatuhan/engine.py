@@ -934,8 +934,9 @@ def _product_weights(
     without one is an error, never a silent 1). ``None`` for any other rubric (with a
     warning when the data gives weights that are then not used)."""
     n = len(table.products)
+    data_w = table.product_weights
     if rubric.levels.unit.weight_by != "product_weight":
-        given = sum(p.weight is not None for p in table.products)
+        given = int(np.count_nonzero(~np.isnan(data_w)))
         if not given:
             return None, []
         return None, [
@@ -961,7 +962,7 @@ def _product_weights(
                 + (f"shape {arr.shape}" if arr.shape != (n,) else "a weight <= 0, NaN or infinity")
             )
         return arr, slow
-    lacking = [p for p, prod in enumerate(table.products) if prod.weight is None]
+    lacking = np.flatnonzero(np.isnan(data_w)).tolist()
     if lacking:
         first_row = np.full(n, -1, dtype=np.int64)
         rows = np.flatnonzero(table.level == 2)
@@ -980,7 +981,7 @@ def _product_weights(
             for p in lacking[:MAX_LISTED]
         ]
         _raise(ObservationError, problems, len(lacking))
-    return np.array([float(p.weight or 0.0) for p in table.products]), slow
+    return data_w.copy(), slow
 
 
 def _rule_warnings(

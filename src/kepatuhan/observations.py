@@ -405,6 +405,18 @@ class ObservationTable:
             got = _DIGESTS[self] = self._digest()
         return got
 
+    @property
+    def product_weights(self) -> NDArray[np.float64]:
+        """Each product's ``weight`` as an array in the order of :attr:`products` (NaN where
+        the data gives none); computed once per table, read-only."""
+        got = _PRODUCT_WEIGHTS.get(self)
+        if got is None:
+            raw = list(map(attrgetter("weight"), self.products))
+            got = np.array([np.nan if w is None else w for w in raw], dtype=np.float64)
+            got.flags.writeable = False
+            _PRODUCT_WEIGHTS[self] = got
+        return got
+
     def _digest(self) -> str:
         h = hashlib.sha256()
         # Field by field with separators: as exact as repr() and ten times faster.
@@ -1017,6 +1029,9 @@ class TableBuilder:
 
 #: Digests of tables already hashed (a table is immutable; the cache dies with it).
 _DIGESTS: weakref.WeakKeyDictionary[ObservationTable, str] = weakref.WeakKeyDictionary()
+_PRODUCT_WEIGHTS: weakref.WeakKeyDictionary[ObservationTable, NDArray[np.float64]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _inverse(order: list[int]) -> NDArray[np.intp]:

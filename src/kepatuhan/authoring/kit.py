@@ -92,9 +92,11 @@ def reference_scores(
     else:
         pw = [1.0] * len(table.products)
 
+    has_rules = any(c.not_applicable_for is not None for c in nodes)
+
     def ruled(L: int, e: int, n: int) -> bool:
         """The rubric's not_applicable_for rule excludes node ``n`` for this entity."""
-        return not_applicable_reason(rubric, table, L, e, n) is not None
+        return has_rules and not_applicable_reason(rubric, table, L, e, n) is not None
 
     index = dict(tree.index)
     if TOTAL not in index:
