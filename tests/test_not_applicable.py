@@ -471,3 +471,30 @@ def test_a_cell_not_applicable_by_rule_is_never_missing(pm: PluginManager) -> No
     )
     with pytest.raises(KepatuhanError, match='no value for criterion "b"'):
         score(plain, ObservationTable.from_records(recs), plugins=pm)
+
+
+def test_strict_refuses_rows_the_rule_excludes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "r.toml").write_text(RUBRIC, encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text(
+        "institution,unit,product,criterion,value,unit_sector\n"
+        "k,rs,,a,80,kesehatan\nk,rs,,b,20,\nk,sd,,a,60,pendidikan\nk,sd,,b,100,\n",
+        encoding="utf-8",
+    )
+    args = ["score", "--rubric", str(tmp_path / "r.toml"), str(data), "--strict"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "1 rows give values for criteria that are not applicable" in err
+    assert "(lines [3])" in err and "--strict refuses that" in err
+    data.write_text(data.read_text().replace("k,rs,,b,20,\n", ""), encoding="utf-8")
+    assert main(args) == 0
+
+
+def test_accounting_counts_the_rows_the_rule_excludes(rubric: Rubric, pm: PluginManager) -> None:
+    res = score(rubric, ObservationTable.from_records(rows()), plugins=pm)
+    assert res.accounting()["excluded_by_rule"] == 1
+    assert res.ruled_rows().tolist() == [1]
+    plain = rubric_from_toml(RUBRIC.replace(RULE, ""))
+    assert score(plain, ObservationTable.from_records(rows()), plugins=pm).ruled_rows().size == 0

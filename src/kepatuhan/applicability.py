@@ -23,6 +23,7 @@ __all__ = [
     "ATTRIBUTE_WORDS",
     "not_applicable_cells",
     "not_applicable_reason",
+    "ruled_rows",
     "unmatched_warnings",
 ]
 
@@ -172,4 +173,18 @@ def unmatched_warnings(rubric: Rubric, table: ObservationTable) -> list[Problem]
                 found="none",
             )
         )
+    return out
+
+
+def ruled_rows(
+    table: ObservationTable,
+    node: NDArray[np.intp],
+    cells: tuple[BoolArray, BoolArray, BoolArray],
+) -> BoolArray:
+    """Which rows of ``table`` (about criterion ``node[r]``) sit on a cell that ``cells``
+    (:func:`not_applicable_cells`) marks not applicable: the rows the rule excludes."""
+    out = np.zeros(len(table), dtype=bool)
+    for L in range(3):
+        r = np.flatnonzero(table.level == L)
+        out[r] = cells[L][node[r], table.entity[r]]
     return out

@@ -33,7 +33,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .aggregators import Aggregator
-from .applicability import not_applicable_cells, not_applicable_reason, unmatched_warnings
+from .applicability import (
+    not_applicable_cells,
+    not_applicable_reason,
+    ruled_rows,
+    unmatched_warnings,
+)
 from .errors import (
     DuplicateObservationError,
     KepatuhanError,
@@ -872,7 +877,7 @@ def _classify_rows(
     empty = table.state == MISSING
     cls[needed & ~empty] = ROW_USED
     cls[empty] = ROW_EMPTY
-    ruled = None if na_rule is None else _ruled_rows(table, node, na_rule) & ~empty
+    ruled = None if na_rule is None else ruled_rows(table, node, na_rule) & ~empty
     todo = np.flatnonzero(~needed & ~empty)
     if not len(todo):
         if ruled is not None:
@@ -915,15 +920,6 @@ def _classify_rows(
         cls[ruled] = ROW_EXCLUDED
         over[ruled] = -1
     return cls, over
-
-
-def _ruled_rows(table: ObservationTable, node: IntArray, na_rule: NaCells) -> BoolArray:
-    """The rows whose cell is not applicable by the rubric's ``not_applicable_for`` rule."""
-    out = np.zeros(len(table), dtype=bool)
-    for L in range(3):
-        r = np.flatnonzero(table.level == L)
-        out[r] = na_rule[L][node[r], table.entity[r]]
-    return out
 
 
 def _product_weights(
@@ -997,7 +993,7 @@ def _rule_warnings(
     if na_rule is None:
         return []
     out = unmatched_warnings(rubric, table)
-    ruled = np.flatnonzero(_ruled_rows(table, node, na_rule) & (table.state != MISSING))
+    ruled = np.flatnonzero(ruled_rows(table, node, na_rule) & (table.state != MISSING))
     if len(ruled):
         r = int(ruled[0])
         lv, e = int(table.level[r]), int(table.entity[r])

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .aggregators import Aggregator
-from .applicability import not_applicable_reason
+from .applicability import not_applicable_reason, ruled_rows
 from .bands import Band
 from .observations import ObservationTable
 from .rounding import DECIMALS, publish, round_scores
@@ -855,6 +855,17 @@ class Scores:
             return None
         return f'{self.table.entity_label(lv, e)} criterion "{self.node_ids[n]}"'
 
+    def ruled_rows(self) -> NDArray[np.intp]:
+        """The input rows (indices into ``table``) excluded because their criterion does not
+        apply to their entity by the rubric's ``not_applicable_for`` rule."""
+        return self._memo("ruled_rows", self._ruled_rows)
+
+    def _ruled_rows(self) -> NDArray[np.intp]:
+        if self.na_rule is None:
+            return np.zeros(0, dtype=np.intp)
+        hit = ruled_rows(self.table, self.row_node, self.na_rule)
+        return np.flatnonzero(hit & (self.row_class == ROW_EXCLUDED))
+
     def excluded_by(self, row: int) -> str | None:
         """For an excluded input row (index into ``table``), why: the rubric's
         ``not_applicable_for`` rule (``not applicable: unit sector kesehatan``), or its unit
@@ -874,7 +885,7 @@ class Scores:
         above it: ``overridden_rows`` names that value), ``empty`` (an empty cell: no value
         at all), ``excluded`` (its unit is not selected by the rubric's plugin, or its criterion
         is not applicable to its entity by the rubric's ``not_applicable_for`` rule:
-        ``excluded_rows`` says which) and
+        ``excluded_rows`` says why, ``excluded_by_rule`` counts the latter) and
         ``refused`` (always 0: a row that cannot be used is an error for the whole file).
         ``used + overridden + empty + excluded + refused == rows``. ``missing`` counts the
         needed values the policy filled in (:meth:`missing`). At most ``listed`` lines are
@@ -891,6 +902,7 @@ class Scores:
             "overridden": int(counts[ROW_OVERRIDDEN]),
             "empty": int(counts[ROW_EMPTY]),
             "excluded": int(counts[ROW_EXCLUDED]),
+            "excluded_by_rule": len(self.ruled_rows()),
             "refused": 0,
             "missing": int(sum(int(m.sum()) for m in self._missing_cells)),
             "missing_policy": self.rubric.missing,

@@ -55,6 +55,15 @@ def cmd_score(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    if args.strict and acc["excluded_by_rule"]:
+        lines = [r["line"] for r in acc["excluded_rows"] if r["by"].startswith("criterion")]
+        print(
+            f"{res.table.source}: {acc['excluded_by_rule']} rows give values for criteria "
+            f"that are not applicable by the rubric's not_applicable_for rule (lines "
+            f"{lines[:10]}); --strict refuses that",
+            file=sys.stderr,
+        )
+        return 1
     if args.strict and missing:
         for line in missing:
             print(f"{res.table.source}: {line}; --strict refuses that", file=sys.stderr)
