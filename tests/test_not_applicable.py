@@ -498,3 +498,16 @@ def test_accounting_counts_the_rows_the_rule_excludes(rubric: Rubric, pm: Plugin
     assert res.ruled_rows().tolist() == [1]
     plain = rubric_from_toml(RUBRIC.replace(RULE, ""))
     assert score(plain, ObservationTable.from_records(rows()), plugins=pm).ruled_rows().size == 0
+
+
+def test_show_names_the_rule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "r.toml"
+    path.write_text(RUBRIC, encoding="utf-8")
+    assert main(["show", str(path)]) == 0
+    assert (
+        "not applicable: b (with its subtree) for unit_sector kesehatan" in capsys.readouterr().out
+    )
+    assert main(["show", str(path), "--format", "markdown"]) == 0
+    page = capsys.readouterr().out
+    assert "## Not applicable by rule" in page
+    assert "- `b` (with its subtree) does not apply for unit sector kesehatan" in page
