@@ -355,9 +355,10 @@ level = "unit"
 na_allowed = false
 not_applicable_for = { unit_sector = ["kesehatan"] }
 """
-    r = rubric_from_toml(text)
-    problems = pm.registry.check(r)
-    assert any(p.key_path == 'criterion "p".not_applicable_for' for p in problems), problems
+    problems = pm.registry.check(rubric_from_toml(text))
+    assert [p.key_path for p in problems] == ['criterion "p".not_applicable_for'], problems
+    assert "put the rule on the parent" in str(problems[0])
+    assert pm.registry.check(rubric_from_toml(text.replace(RULE, ""))) == []
 
 
 def test_toml_round_trip_and_python_spelling(rubric: Rubric) -> None:
@@ -405,10 +406,33 @@ def test_the_official_editions_keep_their_digests(pm: PluginManager) -> None:
 def test_check_rubric_laws_hold_for_a_ruled_rubric(rubric: Rubric, pm: PluginManager) -> None:
     from kepatuhan.testing import check_rubric_laws
 
-    try:
-        check_rubric_laws(rubric, plugins=pm, max_examples=30)
-    except KepatuhanError as exc:  # pragma: no cover - a law failing is an AssertionError
-        raise AssertionError(exc) from exc
+    check_rubric_laws(rubric, plugins=pm, max_examples=30)
+
+
+def test_a_sector_declared_in_a_toml_observation_file_drives_the_rule(
+    rubric: Rubric, pm: PluginManager
+) -> None:
+    from kepatuhan.io.observations_io import read_observations_text
+
+    text = """
+[[unit]]
+institution = "k"
+id = "rs"
+sector = "kesehatan"
+
+[[unit]]
+institution = "k"
+id = "sd"
+sector = "pendidikan"
+""" + "".join(
+        f'\n[[observation]]\ninstitution = "k"\nunit = "{u}"\ncriterion = "{c}"\nvalue = {v}\n'
+        for u, c, v in (("rs", "a", 80), ("rs", "b", 20), ("sd", "a", 60), ("sd", "b", 100))
+    )
+    res = score(rubric, read_observations_text(text, "toml", "d.toml"), plugins=pm)
+    assert unit_scores(res) == {"rs": 80.0, "sd": 70.0}
+    assert res.accounting()["excluded_rows"] == [
+        {"line": 2, "by": 'criterion "b" not applicable (unit sector kesehatan)'}
+    ]
 
 
 SUM = """
