@@ -51,6 +51,8 @@ def rubric_document(rubric: Rubric) -> dict[str, Any]:
             }
         if c.note:
             d["note"] = c.note
+        if c.not_applicable_for is not None:  # only where set: the editions' pages stay
+            d["not_applicable_for"] = {k: list(v) for k, v in c.not_applicable_for.rules()}
         crits.append(d)
     lv = rubric.levels
     return {
@@ -152,6 +154,16 @@ def rubric_markdown(rubric: Rubric) -> str:
             f"| `{c['id']}` | {_cell(c['parent'])} | {_cell(label)} | {w} | {c['level']} "
             f"| {_cell(how)} | {_cell(c['confidence'])} | {_cell(c['source'])} |"
         )
+    ruled = [c for c in doc["criteria"] if "not_applicable_for" in c]
+    if ruled:
+        out += ["", "## Not applicable by rule", ""]
+        out += [
+            f"- `{c['id']}` (with its subtree) does not apply for "
+            + "; ".join(
+                f"{k.replace('_', ' ')} {', '.join(v)}" for k, v in c["not_applicable_for"].items()
+            )
+            for c in ruled
+        ]
     if rubric.bands is not None:
         out += [
             "",

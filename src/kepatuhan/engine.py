@@ -12,7 +12,12 @@ The rules (``docs/concepts.md`` says them in prose):
 * Every entity's own overall score is needed; needs flow down the criterion tree at the
   node's level, and down to sub-entities where a node is computed at a finer level.
 * Not applicable (``na``) is excluded and the siblings' weights renormalise; a node whose
-  children are all not applicable is itself not applicable.
+  children are all not applicable is itself not applicable. A criterion the rubric declares
+  not applicable for an entity (``not_applicable_for``, :mod:`kepatuhan.applicability`) is
+  not applicable there with its subtree; a value given for such a cell is excluded, never
+  used.
+* A unit weighs its products equally, or by their weights under ``weight_by =
+  "product_weight"`` (the data's ``weight`` column or ``kepatuhan_product_weights``).
 * Missing (needed, not given, nothing below) follows the rubric's policy: ``zero``
   (counted as 0), ``not_applicable``, or ``error``.
 """
@@ -28,6 +33,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .aggregators import Aggregator
+from .applicability import (
+    not_applicable_cells,
+    not_applicable_reason,
+    ruled_rows,
+    unmatched_warnings,
+)
 from .errors import (
     DuplicateObservationError,
     KepatuhanError,
@@ -64,6 +75,8 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 BoolArray = NDArray[np.bool_]
 StateArray = NDArray[np.int8]
+#: Per level, the cells not applicable by the rubric's ``not_applicable_for`` rules.
+NaCells = tuple[BoolArray, BoolArray, BoolArray]
 
 
 @attrs.frozen(eq=False)
@@ -431,17 +444,25 @@ class Evaluation:
 
 
 def _place_given(
-    comp: CompiledRubric, table: ObservationTable, node: IntArray, norm: FloatArray
+    comp: CompiledRubric,
+    table: ObservationTable,
+    node: IntArray,
+    norm: FloatArray,
+    na_rule: NaCells | None = None,
 ) -> tuple[list[FloatArray], list[StateArray]]:
     """Step 1: the cells given in the data, per level: values (0–100) and a code
     (0 nothing, 1 + VALUE, 1 + NOT_APPLICABLE). An empty cell (state MISSING) gives nothing:
-    it is no value at all, never an override (`k,u,,total,` leaves the dimensions in charge)."""
+    it is no value at all, never an override (`k,u,,total,` leaves the dimensions in charge).
+    A cell not applicable by the rubric's rule (``na_rule``) gives nothing either: its row
+    is excluded (:func:`_classify_rows`)."""
     nn = len(comp.ids)
     sizes = _sizes(table)
     G = [np.zeros((nn, m)) for m in sizes]
     GS = [np.zeros((nn, m), dtype=np.int8) for m in sizes]
     for L in range(3):
         r = (table.level == L) & (table.state != MISSING)
+        if na_rule is not None:
+            r[r] = ~na_rule[L][node[r], table.entity[r]]
         G[L][node[r], table.entity[r]] = norm[r]
         GS[L][node[r], table.entity[r]] = table.state[r] + 1
     return G, GS
@@ -467,11 +488,13 @@ def _propagate_needs(
     GS: list[StateArray],
     D: list[BoolArray],
     unit_w: FloatArray,
+    na_rule: NaCells | None = None,
 ) -> tuple[list[BoolArray], list[BoolArray]]:
     """Step 3: what must be computed. Every entity's own overall score is needed; a needed
     node that is not given is computed from its children for the entity itself when the
     node sits at the entity's level or the entity has data below it (``from_children``),
-    else from the same node of its sub-entities (units with weight 0 excluded)."""
+    else from the same node of its sub-entities (units with weight 0 excluded). A cell not
+    applicable by the rubric's rule needs nothing: it is not applicable, whatever is below."""
     sizes = _sizes(table)
     nn = len(comp.ids)
     parents = _parents(table)
@@ -487,6 +510,8 @@ def _propagate_needs(
             if comp.level[n] < L:
                 continue
             open_ = N[L][n] & (GS[L][n] == 0)
+            if na_rule is not None:
+                open_ &= ~na_rule[L][n]
             if comp.level[n] == L:
                 C[L][n] = open_
             else:
@@ -510,6 +535,8 @@ def _evaluate(
     node: IntArray,
     norm: FloatArray,
     unit_w: FloatArray,
+    product_w: FloatArray | None = None,
+    na_rule: NaCells | None = None,
 ) -> Evaluation:
     """Steps 1–4: place what is given, find the data below, propagate needs, fold up.
 
@@ -523,10 +550,11 @@ def _evaluate(
       below the institution's ``total`` at its own level, so step 3 computes it from its own
       children instead of rolling up (absent) units — again 49.85.
     """
-    G, GS = _place_given(comp, table, node, norm)
+    G, GS = _place_given(comp, table, node, norm, na_rule)
     D = _data_below(comp, GS)
-    N, C = _propagate_needs(comp, table, GS, D, unit_w)
-    V, S, M, sub_weights = _fold(comp, table, G, GS, N, C, unit_w)
+    N, C = _propagate_needs(comp, table, GS, D, unit_w, na_rule)
+    pw = np.ones(len(table.products)) if product_w is None else product_w
+    V, S, M, sub_weights = _fold(comp, table, G, GS, N, C, unit_w, pw, na_rule)
     if comp.rubric.missing == "error" and any(m.any() for m in M):
         _missing_error(comp, table, M)
     given = tuple(GS[L] > 0 for L in range(3))
@@ -549,6 +577,8 @@ def _fold(
     N: list[BoolArray],
     C: list[BoolArray],
     unit_w: FloatArray,
+    product_w: FloatArray,
+    na_rule: NaCells | None = None,
 ) -> tuple[list[FloatArray], list[StateArray], list[BoolArray], list[FloatArray]]:
     """Step 4: values bottom-up, products to institutions, leaves to the root.
 
@@ -557,7 +587,9 @@ def _fold(
     nothing given and nothing below is *missing*: the policy fills it (0, or not
     applicable; under ``error`` a stand-in 0 so the nodes above do not report the same
     hole again) and it is recorded. When every child of a node is missing the node itself
-    is recorded instead of its children (the unit gave no ``pengaduan`` at all)."""
+    is recorded instead of its children (the unit gave no ``pengaduan`` at all). A cell not
+    applicable by the rubric's rule is not applicable, never missing; a unit combines its
+    products with ``product_w`` (ones unless ``weight_by = "product_weight"``)."""
     nn = len(comp.ids)
     sizes = _sizes(table)
     parents = _parents(table)
@@ -570,7 +602,7 @@ def _fold(
         if sizes[1]
         else np.zeros(0)
     )
-    sub_weights = [np.ones(sizes[0]), unit_w.copy(), np.ones(sizes[2])]
+    sub_weights = [np.ones(sizes[0]), unit_w.copy(), product_w.copy()]
     for L in (2, 1, 0):
         m = sizes[L]
         if m == 0:
@@ -593,7 +625,7 @@ def _fold(
             if comp.level[n] > L:
                 par = parents[L + 1]
                 assert par is not None
-                w = np.ones(sizes[L + 1]) if L == 1 else unit_w.copy()
+                w = product_w.copy() if L == 1 else unit_w.copy()
                 down = ~C[L][n] & (GS[L][n] == 0)
                 if L == 0 and comp.weight_by[0] == "products":
                     # a unit weighs by the number of its service products in the data
@@ -607,6 +639,8 @@ def _fold(
                 v = np.where(down, vr, v)
                 s = np.where(down, sr, s).astype(np.int8)
             gs = GS[L][n]
+            if na_rule is not None:
+                s = np.where(na_rule[L][n], NA, s).astype(np.int8)
             miss = N[L][n] & (gs == 0) & (s == EMPTY)
             if miss.any():
                 M[L][n] |= miss
@@ -815,7 +849,11 @@ def _missing_error(
 
 
 def _classify_rows(
-    comp: CompiledRubric, table: ObservationTable, node: IntArray, ev: Evaluation
+    comp: CompiledRubric,
+    table: ObservationTable,
+    node: IntArray,
+    ev: Evaluation,
+    na_rule: NaCells | None = None,
 ) -> tuple[NDArray[np.int8], NDArray[np.int64]]:
     """Every row in exactly one class: used, overridden, empty or excluded.
 
@@ -823,8 +861,9 @@ def _classify_rows(
     *Overridden*: not needed because a value is given above it — at an ancestor node of the
     same entity, or at the same node or an ancestor of an entity above it; ``row_over``
     names that cell as ``(level, entity, node)``. *Excluded*: not needed for another reason
-    (its unit is not selected by the rubric's plugin). Returns the classes and the
-    overriding cells (``-1`` where there is none).
+    (its unit is not selected by the rubric's plugin, or its cell is not applicable by the
+    rubric's ``not_applicable_for`` rule: such a row is excluded even below a given value).
+    Returns the classes and the overriding cells (``-1`` where there is none).
     """
     n_rows = len(table)
     cls = np.full(n_rows, ROW_EXCLUDED, dtype=np.int8)
@@ -836,8 +875,11 @@ def _classify_rows(
     empty = table.state == MISSING
     cls[needed & ~empty] = ROW_USED
     cls[empty] = ROW_EMPTY
+    ruled = None if na_rule is None else ruled_rows(table, node, na_rule) & ~empty
     todo = np.flatnonzero(~needed & ~empty)
     if not len(todo):
+        if ruled is not None:
+            cls[ruled] = ROW_EXCLUDED
         return cls, over
     parent_node = np.asarray(comp.rubric.tree.parent, dtype=np.intp)
     parents = _parents(table)
@@ -872,7 +914,101 @@ def _classify_rows(
         lv = np.where(lv >= 0, lv - 1, -1)
         start = node[todo].astype(np.intp).copy()
     cls[todo[found]] = ROW_OVERRIDDEN
+    if ruled is not None:
+        cls[ruled] = ROW_EXCLUDED
+        over[ruled] = -1
     return cls, over
+
+
+def _product_weights(
+    pm: PluginManager, rubric: Rubric, table: ObservationTable
+) -> tuple[FloatArray | None, list[Problem]]:
+    """Each product's weight in its unit, under ``weight_by = "product_weight"``: the first
+    answer of ``kepatuhan_product_weights``, else the data's ``weight`` column (a product
+    without one is an error, never a silent 1). ``None`` for any other rubric (with a
+    warning when the data gives weights that are then not used)."""
+    n = len(table.products)
+    data_w = table.product_weights
+    if rubric.levels.unit.weight_by != "product_weight":
+        given = int(np.count_nonzero(~np.isnan(data_w)))
+        if not given:
+            return None, []
+        return None, [
+            Problem(
+                f"{given} products have a weight in the data, but rubric "
+                f'"{rubric.id}" weighs a unit\'s products equally: the weights are not used '
+                '(a rubric weighs them with [levels.unit] weight_by = "product_weight")',
+                path=table.source,
+            )
+        ]
+    calls = pm.call_each("kepatuhan_product_weights", rubric=rubric, table=table)
+    slow = pm.slow_calls(calls, "kepatuhan_product_weights")
+    answer = next((c for c in calls if c.result is not None), None)
+    if answer is not None:
+        try:
+            arr = np.asarray(answer.result, dtype=np.float64)
+        except (TypeError, ValueError):
+            arr = np.zeros(0)
+        if arr.shape != (n,) or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+            raise PluginError(
+                f"plugin {answer.plugin!r}: kepatuhan_product_weights must return {n} finite "
+                f"weights > 0 (one per product), found "
+                + (f"shape {arr.shape}" if arr.shape != (n,) else "a weight <= 0, NaN or infinity")
+            )
+        return arr, slow
+    lacking = np.flatnonzero(np.isnan(data_w)).tolist()
+    if lacking:
+        first_row = np.full(n, -1, dtype=np.int64)
+        rows = np.flatnonzero(table.level == 2)
+        first_row[table.entity[rows[::-1]]] = rows[::-1]
+        problems = [
+            table.problem(
+                int(first_row[p]),
+                f'{table.entity_label(2, p)} has no weight: rubric "{rubric.id}" weighs a '
+                'unit\'s products by their weight ([levels.unit] weight_by = "product_weight"); '
+                'give it in the "weight" column of the product\'s rows',
+                expected="a weight > 0",
+                found="none",
+            )
+            if first_row[p] >= 0
+            else Problem(f"{table.entity_label(2, p)} has no weight", path=table.source)
+            for p in lacking[:MAX_LISTED]
+        ]
+        _raise(ObservationError, problems, len(lacking))
+    return data_w.copy(), slow
+
+
+def _rule_warnings(
+    rubric: Rubric,
+    table: ObservationTable,
+    node: IntArray,
+    na_rule: NaCells | None,
+    comp: CompiledRubric,
+) -> list[Problem]:
+    """What the ``not_applicable_for`` rules did with the data: rows given for a cell the
+    rule makes not applicable (excluded, never used), and entities the rule cannot match
+    because the data lacks their sector or kind."""
+    if na_rule is None:
+        return []
+    out = unmatched_warnings(rubric, table)
+    ruled = np.flatnonzero(ruled_rows(table, node, na_rule) & (table.state != MISSING))
+    if len(ruled):
+        r = int(ruled[0])
+        lv, e = int(table.level[r]), int(table.entity[r])
+        why = not_applicable_reason(rubric, table, lv, e, int(node[r]))
+        first = table.problem(
+            r,
+            f'{table.entity_label(lv, e)} criterion "{comp.ids[node[r]]}": not applicable ({why})',
+        )
+        out.append(
+            Problem(
+                f"{len(ruled)} rows give values for criteria that are not applicable by the "
+                "rubric's not_applicable_for rule; they are excluded, not used (first: "
+                f"{first})",
+                path=table.source,
+            )
+        )
+    return out
 
 
 def score(
@@ -916,11 +1052,13 @@ def score(
         if sel.weights is None
         else np.asarray(sel.weights, dtype=np.float64)
     )
-    main = _evaluate(comp, table, node, norm, unit_w)
+    product_w, product_warnings = _product_weights(pm, rubric, table)
+    na_rule = not_applicable_cells(rubric, table)
+    main = _evaluate(comp, table, node, norm, unit_w, product_w, na_rule)
     views = {}
     for name, w in sel.views.items():
         wv = np.asarray(w, dtype=np.float64)
-        ev = _evaluate(comp, table, node, norm, wv)
+        ev = _evaluate(comp, table, node, norm, wv, product_w, na_rule)
         # a view is computed from the units it selects: where an institution has none (or
         # its score was given as a whole) the view is not computed, never a 0.00
         n_inst = len(table.institutions)
@@ -928,7 +1066,8 @@ def score(
         computed = selects & ~ev.given[0][comp.root]
         states = np.where(computed, ev.states[0][comp.root], EMPTY).astype(np.int8)
         views[name] = (np.where(computed, ev.values[0][comp.root], 0.0), states)
-    row_class, row_over = _classify_rows(comp, table, node, main)
+    row_class, row_over = _classify_rows(comp, table, node, main, na_rule)
+    rule_warnings = _rule_warnings(rubric, table, node, na_rule, comp)
     from . import __version__
 
     return Scores(
@@ -953,7 +1092,8 @@ def score(
         views=views,
         flags=flags,
         flag_rows=n_flag_rows,
-        warnings=(*sel.warnings, *slow, *slow_sel),
+        warnings=(*sel.warnings, *slow, *slow_sel, *product_warnings, *rule_warnings),
+        na_rule=na_rule,
         provenance=Provenance(
             rubric_id=rubric.id,
             rubric_version=rubric.version,

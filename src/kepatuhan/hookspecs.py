@@ -20,7 +20,7 @@ Implementations marked ``wrapper=True`` or ``hookwrapper=True`` are refused at r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import pluggy
@@ -102,6 +102,20 @@ def kepatuhan_select_units(rubric: Rubric, table: ObservationTable) -> UnitSelec
     (unit weights, named views such as the 2024 SPM-focus score, warnings) or ``None``
     to leave every unit weighing 1. The **first non-None result wins**, so a plugin
     should answer only for the rubrics it owns (check ``rubric.id``).
+    """
+
+
+@hookspec(firstresult=True)
+def kepatuhan_product_weights(rubric: Rubric, table: ObservationTable) -> Sequence[float] | None:
+    """Give each service product its weight in its unit's score.
+
+    Called by :func:`kepatuhan.score` once per scoring run, before any arithmetic, and only
+    for a rubric whose ``[levels.unit]`` says ``weight_by = "product_weight"``, with the
+    rubric and the whole table (``table.products[p].weight`` holds the weights the data
+    gives, or None). Return one finite weight > 0 per product of the table, in the order of
+    ``table.products`` (an array or a sequence), or ``None`` to use the data's ``weight``
+    column (where every product then needs a weight). The **first non-None result wins**
+    and replaces the data's weights; answer only for the rubrics you own (``rubric.id``).
     """
 
 

@@ -103,12 +103,18 @@ class Unit:
 
 @attrs.frozen
 class ServiceProduct:
-    """A service product (produk layanan) of a unit."""
+    """A service product (produk layanan) of a unit.
+
+    ``weight`` is the product's weight in its unit's score when the rubric says
+    ``[levels.unit] weight_by = "product_weight"`` (the ``weight`` column of its rows):
+    a number > 0, or None when the data gives none.
+    """
 
     id: str
     unit: str
     institution: str
     name: str | None = None
+    weight: float | None = None
 
 
 @attrs.frozen
@@ -117,7 +123,8 @@ class Observation:
 
     ``unit=None`` makes it about the institution, ``product=None`` about the unit.
     ``value`` is a number, ``"ya"``/``"tidak"`` (yes/no), ``"na"`` (not applicable) or
-    ``None`` (missing). Optional ``evidence``/``date``/``note`` travel with it.
+    ``None`` (missing). Optional ``evidence``/``date``/``note`` travel with it; ``weight``
+    (product rows only) is the product's weight (``weight_by = "product_weight"``).
     """
 
     institution: str
@@ -128,6 +135,7 @@ class Observation:
     note: str | None = None
     evidence: str | None = None
     date: str | None = None
+    weight: float | str | None = None
 
 
 @attrs.frozen
@@ -397,12 +405,27 @@ class ObservationTable:
             got = _DIGESTS[self] = self._digest()
         return got
 
+    @property
+    def product_weights(self) -> NDArray[np.float64]:
+        """Each product's ``weight`` as an array in the order of :attr:`products` (NaN where
+        the data gives none); computed once per table, read-only."""
+        got = _PRODUCT_WEIGHTS.get(self)
+        if got is None:
+            raw = list(map(attrgetter("weight"), self.products))
+            got = np.array([np.nan if w is None else w for w in raw], dtype=np.float64)
+            got.flags.writeable = False
+            _PRODUCT_WEIGHTS[self] = got
+        return got
+
     def _digest(self) -> str:
         h = hashlib.sha256()
         # Field by field with separators: as exact as repr() and ten times faster.
         for ents in (self.institutions, self.units, self.products):
             for field in attrs.fields(type(ents[0])) if ents else ():
-                h.update("\x1f".join(map(str, map(attrgetter(field.name), ents))).encode())
+                got = list(map(attrgetter(field.name), ents))
+                if field.name == "weight" and not any(w is not None for w in got):
+                    continue  # no product weights: the digest of tables before they existed
+                h.update("\x1f".join(map(str, got)).encode())
                 h.update(b"\x1e")
         # Criteria by id, not by code: the code is the order of first appearance in the file.
         by_id = sorted(range(len(self.criterion_ids)), key=self.criterion_ids.__getitem__)
@@ -554,6 +577,8 @@ class TableBuilder:
         self._crit: dict[str, int] = {}
         self._attrs: list[dict[int, dict[str, str]]] = [{}, {}, {}]
         self._attr_line: dict[tuple[int, int, str], tuple[int, str | None]] = {}
+        # product code -> (weight, line, key path) of the first place that gave it
+        self._weights: dict[int, tuple[float, int, str | None]] = {}
         # (kind, parent ids…, case-folded id) -> (id, line, key path) of its first spelling
         self._folded: dict[tuple[str | int, str], tuple[str, int, str | None]] = {}
         self.level: list[int] = []
@@ -769,6 +794,71 @@ class TableBuilder:
                 )
             )
 
+    def row_weight(
+        self, level: int, index: int, raw: object, line: int, where: str | None = None
+    ) -> None:
+        """Read a ``weight`` cell of a row about entity ``(level, index)``: text as in a CSV
+        (``2``, ``0.5``, ``2,5`` with ``decimal_comma``), a number from TOML/JSON, or
+        empty/None (no weight on this row). The weight of a product: a finite number > 0,
+        given on the product's own rows; anything else is a located error."""
+        col = 'column "weight"'
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return
+        if isinstance(raw, (bool, np.bool_)):
+            raise self._bad(line, f"{col}: expected a number > 0, found {_typed(raw)}", where)
+        if isinstance(raw, str):
+            try:
+                v, st, word = parse_cell(raw, decimal_comma=self.decimal_comma)
+            except ValueError as exc:
+                raise self._bad(line, f"{col}: {exc}", where) from None
+            if st != VALUE or word:
+                raise self._bad(
+                    line, f"{col}: expected a number > 0, found {_show(raw.strip())}", where
+                )
+        elif isinstance(raw, (int, float, Decimal, np.integer, np.floating)):
+            try:
+                v = float(raw)
+            except OverflowError:
+                v = math.inf
+        else:
+            raise self._bad(line, f"{col}: expected a number > 0, found {_typed(raw)}", where)
+        if not (math.isfinite(v) and v > 0):
+            shown = raw.strip() if isinstance(raw, str) else _typed(raw)
+            raise ObservationError(
+                self._problem(
+                    line,
+                    f"{col}: expected a number > 0 (a product's weight), found {shown}",
+                    expected="a number > 0",
+                    found=str(shown),
+                    where=where,
+                )
+            )
+        if level != 2:
+            raise self._bad(
+                line,
+                f"{col}: a weight is a service product's; this row is about "
+                f"{('an institution', 'a unit')[level]} (give the weight on the product's rows)",
+                where,
+            )
+        self.set_weight(index, v, line, where)
+
+    def set_weight(self, product: int, weight: float, line: int, where: str | None = None) -> None:
+        """Record product ``product``'s weight; a different weight for it raises."""
+        old = self._weights.get(product)
+        if old is None:
+            self._weights[product] = (weight, line, where)
+        elif old[0] != weight:
+            raise ObservationError(
+                self._problem(
+                    line,
+                    f'column "weight": this product was given the weight {old[0]:g} '
+                    f"({self.place(old[1], old[2])}), found {weight:g}",
+                    expected=f"{old[0]:g}",
+                    found=f"{weight:g}",
+                    where=where,
+                )
+            )
+
     # -- rows ----------------------------------------------------------------------------
     def set_columns(
         self,
@@ -846,6 +936,7 @@ class TableBuilder:
             val = self.clean(key, raw, line) if raw else ""
             if val:
                 self.attribute(lv, ent, key, val, line)
+        self.row_weight(lv, ent, rec.get("weight"), line)
         return lv, ent
 
     def build(self) -> ObservationTable:
@@ -882,9 +973,14 @@ class TableBuilder:
             )
             for k in unit_old
         )
+        weights = self._weights
         products = tuple(
             ServiceProduct(
-                prod_keys[k][2], prod_keys[k][1], prod_keys[k][0], a2.get(k, {}).get("product_name")
+                prod_keys[k][2],
+                prod_keys[k][1],
+                prod_keys[k][0],
+                a2.get(k, {}).get("product_name"),
+                weights[k][0] if k in weights else None,
             )
             for k in prod_old
         )
@@ -933,6 +1029,9 @@ class TableBuilder:
 
 #: Digests of tables already hashed (a table is immutable; the cache dies with it).
 _DIGESTS: weakref.WeakKeyDictionary[ObservationTable, str] = weakref.WeakKeyDictionary()
+_PRODUCT_WEIGHTS: weakref.WeakKeyDictionary[ObservationTable, NDArray[np.float64]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _inverse(order: list[int]) -> NDArray[np.intp]:

@@ -759,4 +759,15 @@ def _check_additive(rubric: Rubric, i: int) -> list[Problem]:
                     found="na_allowed = true",
                 )
             )
+        if c.not_applicable_for is not None:
+            out.append(
+                Problem(
+                    f'"{parent.id}" adds its children up: a child cannot be not applicable '
+                    "by a not_applicable_for rule (the split is unknown, nothing can "
+                    "renormalise); put the rule on the parent",
+                    key_path=f"{key}.not_applicable_for",
+                    expected="no not_applicable_for",
+                    found="a not_applicable_for rule",
+                )
+            )
     return out

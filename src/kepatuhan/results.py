@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .aggregators import Aggregator
+from .applicability import not_applicable_reason, ruled_rows
 from .bands import Band
 from .observations import ObservationTable
 from .rounding import DECIMALS, publish, round_scores
@@ -245,10 +246,15 @@ class ExplainNode:
     rescored: bool = False
     """Whether ``lost`` was computed by re-scoring (the node is below a non-linear rule);
     then ``contribution`` is None and ``lost`` does not add up with its siblings'."""
+    reason: str | None = None
+    """Why a not-applicable node does not apply, when the rubric's ``not_applicable_for``
+    rule says so (``"unit sector kesehatan"``); None otherwise."""
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON."""
+        """Plain data for JSON (``reason`` only where there is one)."""
         d = attrs.asdict(self, recurse=False)
+        if d["reason"] is None:
+            del d["reason"]
         d["children"] = [c.to_dict() for c in self.children]
         d["entities"] = [c.to_dict() for c in self.entities]
         return d
@@ -343,6 +349,9 @@ class Scores:
     provenance: Provenance
     root_index: int = attrs.field(default=-1)
     """Index of the root criterion (looked up once, not through the rubric per call)."""
+    na_rule: tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]] | None = None
+    """Per level, the ``node × entity`` cells not applicable by the rubric's
+    ``not_applicable_for`` rules (None when it has none)."""
     _cache: dict[Any, Any] = attrs.field(factory=dict, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -888,12 +897,37 @@ class Scores:
             return None
         return f'{self.table.entity_label(lv, e)} criterion "{self.node_ids[n]}"'
 
+    def ruled_rows(self) -> NDArray[np.intp]:
+        """The input rows (indices into ``table``) excluded because their criterion does not
+        apply to their entity by the rubric's ``not_applicable_for`` rule."""
+        return self._memo("ruled_rows", self._ruled_rows)
+
+    def _ruled_rows(self) -> NDArray[np.intp]:
+        if self.na_rule is None:
+            return np.zeros(0, dtype=np.intp)
+        hit = ruled_rows(self.table, self.row_node, self.na_rule)
+        return np.flatnonzero(hit & (self.row_class == ROW_EXCLUDED))
+
+    def excluded_by(self, row: int) -> str | None:
+        """For an excluded input row (index into ``table``), why: the rubric's
+        ``not_applicable_for`` rule (``not applicable: unit sector kesehatan``), or its unit
+        not selected by the rubric's plugin. None for a row of another class."""
+        if self.row_class[row] != ROW_EXCLUDED:
+            return None
+        lv, e, n = int(self.table.level[row]), int(self.table.entity[row]), int(self.row_node[row])
+        if self.na_rule is not None and self.na_rule[lv][n, e]:
+            why = not_applicable_reason(self.rubric, self.table, lv, e, n)
+            return f'criterion "{self.node_ids[n]}" not applicable ({why})'
+        return "unit not selected by the rubric's plugin"
+
     def accounting(self, listed: int = 1000) -> dict[str, Any]:
         """Every input row in exactly one class, and every value the missing policy filled in.
 
         ``used`` (needed by a score; flag rows included), ``overridden`` (below a value given
         above it: ``overridden_rows`` names that value), ``empty`` (an empty cell: no value
-        at all), ``excluded`` (its unit is not selected by the rubric's plugin) and
+        at all), ``excluded`` (its unit is not selected by the rubric's plugin, or its criterion
+        is not applicable to its entity by the rubric's ``not_applicable_for`` rule:
+        ``excluded_rows`` says why, ``excluded_by_rule`` counts the latter) and
         ``refused`` (always 0: a row that cannot be used is an error for the whole file).
         ``used + overridden + empty + excluded + refused == rows``. ``missing`` counts the
         needed values the policy filled in (:meth:`missing`). At most ``listed`` lines are
@@ -910,6 +944,7 @@ class Scores:
             "overridden": int(counts[ROW_OVERRIDDEN]),
             "empty": int(counts[ROW_EMPTY]),
             "excluded": int(counts[ROW_EXCLUDED]),
+            "excluded_by_rule": len(self.ruled_rows()),
             "refused": 0,
             "missing": int(sum(int(m.sum()) for m in self._missing_cells)),
             "missing_policy": self.rubric.missing,
@@ -920,6 +955,10 @@ class Scores:
             ],
             "empty_lines": [self._row_line(int(r)) for r in empty[:listed]],
             "excluded_lines": [self._row_line(int(r)) for r in excl[:listed]],
+            "excluded_rows": [
+                {"line": self._row_line(int(r)), "by": self.excluded_by(int(r))}
+                for r in excl[:listed]
+            ],
         }
 
     # -- export ----------------------------------------------------------------------------
@@ -1174,6 +1213,9 @@ class Scores:
             contribution, lost = None, up(100.0) - up(v)
         else:
             contribution, lost = eff * v, eff * (100.0 - v)
+        reason = None
+        if st == NA and self.na_rule is not None and self.na_rule[level][n, e]:
+            reason = not_applicable_reason(self.rubric, self.table, level, e, n)
         return ExplainNode(
             criterion=crit.id,
             label=crit.label.id,
@@ -1194,6 +1236,7 @@ class Scores:
             entity_index=e,
             linear=linear,
             rescored=rescored,
+            reason=reason,
         )
 
     def rule_at(self, level: int | str, e: int, node: int) -> Aggregator | None:

@@ -31,6 +31,7 @@ __all__ = [
     "DERIVE_CHANGES",
     "LEVELS",
     "MISSING_POLICIES",
+    "NOT_APPLICABLE_KEYS",
     "WEIGHT_BY",
     "Alternative",
     "Criterion",
@@ -40,6 +41,7 @@ __all__ = [
     "Label",
     "LevelRule",
     "Levels",
+    "NotApplicableFor",
     "Rubric",
     "RuleRef",
     "ScaleRef",
@@ -52,8 +54,11 @@ LEVELS: tuple[str, ...] = ("institution", "unit", "product")
 #: What a rubric may do with a leaf that has no observation: count it as zero (observed and
 #: failed), treat it as not applicable (excluded, siblings renormalised), or refuse to score.
 MISSING_POLICIES: tuple[str, ...] = ("zero", "not_applicable", "error")
-#: How the entities of one level weigh when their parent level combines them.
-WEIGHT_BY: tuple[str, ...] = ("equal", "products")
+#: How the entities of one level weigh when their parent level combines them: ``equal``;
+#: ``products`` (institution level: a unit weighs by its number of service products);
+#: ``product_weight`` (unit level: a product weighs by its own ``weight`` from the data or
+#: the ``kepatuhan_product_weights`` hook).
+WEIGHT_BY: tuple[str, ...] = ("equal", "products", "product_weight")
 #: How sure the source of a number is: ``stated`` (the public source says it), ``secondary``
 #: (a news outlet or third party says it), ``inferred`` (reasoned from stated facts),
 #: ``assumed`` (the record is silent: a visible choice).
@@ -209,6 +214,49 @@ def _to_rule(value: object) -> RuleRef:
     raise TypeError(f"expected a rule name or {{name, …}}, found {fmt(value)}")
 
 
+def _strings(items: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(items, str):
+        raise TypeError(f"expected a list of strings, found {fmt(items)}")
+    return tuple(items)
+
+
+@attrs.frozen
+class NotApplicableFor:
+    """Where a criterion does not apply: entities whose attribute is one of the values.
+
+    ``unit_sector`` matches a unit by its sector (and the unit's products); and
+    ``institution_kind`` an institution by its kind (and its units and products). Values
+    are compared ignoring letter case. A criterion that does not apply to an entity is
+    *not applicable* there, with its whole subtree: the siblings renormalise, as for
+    ``na``. An entity without the attribute in the data is not matched (the criterion
+    applies; ``score`` warns). TOML: ``not_applicable_for = { unit_sector = ["kesehatan"] }``.
+    """
+
+    unit_sector: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    institution_kind: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+
+    def rules(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The non-empty rules as ``(attribute, values)``, in field order."""
+        return tuple(
+            (f.name, getattr(self, f.name))
+            for f in attrs.fields(type(self))
+            if getattr(self, f.name)
+        )
+
+
+def _to_na_rule(value: object) -> NotApplicableFor | None:
+    if value is None or isinstance(value, NotApplicableFor):
+        return value
+    if isinstance(value, Mapping):
+        return NotApplicableFor(**value)
+    raise TypeError(f"expected a NotApplicableFor or a mapping, found {fmt(value)}")
+
+
+#: The entity attributes a ``not_applicable_for`` rule may name, and the level of the
+#: entity that carries each (1 unit, 0 institution).
+NOT_APPLICABLE_KEYS: dict[str, int] = {"unit_sector": 1, "institution_kind": 0}
+
+
 @attrs.frozen
 class Criterion:
     """A node of the criterion tree; a node with no children is an indicator (leaf).
@@ -220,6 +268,8 @@ class Criterion:
     that combines the children (a :class:`RuleRef`; a plain name is converted). A leaf has
     a ``scale`` and the ``level`` it is observed at.
     ``source`` and ``confidence`` say where the node's numbers come from.
+    ``not_applicable_for`` says for which units or institutions the node (with its
+    subtree) does not apply (:class:`NotApplicableFor`).
     """
 
     id: str
@@ -234,6 +284,9 @@ class Criterion:
     source: str | None = None
     confidence: str | None = None
     note: str | None = None
+    # Last, and None by default: the canonical digest leaves out None, so a rubric that does
+    # not use the rule keeps its digest.
+    not_applicable_for: NotApplicableFor | None = attrs.field(default=None, converter=_to_na_rule)
 
     @property
     def effective_weight(self) -> Decimal:
@@ -255,6 +308,14 @@ class LevelRule:
     of service products in the data, which makes the combination the mean over all
     products when every product is scored). ``combine`` is a :class:`RuleRef` (a plain name
     is converted), so a level may use a rule with parameters too.
+
+
+    weights. ``weight_by`` is ``"equal"``; or, for the institution level, ``"products"``
+    (each unit weighs by its number of service products in the data, which makes the
+    combination the mean over all products when every product is scored); or, for the unit
+    level, ``"product_weight"`` (each product weighs by its own weight: the ``weight``
+    column of its rows, or the ``kepatuhan_product_weights`` hook; a product without one
+    is an error).
     """
 
     combine: RuleRef = attrs.field(default=RuleRef("weighted_mean"), converter=_to_rule)
@@ -960,6 +1021,53 @@ def _sum_problems(c: Criterion, kids: list[Criterion]) -> list[Problem]:
     ]
 
 
+def _not_applicable_problems(tree: CriterionTree) -> list[Problem]:
+    """A ``not_applicable_for`` rule names at least one value of a known attribute, in
+    text, and can match: a ``unit_sector`` rule needs something below it scored per unit
+    or product (an institution has no sector)."""
+    problems: list[Problem] = []
+    finest = list(tree.level)
+    for i in tree.order:  # children first: the finest level scored anywhere below a node
+        for k in tree.children[i]:
+            finest[i] = max(finest[i], finest[k])
+    for i, c in enumerate(tree.nodes):
+        rule = c.not_applicable_for
+        if rule is None:
+            continue
+        key = f"{_key(c)}.not_applicable_for"
+        if not rule.rules():
+            problems.append(
+                Problem(
+                    "expected at least one of " + ", ".join(NOT_APPLICABLE_KEYS) + ", found none",
+                    key_path=key,
+                    expected='e.g. { unit_sector = ["kesehatan"] }',
+                    found="{}",
+                )
+            )
+        for name, values in rule.rules():
+            for j, v in enumerate(values):
+                if not isinstance(v, str) or not v.strip():
+                    problems.append(
+                        Problem(
+                            f"expected a non-empty text, found {fmt(v)}",
+                            key_path=f"{key}.{name}[{j}]",
+                            expected="a sector or kind, as the data writes it",
+                            found=fmt(v),
+                        )
+                    )
+            if NOT_APPLICABLE_KEYS[name] > finest[i]:
+                problems.append(
+                    Problem(
+                        f'criterion "{c.id}" is scored per {LEVELS[finest[i]]} only; a '
+                        f"{name} rule can never match it (an institution has no sector)",
+                        key_path=f"{key}.{name}",
+                        expected="a criterion scored per unit or product",
+                        found=f"a criterion scored per {LEVELS[finest[i]]}",
+                    )
+                )
+    return problems
+
+
 def citations(rubric: Rubric) -> list[tuple[str, str]]:
     """Every ``source`` a rubric cites, as ``(key path, source id)``: criteria, roll-up
     rules, bands, flags and alternatives. A value starting ``http`` is a URL cited directly."""
@@ -1035,8 +1143,17 @@ def _check(rubric: Rubric) -> tuple[list[Problem], CriterionTree | None]:
     if rubric.levels.unit.weight_by == "products":
         problems.append(
             Problem(
-                'a unit combines its products; "products" weighting is for the institution level',
+                'a unit combines its products; "products" weighting is for the institution '
+                'level (weigh products by their own weight with "product_weight")',
                 key_path="levels.unit.weight_by",
+            )
+        )
+    if rubric.levels.institution.weight_by == "product_weight":
+        problems.append(
+            Problem(
+                'an institution combines units; "product_weight" is for the unit level '
+                '([levels.unit] weight_by = "product_weight")',
+                key_path="levels.institution.weight_by",
             )
         )
     counts = Counter(s.id for s in rubric.sources)
@@ -1048,6 +1165,7 @@ def _check(rubric: Rubric) -> tuple[list[Problem], CriterionTree | None]:
     tree = None if root is None else _build_tree(rubric.criteria)
     if tree is not None:
         problems.extend(_node_problems(rubric.criteria, tree))
+        problems.extend(_not_applicable_problems(tree))
     if rubric.bands is not None:
         problems.extend(check_bands(rubric.bands))
         if root is not None:

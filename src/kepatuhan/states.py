@@ -53,7 +53,8 @@ class RowClass(IntEnum):
     EMPTY = 2
     """An empty cell: no value at all."""
     EXCLUDED = 3
-    """Not needed for another reason: its unit is not selected by the rubric's plugin."""
+    """Not needed for another reason: its unit is not selected by the rubric's plugin, or
+    its criterion is not applicable to its entity by the rubric's ``not_applicable_for``."""
 
     @property
     def label(self) -> str:

@@ -22,14 +22,26 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any, NoReturn
 
+import attrs
 import numpy as np
 from hypothesis import strategies as st
 
 from ..aggregators import Aggregator
+from ..applicability import not_applicable_reason
 from ..errors import ObservationError, Problem
 from ..observations import NOT_APPLICABLE, VALUE, ObservationTable
 from ..plugins import PluginManager, Registry
-from ..rubric import LEVELS, TOTAL, Criterion, LevelRule, Levels, Rubric, RuleRef, ScaleRef
+from ..rubric import (
+    LEVELS,
+    TOTAL,
+    Criterion,
+    LevelRule,
+    Levels,
+    NotApplicableFor,
+    Rubric,
+    RuleRef,
+    ScaleRef,
+)
 from .synthetic import leaf_cap, synthetic_campaign
 
 __all__ = [
@@ -62,12 +74,17 @@ def reference_scores(
     table: ObservationTable,
     registry: Registry,
     unit_weights: Iterable[float] | None = None,
+    product_weights: Iterable[float] | None = None,
 ) -> dict[tuple[int, int], float | None]:
     """Overall score of every entity, ``{(level, index): score or None}``, computed plainly.
 
     Follows the rules of :mod:`kepatuhan.engine` one entity at a time with recursion and
     plain Python arithmetic (the aggregators' ``reduce_one``). ``None`` is not applicable.
-    Raises :class:`~kepatuhan.ObservationError` where the engine must raise too.
+    A criterion the rubric's ``not_applicable_for`` rule excludes for an entity is not
+    applicable there (asked per entity and node, not from the engine's matrices); under
+    ``weight_by = "product_weight"`` products weigh by ``product_weights``, else by each
+    product's ``weight`` in the table. Raises :class:`~kepatuhan.ObservationError` where
+    the engine must raise too.
     """
     tree = rubric.tree
     nodes = tree.nodes
@@ -82,6 +99,22 @@ def reference_scores(
         sub_of[0][i].append(u)
     for p, u in enumerate(table.product_unit.tolist()):
         sub_of[1][u].append(p)
+    by_weight = rubric.levels.unit.weight_by == "product_weight"
+    if product_weights is not None:
+        pw = [float(w) for w in product_weights]
+    elif by_weight:
+        if any(p.weight is None for p in table.products):
+            raise ObservationError(Problem("a product has no weight"))
+        pw = [float(p.weight or 0.0) for p in table.products]
+    else:
+        pw = [1.0] * len(table.products)
+
+    has_rules = any(c.not_applicable_for is not None for c in nodes)
+
+    def ruled(L: int, e: int, n: int) -> bool:
+        """The rubric's not_applicable_for rule excludes node ``n`` for this entity."""
+        return has_rules and not_applicable_reason(rubric, table, L, e, n) is not None
+
     index = dict(tree.index)
     if TOTAL not in index:
         index[TOTAL] = tree.root_index
@@ -105,6 +138,8 @@ def reference_scores(
             val = min(100.0, max(0.0, val))
         else:
             val = 0.0
+        if ruled(int(table.level[r]), int(table.entity[r]), n):
+            continue  # excluded by the rule: reported, never used
         given[(int(table.level[r]), int(table.entity[r]), n)] = (state, val)
 
     def weight(n: int) -> float:
@@ -145,9 +180,11 @@ def reference_scores(
         if key in memo:
             return memo[key]
         got = given.get(key)
-        if got is not None:
+        if ruled(L, e, n):
+            res: Result = ("na", 0.0)
+        elif got is not None:
             state, val = got
-            res: Result = ("v", val) if state == VALUE else ("na", 0.0)
+            res = ("v", val) if state == VALUE else ("na", 0.0)
         elif tree.level[n] == L or has_data_below(L, e, n):
             if not kids[n]:
                 res = missing(L, e, n)
@@ -174,7 +211,7 @@ def reference_scores(
                 rule = rubric.levels.rule(LEVELS[L])
                 parts2 = []
                 for s in subs:
-                    w = uw[s] if L == 0 else 1.0
+                    w = uw[s] if L == 0 else pw[s]
                     r = value(L + 1, s, n)
                     if L == 0 and rule.weight_by == "products":
                         w *= len(sub_of[1][s])
@@ -248,10 +285,55 @@ def rule_refs(draw: Callable[..., Any]) -> RuleRef:
     return RuleRef(name)
 
 
+#: The unit sectors and institution kinds random rubrics' ``not_applicable_for`` rules and
+#: random tables draw from.
+SECTORS: tuple[str, ...] = ("kesehatan", "pendidikan", "perizinan")
+KINDS: tuple[str, ...] = ("kabupaten", "kota", "kementerian")
+
+
+def _na_rule(draw: Callable[..., Any], crits: list[Criterion]) -> list[Criterion]:
+    """The criteria with a ``not_applicable_for`` rule on one random non-root criterion
+    (``unit_sector`` only where something below it is scored per unit or product)."""
+    candidates = [k for k, c in enumerate(crits) if c.parent is not None]
+    if not candidates:
+        return crits
+    k = draw(st.sampled_from(candidates))
+    kids: dict[str, list[str]] = {}
+    for c in crits:
+        if c.parent is not None:
+            kids.setdefault(c.parent, []).append(c.id)
+    by_id = {c.id: c for c in crits}
+    stack, finest = [crits[k].id], 0
+    while stack:
+        cid = stack.pop()
+        if cid in kids:
+            stack.extend(kids[cid])
+        else:
+            finest = max(finest, LEVELS.index(by_id[cid].level or "institution"))
+    keys = ["institution_kind", "unit_sector"] if finest >= 1 else ["institution_kind"]
+    rule: dict[str, tuple[str, ...]] = {}
+    for key in draw(st.lists(st.sampled_from(keys), min_size=1, max_size=2, unique=True)):
+        pool = SECTORS if key == "unit_sector" else KINDS
+        values = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=2, unique=True))
+        rule[key] = tuple(values)
+    out = list(crits)
+    out[k] = attrs.evolve(crits[k], not_applicable_for=NotApplicableFor(**rule))
+    return out
+
+
 @st.composite
-def rubrics(draw: Callable[..., Any], max_depth: int = 3, max_children: int = 4) -> Rubric:
+def rubrics(
+    draw: Callable[..., Any],
+    max_depth: int = 3,
+    max_children: int = 4,
+    not_applicable: bool = True,
+    product_weights: bool = True,
+) -> Rubric:
     """Random valid rubrics: trees of weighted means, means, minima, penalised means (a rule
-    with a parameter) and sums of points."""
+    with a parameter) and sums of points.
+
+    Now and then one criterion carries a ``not_applicable_for`` rule (``not_applicable``)
+    and the unit level weighs products by their weight (``product_weights``)."""
     crits: list[Criterion] = []
     counter = [0]
 
@@ -292,14 +374,20 @@ def rubrics(draw: Callable[..., Any], max_depth: int = 3, max_children: int = 4)
                 build(new_id(), cid, depth + 1, child_budget, draw(st.integers(1, 10)))
 
     build("root", None, 0, 100, None)
+    if not_applicable and draw(st.integers(0, 2)) == 0:
+        crits = _na_rule(draw, crits)
     has_products = any(c.level == "product" for c in crits)
+    unit_weighing = ["equal", "product_weight"] if has_products and product_weights else ["equal"]
     levels = Levels(
         institution=LevelRule(
             combine=draw(rule_refs()),
             # weighing units by their products needs products to exist
             weight_by=draw(st.sampled_from(["equal", "products"] if has_products else ["equal"])),
         ),
-        unit=LevelRule(combine=draw(rule_refs())),
+        unit=LevelRule(
+            combine=draw(rule_refs()),
+            weight_by=draw(st.sampled_from(unit_weighing)),
+        ),
     )
     return Rubric(
         id="random",
@@ -338,19 +426,41 @@ def table_records(
     Every entity gets a few of its leaves (some ``na``, some missing, some an empty cell),
     sometimes an internal node given directly (``overrides``) and, now and then, a leaf of
     a finer level given on the entity's own row (``coarser``); every unit has at least one
-    product.
+    product. When the rubric has ``not_applicable_for`` rules, units get a sector and
+    institutions a kind (sometimes none); under ``weight_by = "product_weight"`` every
+    product row carries its product's weight (rarely none: an error both scorers raise).
     """
     tree = rubric.tree
     leaves = list(tree.leaves())
     internal = [i for i in tree.order if tree.children[i]]
+    ruled = any(c.not_applicable_for is not None for c in tree.nodes)
+    weighed = rubric.levels.unit.weight_by == "product_weight"
     recs: list[dict[str, Any]] = []
+
+    def attribute(pool: tuple[str, ...]) -> str | None:
+        return draw(st.sampled_from([*pool, None])) if ruled else None
+
     for i in range(draw(st.integers(1, max_institutions))):
         inst = f"i{i}"
+        kind = attribute(KINDS)
         ents: list[tuple[int, str, str]] = [(0, "", "")]
+        extra: dict[tuple[str, str], dict[str, Any]] = {("", ""): {}}
         for u in range(draw(st.integers(1, max_units))):
             ents.append((1, f"u{u}", ""))
+            sector = attribute(SECTORS)
+            extra[(f"u{u}", "")] = {} if sector is None else {"unit_sector": sector}
             for p in range(draw(st.integers(1, max_products))):
                 ents.append((2, f"u{u}", f"p{p}"))
+                w = draw(st.sampled_from([1, 2, 3, 0.5, 1.5])) if weighed else None
+                if weighed and draw(st.integers(0, 19)) == 0:
+                    w = None
+                extra[(f"u{u}", f"p{p}")] = {
+                    **extra[(f"u{u}", "")],
+                    **({} if w is None else {"weight": w}),
+                }
+        if kind is not None:
+            for e in extra.values():
+                e["institution_kind"] = kind
         for lv, unit, prod in ents:
             for n in leaves:
                 if tree.level[n] < lv:
@@ -374,7 +484,14 @@ def table_records(
                     else _raw_value(draw, c.scale, registry, cap)
                 )
                 recs.append(
-                    dict(institution=inst, unit=unit, product=prod, criterion=c.id, value=val)
+                    dict(
+                        institution=inst,
+                        unit=unit,
+                        product=prod,
+                        criterion=c.id,
+                        value=val,
+                        **extra[(unit, prod)],
+                    )
                 )
             if overrides and internal and draw(st.integers(0, 4)) == 0:
                 n = draw(st.sampled_from(internal))
@@ -389,7 +506,14 @@ def table_records(
                         if (r["institution"], r["unit"], r["product"], r["criterion"]) != key
                     ]
                     recs.append(
-                        dict(institution=inst, unit=unit, product=prod, criterion=c.id, value=v)
+                        dict(
+                            institution=inst,
+                            unit=unit,
+                            product=prod,
+                            criterion=c.id,
+                            value=v,
+                            **extra[(unit, prod)],
+                        )
                     )
     if not recs:
         c = tree.nodes[leaves[0]]
@@ -402,6 +526,7 @@ def table_records(
                 product="p0" if lv == 2 else "",
                 criterion=c.id,
                 value=_raw_value(draw, c.scale, registry),
+                **({"weight": 1} if weighed and lv == 2 else {}),
             )
         )
     return recs

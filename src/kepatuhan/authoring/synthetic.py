@@ -99,8 +99,16 @@ def synthetic_campaign(
         for i in range(n_inst)
         for u in range(units)
     )
+    # A rubric that weighs products by their weight gets weights 1, 2, 3, 1, … (not drawn
+    # from the generator, so every other rubric's table stays what it was, bit for bit).
+    weighed = rubric.levels.unit.weight_by == "product_weight"
     prods = tuple(
-        ServiceProduct(f"p{p:0{width}d}", unit_objs[u].id, unit_objs[u].institution)
+        ServiceProduct(
+            f"p{p:0{width}d}",
+            unit_objs[u].id,
+            unit_objs[u].institution,
+            weight=float(p % 3 + 1) if weighed else None,
+        )
         for u in range(n_unit)
         for p in range(products)
     )

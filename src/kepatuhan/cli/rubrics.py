@@ -162,8 +162,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     lv = rubric.levels
     print(
         f"levels: institution = {lv.institution.combine} of units ({lv.institution.weight_by}); "
-        f"unit = {lv.unit.combine} of products; missing = {rubric.missing}"
+        f"unit = {lv.unit.combine} of products"
+        + (f" ({lv.unit.weight_by})" if lv.unit.weight_by != "equal" else "")
+        + f"; missing = {rubric.missing}"
     )
+    for c in rubric.criteria:
+        if c.not_applicable_for is not None:
+            rules = "; ".join(f"{k} {', '.join(v)}" for k, v in c.not_applicable_for.rules())
+            print(f"not applicable: {c.id} (with its subtree) for {rules}")
     print()
     print(
         _table(

@@ -66,6 +66,15 @@ def cmd_score(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    if args.strict and acc["excluded_by_rule"]:
+        lines = [r["line"] for r in acc["excluded_rows"] if r["by"].startswith("criterion")]
+        print(
+            f"{res.table.source}: {acc['excluded_by_rule']} rows give values for criteria "
+            f"that are not applicable by the rubric's not_applicable_for rule (lines "
+            f"{lines[:10]}); --strict refuses that",
+            file=sys.stderr,
+        )
+        return 1
     if args.strict and missing:
         for line in missing:
             print(f"{res.table.source}: {line}; --strict refuses that", file=sys.stderr)
@@ -242,6 +251,8 @@ def _render_explain(
     pad = "  " * depth
     if node.score is None:
         val = lang.state_label(node.state, shown.lang)
+        if node.reason is not None:
+            val += f" ({lang.na_reason(node.reason, shown.lang)})"
     else:
         value = node.score if node.value is None else node.value
         val = (
@@ -249,7 +260,8 @@ def _render_explain(
             + (f"/{shown.pub(f'{node.maximum:g}')}" if node.maximum != 100 else "")
             + f" ({shown.num(node.score)}%)"
         )
-    tag = "" if node.state == "scored" else f" [{lang.state_label(node.state, shown.lang)}]"
+    shown_state = node.state == "scored" or node.score is None  # else val says it already
+    tag = "" if shown_state else f" [{lang.state_label(node.state, shown.lang)}]"
     label = lang.criterion_label(res.rubric.criterion(node.criterion), shown.lang)
     if node.rescored:
         # below a non-linear rule a weight in the total means nothing; lost is re-scored

@@ -1,11 +1,12 @@
 """Reading observation files: the long CSV a spreadsheet exports, and TOML / JSON forms.
 
 CSV columns: ``institution,unit,product,criterion,value`` (required) and optionally
-``institution_name, institution_kind, unit_name, unit_sector, product_name, note,
-evidence, date, source``. An empty ``product`` makes the row about the unit, an empty
-``unit`` about the institution. TOML: a list of ``[[observation]]`` tables with the same
-keys; JSON: ``{"observations": [...]}`` or a bare list. Every problem names the file and
-the line (CSV) or record (TOML/JSON); no row is ever dropped silently.
+``institution_name, institution_kind, unit_name, unit_sector, product_name, weight, note,
+evidence, date, source`` (``weight``: a product's weight, on its rows). An empty
+``product`` makes the row about the unit, an empty ``unit`` about the institution. TOML: a
+list of ``[[observation]]`` tables with the same keys; JSON: ``{"observations": [...]}`` or
+a bare list. Every problem names the file and the line (CSV) or record (TOML/JSON); no row
+is ever dropped silently.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ OPTIONAL_COLUMNS = (
     "unit_name",
     "unit_sector",
     "product_name",
+    "weight",
     "note",
     "evidence",
     "date",
@@ -490,6 +492,7 @@ def _read_csv_rows(
     width = len(head)
     ci, cu, cp, cc, cv = (cols[c] for c in REQUIRED_COLUMNS)
     attr_cols = [(cols[k], k) for k, _ in ATTRIBUTES if k in cols]
+    cw = cols.get("weight")
     b = TableBuilder(source, decimal_comma=decimal_comma)
     row_entity, row_criterion, row_value = b.row_entity, b.row_criterion, b.row_value
     clean, attribute = b.clean, b.attribute
@@ -552,6 +555,8 @@ def _read_csv_rows(
                         val = cells[(name, cell)] = clean(name, cell, line)
                     if val:
                         attribute(ent[0], ent[1], name, val, line)
+            if cw is not None and row[cw]:
+                b.row_weight(ent[0], ent[1], row[cw], line)
     except csv.Error as exc:
         raise InputFileError(
             Problem(f"invalid CSV: {exc}", path=source, line=reader.line_num)
@@ -571,7 +576,7 @@ def _read_csv_rows(
 _DECLARED = {
     "institution": ("id", "name", "kind"),
     "unit": ("institution", "id", "name", "sector"),
-    "product": ("institution", "unit", "id", "name"),
+    "product": ("institution", "unit", "id", "name", "weight"),
 }
 
 
@@ -623,7 +628,7 @@ def _declarations(
                 Problem(f"expected a list of [[{level}]] tables", path=source, key_path=key)
             )
         seen: set[tuple[str, ...]] = set()
-        id_keys = [k for k in keys if k not in ("name", "kind", "sector")]
+        id_keys = [k for k in keys if k not in ("name", "kind", "sector", "weight")]
         for j, item in enumerate(items):
             where = f"{key}[{j}]"
             if not isinstance(item, Mapping):
@@ -673,6 +678,8 @@ def _declarations(
                 if item.get(attr) is not None:
                     val = _declared_id(b, item, attr, where)
                     b.set_attr(lv, e, f"{level}_{attr}", val, 0, f"{where}.{attr}")
+            if "weight" in item:
+                b.row_weight(lv, e, item["weight"], 0, f"{where}.weight")
         declared[level] = seen
     return declared
 

@@ -41,7 +41,16 @@ from ..errors import (
     suggest,
     too_many_digits,
 )
-from ..rubric import DERIVE_CHANGES, Criterion, Label, Rubric, RuleRef, ScaleRef
+from ..rubric import (
+    DERIVE_CHANGES,
+    NOT_APPLICABLE_KEYS,
+    Criterion,
+    Label,
+    NotApplicableFor,
+    Rubric,
+    RuleRef,
+    ScaleRef,
+)
 from .files import read_text
 
 if TYPE_CHECKING:
@@ -174,6 +183,40 @@ def _unstructure_ref(ref: ScaleRef | RuleRef) -> Any:
     return {"name": ref.name, **{k: list(v) if isinstance(v, tuple) else v for k, v in ref.params}}
 
 
+def _not_applicable_for(value: Any, _: Any) -> NotApplicableFor:
+    """``{ unit_sector = ["kesehatan"] }``: known keys only (with a did-you-mean), each a
+    list of strings (a bare string is refused: it is not read as its letters)."""
+    if not isinstance(value, Mapping):
+        raise _Invalid(
+            f'expected a table such as {{ unit_sector = ["kesehatan"] }}, found {fmt(value)}'
+        )
+    problems: list[Problem] = []
+    known = list(NOT_APPLICABLE_KEYS)
+    for k, v in value.items():
+        if k not in NOT_APPLICABLE_KEYS:
+            problems.append(
+                Problem(
+                    f'unknown key "{k}"'
+                    + (suggest(k, known) or f"; known keys: {', '.join(known)}"),
+                    key_path=str(k),
+                    expected="one of " + ", ".join(known),
+                    found=f'"{k}"',
+                )
+            )
+        elif not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            problems.append(
+                Problem(
+                    f"expected a list of strings, found {fmt(v)}",
+                    key_path=str(k),
+                    expected='a list such as ["kesehatan"]',
+                    found=fmt(v),
+                )
+            )
+    if problems:
+        raise RubricError(problems)
+    return NotApplicableFor(**{k: tuple(v) for k, v in value.items()})
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True, omit_if_default=True)
     conv.register_structure_hook(str, _strict_str)
@@ -182,6 +225,10 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(Decimal, _decimal)
     conv.register_structure_hook(Label, _label)
     conv.register_structure_hook(ScaleRef, _scale)
+    conv.register_structure_hook(NotApplicableFor, _not_applicable_for)
+    conv.register_unstructure_hook(
+        NotApplicableFor, lambda r: {name: list(values) for name, values in r.rules()}
+    )
     conv.register_unstructure_hook(Decimal, lambda d: d)
     conv.register_unstructure_hook(
         Label, lambda lab: lab.id if lab.en is None else {"id": lab.id, "en": lab.en}

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from ..applicability import ATTRIBUTE_WORDS
 from ..rounding import DECIMALS, publish
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ __all__ = [
     "entity_name",
     "format_published",
     "format_score",
+    "na_reason",
     "names_by_entity_label",
     "opinion_label",
     "state_label",
@@ -92,6 +94,8 @@ _WORDS: Mapping[str, tuple[str, str]] = {
         "jika dinaikkan sendiri (dihitung ulang)",
         "if raised alone (re-scored)",
     ),
+    "unit_sector": ("sektor unit", "unit sector"),
+    "institution_kind": ("jenis instansi", "institution kind"),
     "not_linear": (
         "tidak linear: poin hilang di bawahnya tidak dapat dijumlahkan",
         "not linear: the lost points below do not add up",
@@ -230,3 +234,13 @@ def format_score(x: float | None, decimal_comma: bool = False, decimals: int = D
     if x is None:
         return ""
     return format_published(publish(x, decimals), decimal_comma)
+
+
+def na_reason(reason: str, lang: str = DEFAULT_LANG) -> str:
+    """Why a criterion does not apply, in ``lang``: the engine's ``"unit sector kesehatan"``
+    (attribute words, then the value as the data writes it) with the attribute words
+    translated; the value is kept as written."""
+    for key, words in ATTRIBUTE_WORDS.items():
+        if reason.startswith(words + " "):
+            return word(key, lang) + reason[len(words) :]
+    return reason
