@@ -7,6 +7,8 @@ plugin test suites and the scaffold's generated tests. Needs the ``test`` extra 
 - :func:`rubrics`, :func:`tables`, :func:`table_records` — hypothesis strategies;
 - :func:`check_rubric_laws` — the core's property tests, for any rubric;
 - :func:`synthetic_campaign` — a realistic random national round;
+- :func:`extreme_records` — every indicator at its best (or worst) value, for "all best
+  scores the top, all worst scores zero";
 - :func:`fresh_manager` — a plugin manager with the built-ins and the plugins given.
 """
 
@@ -21,9 +23,11 @@ from .authoring.kit import (
     table_records,
     tables,
 )
+from .authoring.synthetic import extreme_records
 
 __all__ = [
     "check_rubric_laws",
+    "extreme_records",
     "fresh_manager",
     "reference_scores",
     "rubrics",
