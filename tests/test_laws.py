@@ -173,16 +173,30 @@ def test_scaling_sibling_weights_changes_nothing(
 ) -> None:
     rubric, recs = case
     tree = rubric.tree
-    parents = [i for i in tree.order if tree.children[i] and tree.nodes[i].rule != "sum"]
+    # A criterion has points or a weight, never both; points weigh it among its siblings,
+    # and on an internal node they are also the maximum of a value given for it directly,
+    # so only weights and a leaf's points are pure weights that the law may scale.
+    parents = [
+        i
+        for i in tree.order
+        if tree.children[i]
+        and tree.nodes[i].rule != "sum"
+        and all(tree.nodes[k].points is None or tree.is_leaf(k) for k in tree.children[i])
+    ]
     assume(parents)
     p = data.draw(st.sampled_from(parents))
     kids = {tree.nodes[k].id for k in tree.children[p]}
     from decimal import Decimal
 
+    f = Decimal(repr(factor))
     scaled = attrs.evolve(
         rubric,
         criteria=tuple(
-            attrs.evolve(c, weight=c.effective_weight * Decimal(repr(factor)))
+            (
+                attrs.evolve(c, points=c.points * f)
+                if c.points is not None
+                else attrs.evolve(c, weight=c.effective_weight * f)
+            )
             if c.id in kids
             else c
             for c in rubric.criteria

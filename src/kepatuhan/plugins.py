@@ -38,7 +38,7 @@ from .errors import (
     suggest,
 )
 from .records import PublishedRecord
-from .rubric import Rubric
+from .rubric import CriterionTree, Levels, Rubric
 from .scales import Scale
 
 __all__ = [
@@ -206,8 +206,12 @@ class Registry:
 
         One pass over the criteria with the rubric's tree fetched once: linear in criteria.
         """
+        return self.check_tree(rubric.tree, rubric.levels)
+
+    def check_tree(self, tree: CriterionTree, levels: Levels) -> list[Problem]:
+        """:meth:`check` for a criterion tree and roll-up rules that are not (yet) a valid
+        rubric: ``validate`` reports an unknown scale beside the rubric's other problems."""
         problems: list[Problem] = []
-        tree = rubric.tree
         for i, c in enumerate(tree.nodes):
             key = f'criterion "{c.id}"'
             if c.scale is not None:
@@ -234,9 +238,9 @@ class Registry:
                     )
                 )
             elif self.aggregators[c.rule].value.additive:
-                problems.extend(_check_additive(rubric, i))
+                problems.extend(_check_additive(tree, i))
         for level in ("institution", "unit"):
-            name = rubric.levels.rule(level).combine
+            name = levels.rule(level).combine
             if name not in self.aggregators:
                 problems.append(
                     Problem(
@@ -587,9 +591,8 @@ def default_manager() -> PluginManager:
     return PluginManager()
 
 
-def _check_additive(rubric: Rubric, i: int) -> list[Problem]:
+def _check_additive(tree: CriterionTree, i: int) -> list[Problem]:
     """Children of an additive node are points out of the parent's maximum, never ``na``."""
-    tree = rubric.tree
     parent = tree.nodes[i]
     hi = parent.points if parent.points is not None else 100
     out = []

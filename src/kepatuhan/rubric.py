@@ -16,7 +16,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -41,6 +41,7 @@ __all__ = [
     "Rubric",
     "ScaleRef",
     "Source",
+    "criterion_tree",
     "to_decimal",
 ]
 
@@ -544,6 +545,15 @@ def _tree_problems(criteria: tuple[Criterion, ...]) -> tuple[list[Problem], int 
     return problems, seen[roots[0].id]
 
 
+def criterion_tree(criteria: Sequence[Criterion]) -> CriterionTree | None:
+    """The indexed tree of ``criteria``, or ``None`` when their ids or parents do not make
+    one tree (duplicates, orphans, a cycle, no single root). For checks of a rubric that
+    failed its other rules: the names of its scales and rules can still be checked."""
+    crits = tuple(criteria)
+    problems, root = _tree_problems(crits)
+    return None if problems or root is None else _build_tree(crits)
+
+
 def _build_tree(criteria: tuple[Criterion, ...]) -> CriterionTree:
     index = {c.id: i for i, c in enumerate(criteria)}
     parent = tuple(-1 if c.parent is None else index[c.parent] for c in criteria)
@@ -583,6 +593,18 @@ def _node_problems(criteria: tuple[Criterion, ...], tree: CriterionTree) -> list
     for i, c in enumerate(criteria):
         key = _key(c)
         leaf = tree.is_leaf(i)
+        if c.weight is not None and c.points is not None:
+            # one number per node: points (its maximum, added up under "sum") or weight (its
+            # share among weighted siblings); with both, one of them would be silently unused
+            problems.append(
+                Problem(
+                    f'criterion "{c.id}" has both points and weight: give points (its maximum, '
+                    'for a "sum" parent) or weight (its share among its siblings), not both',
+                    key_path=key,
+                    expected="points or weight",
+                    found=f"points = {c.points}, weight = {c.weight}",
+                )
+            )
         for field in ("weight", "points"):
             v = getattr(c, field)
             if v is not None and not v > 0:

@@ -258,8 +258,10 @@ def rubrics(draw: Callable[..., Any], max_depth: int = 3, max_children: int = 4)
                 build(new_id(), cid, depth + 1, b, None)
         else:
             for _ in range(k):
+                # a node has points (its maximum, which also weighs it) or a weight, not both
                 child_budget = draw(st.one_of(st.none(), st.integers(4, 60)))
-                build(new_id(), cid, depth + 1, child_budget, draw(st.integers(1, 10)))
+                child_weight = None if child_budget is not None else draw(st.integers(1, 10))
+                build(new_id(), cid, depth + 1, child_budget, child_weight)
 
     build("root", None, 0, 100, None)
     has_products = any(c.level == "product" for c in crits)

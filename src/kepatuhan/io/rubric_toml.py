@@ -8,6 +8,7 @@ user's terms (``criterion "proses".weight``), with a did-you-mean for a misspelt
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import sys
@@ -39,11 +40,11 @@ from ..errors import (
     suggest,
     too_many_digits,
 )
-from ..rubric import Label, Rubric, ScaleRef
+from ..rubric import Criterion, CriterionTree, Label, Levels, Rubric, ScaleRef, criterion_tree
 from .files import read_text
 
 if TYPE_CHECKING:
-    from ..plugins import PluginManager
+    from ..plugins import PluginManager, Registry
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -58,6 +59,7 @@ __all__ = [
     "resolve_rubric",
     "rubric_from_dict",
     "rubric_from_toml",
+    "rubric_problems",
     "rubric_to_toml",
     "unstructure_rubric",
 ]
@@ -212,11 +214,18 @@ def _render_path(segments: list[Any], data: Any) -> str:
     return out
 
 
-def _problems(
+#: Where a structural problem is: the raw key path into the parsed data (TOML keys and list
+#: indices) and whether setting the spot aside loses nothing (an unknown key is ignored
+#: anyway) or loses a value that a later check may depend on.
+_Spot = tuple[list[Any], bool]
+
+
+def _located(
     exc: BaseException, segments: list[Any], cls: type | None, data: Any
-) -> list[Problem]:
+) -> list[tuple[Problem, _Spot]]:
+    """Each problem of a cattrs exception group, with the spot in the data it is about."""
     if isinstance(exc, BaseValidationError):
-        out: list[Problem] = []
+        out: list[tuple[Problem, _Spot]] = []
         sub_cls = getattr(exc, "cl", None)
         for sub in exc.exceptions:
             seg: list[Any] = []
@@ -229,46 +238,176 @@ def _problems(
                     seg = [note.index]
                     sub_type = note.type
             inner_cls = sub_type if isinstance(sub_type, type) and attrs.has(sub_type) else None
-            out.extend(_problems(sub, segments + seg, inner_cls or sub_cls, data))
+            out.extend(_located(sub, segments + seg, inner_cls or sub_cls, data))
         return out
     key = _render_path(segments, data)
     if isinstance(exc, ForbiddenExtraKeysError):
         known = _fields_of(exc.cl)
         return [
-            Problem(
-                f'unknown key "{k}"' + (suggest(k, known) or f"; known keys: {', '.join(known)}"),
-                key_path=f"{key}.{k}" if key else k,
-                expected="one of " + ", ".join(known),
-                found=f'"{k}"',
+            (
+                Problem(
+                    f'unknown key "{k}"'
+                    + (suggest(k, known) or f"; known keys: {', '.join(known)}"),
+                    key_path=f"{key}.{k}" if key else k,
+                    expected="one of " + ", ".join(known),
+                    found=f'"{k}"',
+                ),
+                ([*segments, k], True),
             )
             for k in sorted(exc.extra_fields)
         ]
+    spot: _Spot = (segments, False)
     if isinstance(exc, KeyError):
-        return [Problem("required key missing", key_path=key, expected="a value", found="nothing")]
+        missing = Problem("required key missing", key_path=key, expected="a value", found="nothing")
+        return [(missing, spot)]
     if isinstance(exc, KepatuhanError):
         return [
-            attrs.evolve(
-                p, key_path=f"{key}.{p.key_path}" if key and p.key_path else p.key_path or key
+            (
+                attrs.evolve(
+                    p, key_path=f"{key}.{p.key_path}" if key and p.key_path else p.key_path or key
+                ),
+                spot,
             )
             for p in exc.problems
         ]
     if isinstance(exc, _Invalid):
-        return [Problem(str(exc), key_path=key)]
+        return [(Problem(str(exc), key_path=key), spot)]
     if isinstance(exc, (TypeError, ValueError)):
-        return [Problem(f"invalid value: {exc}", key_path=key)]
+        return [(Problem(f"invalid value: {exc}", key_path=key), spot)]
     raise exc
+
+
+#: Stand-ins for a required value that is missing or unreadable, so that the checks of the
+#: rest of the file can run; what they would say about the stand-in itself is not reported.
+_STAND_IN: dict[str, Any] = {"id": "unreadable", "title": "?", "label": "?", "min": Decimal(0)}
+#: The top-level lists of tables, whose entries own the problems found inside them.
+_LISTS = ("criterion", "source", "alternative", "flag")
+
+
+class _CannotSetAside(Exception):
+    """A spot with no stand-in (the criteria themselves): the later checks cannot run."""
+
+
+def _set_aside(data: Any, spots: list[_Spot]) -> Any:
+    """A copy of ``data`` without the values at ``spots`` (stand-ins where one is required)."""
+    out = copy.deepcopy(data)
+    drops: list[tuple[list[Any], int]] = []
+    for n, (segments, _) in enumerate(spots):
+        if not segments or segments == ["criterion"]:
+            raise _CannotSetAside
+        node = out
+        for seg in segments[:-1]:
+            try:
+                node = node[seg]
+            except (KeyError, IndexError, TypeError):
+                break
+        else:
+            last = segments[-1]
+            if isinstance(node, list) and isinstance(last, int):
+                drops.append((node, last))
+            elif isinstance(node, dict):
+                if last in _STAND_IN:
+                    node[last] = f"unreadable-{n}" if last == "id" else _STAND_IN[last]
+                else:
+                    node.pop(last, None)
+    for items, index in sorted(drops, key=lambda d: -d[1]):  # from the end: indices hold
+        if 0 <= index < len(items):
+            del items[index]
+    return out
+
+
+def _owners(spots: list[_Spot], data: Any) -> list[str]:
+    """The key paths whose later problems may only echo a value set aside: the criterion,
+    table or band scheme that held it, and the parent of a criterion whose points, weight,
+    parent or whole entry was set aside."""
+    owners: list[str] = []
+    for segments, lossless in spots:
+        if lossless or not segments:
+            continue
+        head = segments[:2] if segments[0] in _LISTS and len(segments) > 1 else segments[:1]
+        owners.append(_render_path(head, data))
+        entry = segments[0] == "criterion" and len(segments) > 1 and isinstance(segments[1], int)
+        if entry and (len(segments) == 2 or segments[2] in ("points", "weight", "parent", "id")):
+            items = data.get("criterion")
+            ok = isinstance(items, list) and 0 <= segments[1] < len(items)
+            item = items[segments[1]] if ok else None
+            parent = item.get("parent") if isinstance(item, Mapping) else None
+            if isinstance(parent, str):
+                owners.append(f'criterion "{parent}"')
+    return owners
+
+
+def _echo(problem: Problem, owners: list[str]) -> bool:
+    key = problem.key_path or ""
+    return any(key == o or key.startswith((o + ".", o + " ")) for o in owners)
+
+
+def _tree_and_levels(data: Any) -> tuple[CriterionTree, Levels] | None:
+    """The criterion tree and roll-up rules of a file whose rubric could not be built."""
+    try:
+        criteria = _CONVERTER.structure(data.get("criterion", []), tuple[Criterion, ...])
+        levels = _CONVERTER.structure(data.get("levels", {}), Levels)
+    except (BaseValidationError, KepatuhanError, TypeError, ValueError, AttributeError):
+        return None
+    tree = criterion_tree(criteria)
+    return None if tree is None else (tree, levels)
+
+
+def rubric_problems(
+    data: Mapping[str, Any], path: str | None = None, registry: Registry | None = None
+) -> tuple[Rubric | None, list[Problem]]:
+    """Every problem of a parsed rubric file, found in one pass, and the rubric if built.
+
+    Structural problems (unknown keys, values of the wrong type or form, required keys
+    missing) come first; then, with those values set aside, the rubric's own checks run on
+    the rest (the tree, points that must add up, bands, sources), so a misspelt key, a bad
+    number and a sum that does not add up are reported together. A later problem that may
+    only follow from a value set aside (on the same criterion, or on its parent when its
+    points or weight were unreadable) is not reported. Returns ``(rubric, [])`` for a valid
+    file; otherwise the problems, each with ``path``, and the rubric built from the rest
+    when that was possible, else ``None``. With a ``registry``, the names of scales and
+    aggregators (and scale parameters) are checked too, even when the rest has problems.
+    """
+    if not isinstance(data, Mapping):
+        return None, [Problem(f"expected a table, found {fmt(data)}", path=path)]
+    found: list[Problem] = []
+    rubric: Rubric | None = None
+    rest: Any = data
+    owners: list[str] = []
+    try:
+        rubric = _CONVERTER.structure(dict(data), Rubric)
+    except KepatuhanError as exc:
+        found.extend(exc.problems)
+    except BaseValidationError as exc:
+        located = _located(exc, [], Rubric, data)
+        found.extend(p for p, _ in located)
+        spots = [s for _, s in located]
+        owners = _owners(spots, data)
+        try:  # the same file with what could not be read set aside: the later checks
+            rest = _set_aside(data, spots)
+            rubric = _CONVERTER.structure(rest, Rubric)
+        except _CannotSetAside:
+            rest = None
+        except KepatuhanError as again:
+            found.extend(p for p in again.problems if not _echo(p, owners))
+        except BaseValidationError as again:  # only a stand-in can fail here
+            more = [p for p, _ in _located(again, [], Rubric, data)]
+            found.extend(p for p in more if p not in found and not _echo(p, owners))
+    if registry is not None:
+        parts = (rubric.tree, rubric.levels) if rubric is not None else _tree_and_levels(rest)
+        if parts is not None:
+            named = registry.check_tree(*parts)
+            found.extend(p for p in named if p not in found and not _echo(p, owners))
+    problems = [p if p.path is not None else attrs.evolve(p, path=path) for p in found]
+    return rubric, problems
 
 
 def rubric_from_dict(data: Mapping[str, Any], path: str | None = None) -> Rubric:
     """A rubric from parsed TOML (a dict with Decimal numbers); RubricError on any problem."""
-    if not isinstance(data, Mapping):
-        raise RubricError(Problem(f"expected a table, found {fmt(data)}", path=path))
-    try:
-        return _CONVERTER.structure(dict(data), Rubric)
-    except BaseValidationError as exc:
-        raise RubricError(_problems(exc, [], Rubric, data)).with_path(path) from None
-    except KepatuhanError as exc:
-        raise RubricError(exc.problems).with_path(path) from None
+    rubric, problems = rubric_problems(data, path)
+    if problems or rubric is None:
+        raise RubricError(problems)
+    return rubric
 
 
 _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
