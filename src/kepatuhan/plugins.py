@@ -179,8 +179,8 @@ class Registry:
         if owner is not None:
             raise PluginError(
                 Problem(
-                    f'rubric "{rubric_id}" comes from plugin {owner!r}, which is broken: '
-                    f"{self.broken[owner]}",
+                    f'rubric "{rubric_id}" comes from plugin {owner!r}, which is broken '
+                    f"(its other rubrics cannot be used either): {self.broken[owner]}",
                     expected="a rubric of a working plugin",
                     found=f'"{rubric_id}"',
                 )
@@ -192,7 +192,7 @@ class Registry:
                 Problem(
                     message
                     + "; a broken plugin may provide it: "
-                    + "; ".join(f"{p!r}: {e}" for p, e in sorted(self.broken.items())),
+                    + " | ".join(e for _, e in sorted(self.broken.items())),
                     expected="an installed rubric id",
                     found=f'"{rubric_id}"',
                 )
@@ -277,6 +277,12 @@ def _call(impl: pluggy.HookImpl, args: dict[str, Any], hook_name: str) -> Any:
         raise PluginError(
             f"plugin {impl.plugin_name!r} raised in {hook_name}: {type(exc).__name__}: {exc}"
         ) from exc
+
+
+def _one_line(text: str) -> str:
+    """An error as one line (a rubric's several problems joined by ``; ``), for
+    ``kepatuhan plugins`` and for the message of a command on a broken plugin's rubric."""
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def _env_list(env: Mapping[str, str], key: str) -> list[str] | None:
@@ -381,29 +387,32 @@ class PluginManager:
                 self._load_errors[ep.name] = error
                 self._registry = None
                 continue
-            dist = getattr(ep, "dist", None)
-            self._dists[ep.name] = (
-                getattr(dist, "name", None),
-                getattr(dist, "version", None),
-            )
             loaded.append(ep.name)
         return loaded
 
     def _load_one(self, ep: md.EntryPoint) -> str | None:
-        """Import and register one entry point; its error as text if it is broken."""
+        """Import and register one entry point; its error as one line if it is broken."""
+        dist = getattr(ep, "dist", None)
+        self._dists[ep.name] = (getattr(dist, "name", None), getattr(dist, "version", None))
+        name, version = self._dists[ep.name]
+        who = f"plugin {ep.name!r}" + (
+            f" ({name}{' ' + version if version else ''})" if name else ""
+        )
         try:
             plugin = ep.load()
         except Exception as exc:  # any import-time failure of third-party code
-            return f"failed to load ({ep.value}): {type(exc).__name__}: {exc}"
+            return _one_line(
+                f"{who} failed to load: importing {ep.value} raised {type(exc).__name__}: {exc}"
+            )
         try:
             self.register(plugin, ep.name)
         except PluginError as exc:
-            return f"refused at registration: {exc}"
+            return _one_line(f"{who} failed to load: refused at registration: {exc}")
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
             self.pm.unregister(name=ep.name)
-            return f"refused at registration: {exc}"
+            return _one_line(f"{who} failed to load: refused at registration: {exc}")
         return None
 
     @property
@@ -417,10 +426,18 @@ class PluginManager:
     def broken(self) -> dict[str, str]:
         """Plugins that failed to load or to register, ``{plugin name: error}``.
 
-        A broken plugin contributes nothing and none of its hooks is called; asking for
-        one of its rubrics raises a PluginError carrying the error.
+        Each error is one line that starts with the plugin's name (``plugin 'foo'
+        (kepatuhan-foo 1.0) failed to load: …``). A broken plugin contributes nothing and
+        none of its hooks is called; asking for one of its rubrics raises a PluginError
+        carrying the error.
         """
         return dict(self.registry.broken)
+
+    def distribution_of(self, plugin_name: str) -> str | None:
+        """The distribution an entry-point plugin came from (working or broken), if known."""
+        if plugin_name == BUILTIN:
+            return "kepatuhan"
+        return self._dists.get(plugin_name, (None, None))[0]
 
     def call_each(
         self,
@@ -512,7 +529,10 @@ class PluginManager:
         def on_error(plugin: str, exc: KepatuhanError) -> None:
             if isinstance(exc, DuplicateNameError):
                 raise exc  # which of two providers is meant cannot be guessed: stop
-            failed.setdefault(plugin, str(exc))
+            text = _one_line(str(exc))
+            if not text.startswith(f"plugin {plugin!r}"):
+                text = f"plugin {plugin!r} failed to register: {text}"
+            failed.setdefault(plugin, text)
 
         self.call_each(hook_name, per_plugin=register_for, on_error=on_error)
 

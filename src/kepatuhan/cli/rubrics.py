@@ -45,7 +45,8 @@ RUBRIC_COLUMNS = (
     Col("title"),
     Col("digest", lambda d: d.split(":")[-1][:12]),
 )
-#: The columns of ``plugins``; a broken plugin shows ``BROKEN`` and its error in ``error``.
+#: The columns of ``plugins``; a broken plugin shows ``BROKEN``, its error (one line) in
+#: ``error``, and under ``rubrics`` the ids it registered before it failed.
 PLUGIN_COLUMNS = (
     Col("name"),
     Col("version"),
@@ -82,6 +83,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     pm = common._manager()
     infos = pm.plugins()
     broken = pm.broken
+    offered = pm.registry.orphans  # rubric ids a broken plugin registered before it failed
     records: list[dict[str, Any]] = [
         {
             "name": p.name,
@@ -100,8 +102,8 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         {
             "name": name,
             "version": "BROKEN",
-            "distribution": None,
-            "rubrics": [],
+            "distribution": pm.distribution_of(name),
+            "rubrics": sorted(r for r, p in offered.items() if p == name),
             "scales": [],
             "aggregators": [],
             "hooks": [],
