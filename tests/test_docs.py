@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import attrs
+import pytest
 
 from kepatuhan import hookspecs
 from kepatuhan.bands import Band, BandScheme
@@ -44,3 +46,31 @@ def test_every_rubric_key_is_in_the_format_reference() -> None:
             if cls is BandScheme and f.name == "bands":
                 continue
             assert f"`{key}`" in text, f"{cls.__name__}.{f.name}"
+
+
+def _hook_sections(text: str) -> dict[str, str]:
+    """``{hook name: its section of hooks.md}``, one section per ``## `kepatuhan_…(`` heading."""
+    out: dict[str, str] = {}
+    for part in re.split(r"^## ", text, flags=re.MULTILINE)[1:]:
+        m = re.match(r"`(kepatuhan_\w+)\(", part)
+        if m:
+            out[m.group(1)] = part
+    return out
+
+
+WORKED = re.compile(r"^```python\n(# Worked example:.*?)^```", re.MULTILINE | re.DOTALL)
+HOOK_SECTIONS = _hook_sections((DOCS / "hooks.md").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("hook", sorted(HOOK_SECTIONS))
+def test_every_hook_has_a_worked_example_that_runs(hook: str) -> None:
+    """Each example is a complete program that implements its hook and checks what it does."""
+    examples = WORKED.findall(HOOK_SECTIONS[hook])
+    assert examples, f"hooks.md: {hook} has no worked example"
+    for code in examples:
+        assert f"def {hook}(" in code, f"hooks.md: the {hook} example does not implement it"
+        exec(compile(code, f"docs/hooks.md ({hook})", "exec"), {"__name__": "hooks_md"})
+
+
+def test_the_worked_examples_cover_every_hookspec() -> None:
+    assert set(HOOK_SECTIONS) == {n for n in dir(hookspecs) if n.startswith("kepatuhan_")}
