@@ -194,3 +194,44 @@ def test_show_prints_scale_numbers_as_written(
         assert "Decimal" not in out
         assert "ordinal points=[0, 1, 2.5, 3]" in out
         assert "points max=2.5" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            'id = "x"\ntitle = "t"\ncriterion = "abc"\n',
+            'criterion: expected a list of tables, found "abc"',
+        ),
+        (
+            'id = "x"\ntitle = "t"\ncriterion = ["abc", 3]\n',
+            'criterion[0]: expected a table, found "abc"',
+        ),
+        (
+            'id = "x"\ntitle = "t"\ncriterion = ["abc", 3]\n',
+            "criterion[1]: expected a table, found 3",
+        ),
+        (
+            'id = "x"\ntitle = "t"\nlevels = [1]\n' + HEAD.split("\n", 2)[2],
+            "levels: expected a table, found [1]",
+        ),
+    ],
+)
+def test_a_list_or_table_of_the_wrong_kind_is_a_located_error_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, expected: str
+) -> None:
+    code, err, _ = _validate(tmp_path, text, capsys)
+    assert code == 1
+    assert any(line.endswith(expected) for line in err), err
+    assert not any("internal error" in line for line in err)
+
+
+def test_an_unreadable_parent_does_not_also_report_two_roots(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = HEAD.replace('rule = "sum"', 'rule = "weighted_mean"') + leaf("a", "total").replace(
+        'parent = "total"', "parent = 1"
+    )
+    code, err, _ = _validate(tmp_path, text, capsys)
+    assert code == 1
+    assert len(err) == 1 and err[0].endswith('criterion "a".parent: expected a string, found 1')

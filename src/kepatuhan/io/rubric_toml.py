@@ -272,9 +272,41 @@ def _located(
         ]
     if isinstance(exc, _Invalid):
         return [(Problem(str(exc), key_path=key), spot)]
+    table_wanted = cls is not None and attrs.has(cls) and bool(segments)
+    if isinstance(exc, (TypeError, AttributeError)) and table_wanted:
+        # cattrs read a table (a criterion, a band, …) from something that is not one
+        value = _value_at(segments, data)
+        if isinstance(segments[-1], int) and not isinstance(value, (Mapping, str)):
+            return [(_not_a("a table", value, key), spot)]
     if isinstance(exc, (TypeError, ValueError)):
         return [(Problem(f"invalid value: {exc}", key_path=key), spot)]
+    if isinstance(exc, AttributeError):  # cattrs read a table from something that is not one
+        outer = _value_at(segments[:-1], data)
+        if segments and isinstance(segments[-1], int) and isinstance(outer, str):
+            # `criterion = "abc"`: each letter would be a table; say it once, of the list
+            where = _render_path(segments[:-1], data)
+            return [(_not_a("a list of tables", outer, where), (segments[:-1], False))]
+        value = _value_at(segments, data)
+        if not isinstance(value, Mapping):
+            return [(_not_a("a table", value, key), spot)]
     raise exc
+
+
+def _value_at(segments: list[Any], data: Any) -> Any:
+    node = data
+    for seg in segments:
+        try:
+            node = node[seg]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+def _not_a(expected: str, value: Any, key: str) -> Problem:
+    found = fmt(value)
+    return Problem(
+        f"expected {expected}, found {found}", key_path=key, expected=expected, found=found
+    )
 
 
 #: Stand-ins for a required value that is missing or unreadable, so that the checks of the
@@ -319,7 +351,8 @@ def _set_aside(data: Any, spots: list[_Spot]) -> Any:
 def _owners(spots: list[_Spot], data: Any) -> list[str]:
     """The key paths whose later problems may only echo a value set aside: the criterion,
     table or band scheme that held it, and the parent of a criterion whose points, weight,
-    parent or whole entry was set aside."""
+    parent or whole entry was set aside (and, for a parent or an entry, the tree's own
+    problems, keyed ``criterion``: one root, no criteria)."""
     owners: list[str] = []
     for segments, lossless in spots:
         if lossless or not segments:
@@ -334,12 +367,20 @@ def _owners(spots: list[_Spot], data: Any) -> list[str]:
             parent = item.get("parent") if isinstance(item, Mapping) else None
             if isinstance(parent, str):
                 owners.append(f'criterion "{parent}"')
+            if len(segments) == 2 or segments[2] in ("parent", "id"):
+                owners.append(_WHOLE_TREE)
     return owners
+
+
+#: The key path of problems about the criteria as a whole (matched exactly, not as a prefix).
+_WHOLE_TREE = "criterion"
 
 
 def _echo(problem: Problem, owners: list[str]) -> bool:
     key = problem.key_path or ""
-    return any(key == o or key.startswith((o + ".", o + " ")) for o in owners)
+    return any(
+        key == o or (o != _WHOLE_TREE and key.startswith((o + ".", o + " "))) for o in owners
+    )
 
 
 def _tree_and_levels(data: Any) -> tuple[CriterionTree, Levels] | None:
@@ -380,7 +421,9 @@ def rubric_problems(
         found.extend(exc.problems)
     except BaseValidationError as exc:
         located = _located(exc, [], Rubric, data)
-        found.extend(p for p, _ in located)
+        for p, _ in located:
+            if p not in found:
+                found.append(p)
         spots = [s for _, s in located]
         owners = _owners(spots, data)
         try:  # the same file with what could not be read set aside: the later checks
