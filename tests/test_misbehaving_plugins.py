@@ -321,6 +321,14 @@ def test_broken_plugins_are_listed_and_other_rubrics_still_work(tmp_path: Path) 
     table = _cli(tmp_path, "plugins")
     assert table.returncode == 0
     assert sum("BROKEN" in line for line in table.stdout.splitlines()) == len(_BROKEN)
+    # rubrics lists the working ones, and says on stderr that some plugins are broken
+    listed = _cli(tmp_path, "rubrics", "--format", "json")
+    assert listed.returncode == 0
+    assert "ombudsman-2023" in {d["id"] for d in json.loads(listed.stdout)}
+    assert listed.stderr.strip() == (
+        "note: 4 broken plugin(s) not listed: invalid, kaput, raiser, typo "
+        "(kepatuhan plugins shows why)"
+    )
     # a command on another plugin's rubric works as if nothing were broken
     example = Path(__file__).resolve().parent.parent / "examples" / "maluku-tenggara-2023.csv"
     scored = _cli(tmp_path, "score", str(example), "--rubric", "ombudsman-2023")

@@ -60,8 +60,16 @@ PLUGIN_COLUMNS = (
 
 
 def cmd_rubrics(args: argparse.Namespace) -> int:
-    """List installed rubrics."""
+    """List installed rubrics; a note on stderr names the broken plugins, whose rubrics are
+    not listed."""
     reg = common._manager().registry
+    if reg.broken:
+        print(
+            f"note: {len(reg.broken)} broken plugin(s) not listed: "
+            + ", ".join(sorted(reg.broken))
+            + " (kepatuhan plugins shows why)",
+            file=sys.stderr,
+        )
     items = [reg.rubrics[k] for k in sorted(reg.rubrics)]
     records = [
         {
