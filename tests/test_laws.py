@@ -173,15 +173,20 @@ def test_scaling_sibling_weights_changes_nothing(
 ) -> None:
     rubric, recs = case
     tree = rubric.tree
-    # A criterion has points or a weight, never both; points weigh it among its siblings,
-    # and on an internal node they are also the maximum of a value given for it directly,
-    # so only weights and a leaf's points are pure weights that the law may scale.
+
+    # A weight, or a leaf's points (which weigh it when it has no weight), is a pure weight
+    # that the law may scale; an internal node's points without a weight weigh it but are
+    # also the maximum of a value given for it directly, so its parent is left out.
+    def scalable(k: int) -> bool:
+        c = tree.nodes[k]
+        return c.weight is not None or c.points is None or tree.is_leaf(k)
+
     parents = [
         i
         for i in tree.order
         if tree.children[i]
         and tree.nodes[i].rule != "sum"
-        and all(tree.nodes[k].points is None or tree.is_leaf(k) for k in tree.children[i])
+        and all(scalable(k) for k in tree.children[i])
     ]
     assume(parents)
     p = data.draw(st.sampled_from(parents))
@@ -194,7 +199,7 @@ def test_scaling_sibling_weights_changes_nothing(
         criteria=tuple(
             (
                 attrs.evolve(c, points=c.points * f)
-                if c.points is not None
+                if c.points is not None and c.weight is None
                 else attrs.evolve(c, weight=c.effective_weight * f)
             )
             if c.id in kids

@@ -120,10 +120,36 @@ def test_points_and_weight_on_one_criterion_is_an_error(
     assert code == 1
     assert len(err) == 1
     assert 'r.toml: criterion "a": criterion "a" has both points and weight' in err[0]
+    assert "would not use the points" in err[0]
     with pytest.raises(RubricError) as e:
         rubric_from_toml(text)
     assert e.value.key_path == 'criterion "a"'
     assert e.value.found == "points = 10, weight = 2"
+
+
+def test_a_weight_beside_points_under_a_sum_is_an_error() -> None:
+    """Under "sum" the points weigh the criterion: the weight would be silently unused."""
+    text = HEAD + crit("a", "total", points=60, weight=3, scale='"yes_no"', level='"unit"')
+    text += crit("b", "total", points=40, scale='"yes_no"', level='"unit"')
+    with pytest.raises(RubricError, match=r'criterion "a" has both .* would not use the weight'):
+        rubric_from_toml(text)
+
+
+def test_an_internal_node_under_a_weighted_mean_may_have_both() -> None:
+    """Its weight weighs it among its siblings; its points are the maximum of its additive
+    children (and of a value given for it directly): both are used, so both are allowed."""
+    text = HEAD.replace('rule = "sum"', 'rule = "weighted_mean"')
+    text += crit("dimensi", "total", points=70, weight=3, rule='"add"')
+    for d in ("d1", "d2"):
+        text += crit(
+            d, "dimensi", scale='{ name = "points", max = 70 }', level='"unit"', na_allowed="false"
+        )
+    text += leaf("lain", "total", weight=1)
+    rubric = rubric_from_toml(text)
+    assert rubric.criterion("dimensi").effective_weight == 3
+    from kepatuhan.testing import fresh_manager
+
+    assert fresh_manager().registry.check(rubric) == []  # the "add" rule's children fit 70
 
 
 WM = HEAD.replace('rule = "sum"', 'rule = "weighted_mean"')

@@ -594,17 +594,7 @@ def _node_problems(criteria: tuple[Criterion, ...], tree: CriterionTree) -> list
         key = _key(c)
         leaf = tree.is_leaf(i)
         if c.weight is not None and c.points is not None:
-            # one number per node: points (its maximum, added up under "sum") or weight (its
-            # share among weighted siblings); with both, one of them would be silently unused
-            problems.append(
-                Problem(
-                    f'criterion "{c.id}" has both points and weight: give points (its maximum, '
-                    'for a "sum" parent) or weight (its share among its siblings), not both',
-                    key_path=key,
-                    expected="points or weight",
-                    found=f"points = {c.points}, weight = {c.weight}",
-                )
-            )
+            problems.extend(_points_and_weight(c, i, tree))
         for field in ("weight", "points"):
             v = getattr(c, field)
             if v is not None and not v > 0:
@@ -660,6 +650,35 @@ def _node_problems(criteria: tuple[Criterion, ...], tree: CriterionTree) -> list
             if c.rule == "sum":
                 problems.extend(_sum_problems(c, i, tree))
     return problems
+
+
+def _points_and_weight(c: Criterion, i: int, tree: CriterionTree) -> list[Problem]:
+    """Points and a weight on one criterion: an error wherever one of them would be unused.
+
+    Under a ``sum`` parent the points weigh the node, so a weight is ignored; a leaf's
+    maximum comes from its scale, so beside a weight its points mean nothing; the root has
+    no siblings to be weighed against. Only an internal node under a weighted parent uses
+    both: the weight among its siblings, the points as its own maximum (of a value given
+    for it directly, or of an additive rule's children).
+    """
+    p = tree.parent[i]
+    if p >= 0 and tree.nodes[p].rule == "sum":
+        unused = 'the weight: under a "sum" parent a criterion weighs by its points'
+    elif tree.is_leaf(i):
+        unused = "the points: an indicator's maximum comes from its scale, its weight weighs it"
+    elif p < 0:
+        unused = "the weight: the root has no siblings to be weighed against"
+    else:
+        return []
+    return [
+        Problem(
+            f'criterion "{c.id}" has both points and weight, and would not use {unused}; '
+            "give one of them",
+            key_path=_key(c),
+            expected="points or weight, not both",
+            found=f"points = {c.points}, weight = {c.weight}",
+        )
+    ]
 
 
 def _sum_problems(c: Criterion, i: int, tree: CriterionTree) -> list[Problem]:

@@ -233,6 +233,8 @@ def rubrics(draw: Callable[..., Any], max_depth: int = 3, max_children: int = 4)
         leaf = depth >= max_depth or (parent is not None and draw(st.booleans()))
         pts = Decimal(budget) if budget is not None else None
         w = Decimal(weight) if weight is not None else None
+        if leaf and pts is not None:
+            w = None  # a leaf has points or a weight; an internal node may use both
         if leaf:
             crits.append(
                 Criterion(
@@ -258,10 +260,8 @@ def rubrics(draw: Callable[..., Any], max_depth: int = 3, max_children: int = 4)
                 build(new_id(), cid, depth + 1, b, None)
         else:
             for _ in range(k):
-                # a node has points (its maximum, which also weighs it) or a weight, not both
                 child_budget = draw(st.one_of(st.none(), st.integers(4, 60)))
-                child_weight = None if child_budget is not None else draw(st.integers(1, 10))
-                build(new_id(), cid, depth + 1, child_budget, child_weight)
+                build(new_id(), cid, depth + 1, child_budget, draw(st.integers(1, 10)))
 
     build("root", None, 0, 100, None)
     has_products = any(c.level == "product" for c in crits)
