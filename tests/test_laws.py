@@ -179,16 +179,35 @@ def test_scaling_sibling_weights_changes_nothing(
 ) -> None:
     rubric, recs = case
     tree = rubric.tree
-    parents = [i for i in tree.order if tree.children[i] and tree.nodes[i].rule.name != "sum"]
+
+    # A weight, or a leaf's points (which weigh it when it has no weight), is a pure weight
+    # that the law may scale; an internal node's points without a weight weigh it but are
+    # also the maximum of a value given for it directly, so its parent is left out.
+    def scalable(k: int) -> bool:
+        c = tree.nodes[k]
+        return c.weight is not None or c.points is None or tree.is_leaf(k)
+
+    parents = [
+        i
+        for i in tree.order
+        if tree.children[i]
+        and tree.nodes[i].rule.name != "sum"
+        and all(scalable(k) for k in tree.children[i])
+    ]
     assume(parents)
     p = data.draw(st.sampled_from(parents))
     kids = {tree.nodes[k].id for k in tree.children[p]}
     from decimal import Decimal
 
+    f = Decimal(repr(factor))
     scaled = attrs.evolve(
         rubric,
         criteria=tuple(
-            attrs.evolve(c, weight=c.effective_weight * Decimal(repr(factor)))
+            (
+                attrs.evolve(c, points=c.points * f)
+                if c.points is not None and c.weight is None
+                else attrs.evolve(c, weight=c.effective_weight * f)
+            )
             if c.id in kids
             else c
             for c in rubric.criteria

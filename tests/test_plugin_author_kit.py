@@ -70,3 +70,34 @@ def test_fixtures_give_fresh_managers(
     assert "ombudsman-2023" in kepatuhan_manager.registry.rubrics
     assert not kepatuhan_builtin_manager.registry.rubrics
     assert kepatuhan_manager is not kepatuhan.plugins.default_manager()
+
+
+INSTALLED = sorted(kepatuhan.plugins.default_manager().registry.rubrics)
+
+
+@pytest.mark.parametrize("rubric_id", INSTALLED)
+def test_every_indicator_at_its_best_scores_the_top_and_at_its_worst_zero(
+    rubric_id: str, kepatuhan_manager: PluginManager
+) -> None:
+    """``extreme_records`` gives each leaf once, on its level's row, at its scale's end."""
+    from kepatuhan import ObservationTable, score
+    from kepatuhan.testing import extreme_records
+
+    reg = kepatuhan_manager.registry
+    rubric = reg.rubric(rubric_id)
+    tree = rubric.tree
+    for best, expected, band in ((True, 100.0, -1), (False, 0.0, 0)):
+        records = extreme_records(rubric, best=best, registry=reg)
+        assert sorted(r["criterion"] for r in records) == sorted(
+            tree.nodes[n].id for n in tree.leaves()
+        )
+        for r in records:
+            level = rubric.criterion(r["criterion"]).level
+            assert (r["unit"] != "") == (level != "institution")
+            assert (r["product"] != "") == (level == "product")
+        card = score(rubric, ObservationTable.from_records(records), plugins=kepatuhan_manager)
+        got = card.card("i")
+        assert got.score == pytest.approx(expected), (rubric_id, best)
+        assert got.missing == ()
+        if rubric.bands is not None:
+            assert got.band == rubric.bands.bands[band]

@@ -43,7 +43,7 @@ def test_following_the_tutorial_gives_a_listed_plugin_whose_tests_pass(tmp_path:
     rubric = pkg / "src" / "kepatuhan_contoh_2026" / "rubrics" / "contoh-2026.toml"
     sh([kep, "validate", "--strict", str(rubric)], tmp_path)  # step 3
     sh([py, "-m", "pip", "install", "-q", "--no-deps", "-e", "."], pkg)  # step 4
-    assert "3 passed" in sh([py, "-m", "pytest", "-q", "-p", "no:cacheprovider"], pkg)
+    assert "4 passed" in sh([py, "-m", "pytest", "-q", "-p", "no:cacheprovider"], pkg)
     assert "contoh-2026" in sh([kep, "rubrics"], pkg)
 
 

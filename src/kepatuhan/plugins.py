@@ -39,7 +39,7 @@ from .errors import (
     suggest,
 )
 from .records import PublishedRecord
-from .rubric import Rubric, RuleRef
+from .rubric import CriterionTree, Levels, Rubric, RuleRef
 from .scales import Scale
 
 __all__ = [
@@ -186,8 +186,8 @@ class Registry:
         if owner is not None:
             raise PluginError(
                 Problem(
-                    f'rubric "{rubric_id}" comes from plugin {owner!r}, which is broken: '
-                    f"{self.broken[owner]}",
+                    f'rubric "{rubric_id}" comes from plugin {owner!r}, which is broken '
+                    f"(its other rubrics cannot be used either): {self.broken[owner]}",
                     expected="a rubric of a working plugin",
                     found=f'"{rubric_id}"',
                 )
@@ -199,7 +199,7 @@ class Registry:
                 Problem(
                     message
                     + "; a broken plugin may provide it: "
-                    + "; ".join(f"{p!r}: {e}" for p, e in sorted(self.broken.items())),
+                    + " | ".join(e for _, e in sorted(self.broken.items())),
                     expected="an installed rubric id",
                     found=f'"{rubric_id}"',
                 )
@@ -213,8 +213,12 @@ class Registry:
 
         One pass over the criteria with the rubric's tree fetched once: linear in criteria.
         """
+        return self.check_tree(rubric.tree, rubric.levels)
+
+    def check_tree(self, tree: CriterionTree, levels: Levels) -> list[Problem]:
+        """:meth:`check` for a criterion tree and roll-up rules that are not (yet) a valid
+        rubric: ``validate`` reports an unknown scale beside the rubric's other problems."""
         problems: list[Problem] = []
-        tree = rubric.tree
         for i, c in enumerate(tree.nodes):
             key = f'criterion "{c.id}"'
             if c.scale is not None:
@@ -244,9 +248,9 @@ class Registry:
                 continue
             problems.extend(self._rule_params(c.rule, f"{key}.rule"))
             if self.aggregators[name].value.additive:
-                problems.extend(_check_additive(rubric, i))
+                problems.extend(_check_additive(tree, i))
         for level in ("institution", "unit"):
-            ref = rubric.levels.rule(level).combine
+            ref = levels.rule(level).combine
             name = ref.name
             if name not in self.aggregators:
                 problems.append(
@@ -325,6 +329,12 @@ def _call(impl: pluggy.HookImpl, args: dict[str, Any], hook_name: str) -> Any:
         raise PluginError(
             f"plugin {impl.plugin_name!r} raised in {hook_name}: {type(exc).__name__}: {exc}"
         ) from exc
+
+
+def _one_line(text: str) -> str:
+    """An error as one line (a rubric's several problems joined by ``; ``), for
+    ``kepatuhan plugins`` and for the message of a command on a broken plugin's rubric."""
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def _env_list(env: Mapping[str, str], key: str) -> list[str] | None:
@@ -431,29 +441,32 @@ class PluginManager:
                 self._load_errors[ep.name] = error
                 self._registry = None
                 continue
-            dist = getattr(ep, "dist", None)
-            self._dists[ep.name] = (
-                getattr(dist, "name", None),
-                getattr(dist, "version", None),
-            )
             loaded.append(ep.name)
         return loaded
 
     def _load_one(self, ep: md.EntryPoint) -> str | None:
-        """Import and register one entry point; its error as text if it is broken."""
+        """Import and register one entry point; its error as one line if it is broken."""
+        dist = getattr(ep, "dist", None)
+        self._dists[ep.name] = (getattr(dist, "name", None), getattr(dist, "version", None))
+        name, version = self._dists[ep.name]
+        who = f"plugin {ep.name!r}" + (
+            f" ({name}{' ' + version if version else ''})" if name else ""
+        )
         try:
             plugin = ep.load()
         except Exception as exc:  # any import-time failure of third-party code
-            return f"failed to load ({ep.value}): {type(exc).__name__}: {exc}"
+            return _one_line(
+                f"{who} failed to load: importing {ep.value} raised {type(exc).__name__}: {exc}"
+            )
         try:
             self.register(plugin, ep.name)
         except PluginError as exc:
-            return f"refused at registration: {exc}"
+            return _one_line(f"{who} failed to load: refused at registration: {exc}")
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
             self.pm.unregister(name=ep.name)
-            return f"refused at registration: {exc}"
+            return _one_line(f"{who} failed to load: refused at registration: {exc}")
         return None
 
     @property
@@ -467,10 +480,18 @@ class PluginManager:
     def broken(self) -> dict[str, str]:
         """Plugins that failed to load or to register, ``{plugin name: error}``.
 
-        A broken plugin contributes nothing and none of its hooks is called; asking for
-        one of its rubrics raises a PluginError carrying the error.
+        Each error is one line that starts with the plugin's name (``plugin 'foo'
+        (kepatuhan-foo 1.0) failed to load: …``). A broken plugin contributes nothing and
+        none of its hooks is called; asking for one of its rubrics raises a PluginError
+        carrying the error.
         """
         return dict(self.registry.broken)
+
+    def distribution_of(self, plugin_name: str) -> str | None:
+        """The distribution an entry-point plugin came from (working or broken), if known."""
+        if plugin_name == BUILTIN:
+            return "kepatuhan"
+        return self._dists.get(plugin_name, (None, None))[0]
 
     def call_each(
         self,
@@ -569,7 +590,10 @@ class PluginManager:
         def on_error(plugin: str, exc: KepatuhanError) -> None:
             if isinstance(exc, DuplicateNameError):
                 raise exc  # which of two providers is meant cannot be guessed: stop
-            failed.setdefault(plugin, str(exc))
+            text = _one_line(str(exc))
+            if not text.startswith(f"plugin {plugin!r}"):
+                text = f"plugin {plugin!r} failed to register: {text}"
+            failed.setdefault(plugin, text)
 
         self.call_each(hook_name, per_plugin=register_for, on_error=on_error, only=only)
 
@@ -729,9 +753,8 @@ def default_manager() -> PluginManager:
     return PluginManager()
 
 
-def _check_additive(rubric: Rubric, i: int) -> list[Problem]:
+def _check_additive(tree: CriterionTree, i: int) -> list[Problem]:
     """Children of an additive node are points out of the parent's maximum, never ``na``."""
-    tree = rubric.tree
     parent = tree.nodes[i]
     hi = parent.points if parent.points is not None else 100
     out = []

@@ -16,7 +16,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -46,6 +46,7 @@ __all__ = [
     "RuleRef",
     "ScaleRef",
     "Source",
+    "criterion_tree",
     "to_decimal",
 ]
 
@@ -888,6 +889,15 @@ def _tree_problems(criteria: tuple[Criterion, ...]) -> tuple[list[Problem], int 
     return problems, seen[roots[0].id]
 
 
+def criterion_tree(criteria: Sequence[Criterion]) -> CriterionTree | None:
+    """The indexed tree of ``criteria``, or ``None`` when their ids or parents do not make
+    one tree (duplicates, orphans, a cycle, no single root). For checks of a rubric that
+    failed its other rules: the names of its scales and rules can still be checked."""
+    crits = tuple(criteria)
+    problems, root = _tree_problems(crits)
+    return None if problems or root is None else _build_tree(crits)
+
+
 def _build_tree(criteria: tuple[Criterion, ...]) -> CriterionTree:
     index = {c.id: i for i, c in enumerate(criteria)}
     parent = tuple(-1 if c.parent is None else index[c.parent] for c in criteria)
@@ -927,6 +937,8 @@ def _node_problems(criteria: tuple[Criterion, ...], tree: CriterionTree) -> list
     for i, c in enumerate(criteria):
         key = _key(c)
         leaf = tree.is_leaf(i)
+        if c.weight is not None and c.points is not None:
+            problems.extend(_points_and_weight(c, i, tree))
         for field in ("weight", "points"):
             v = getattr(c, field)
             if v is not None and not v > 0:
@@ -994,6 +1006,35 @@ def _points_gap(c: Criterion, kids: list[Criterion]) -> tuple[Decimal, Decimal] 
     if target is None or total == target:
         return None
     return total, target
+
+
+def _points_and_weight(c: Criterion, i: int, tree: CriterionTree) -> list[Problem]:
+    """Points and a weight on one criterion: an error wherever one of them would be unused.
+
+    Under a ``sum`` parent the points weigh the node, so a weight is ignored; a leaf's
+    maximum comes from its scale, so beside a weight its points mean nothing; the root has
+    no siblings to be weighed against. Only an internal node under a weighted parent uses
+    both: the weight among its siblings, the points as its own maximum (of a value given
+    for it directly, or of an additive rule's children).
+    """
+    p = tree.parent[i]
+    if p >= 0 and tree.nodes[p].rule.name == "sum":
+        unused = 'the weight: under a "sum" parent a criterion weighs by its points'
+    elif tree.is_leaf(i):
+        unused = "the points: an indicator's maximum comes from its scale, its weight weighs it"
+    elif p < 0:
+        unused = "the weight: the root has no siblings to be weighed against"
+    else:
+        return []
+    return [
+        Problem(
+            f'criterion "{c.id}" has both points and weight, and would not use {unused}; '
+            "give one of them",
+            key_path=_key(c),
+            expected="points or weight, not both",
+            found=f"points = {c.points}, weight = {c.weight}",
+        )
+    ]
 
 
 def _sum_problems(c: Criterion, kids: list[Criterion]) -> list[Problem]:

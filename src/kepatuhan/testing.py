@@ -9,6 +9,8 @@ plugin test suites and the scaffold's generated tests. Needs the ``test`` extra 
 - :func:`check_aggregator` — the aggregator contract's laws for one rule, failing with one
   line that names the law and the input (:class:`AggregatorLawError`);
 - :func:`synthetic_campaign` — a realistic random national round;
+- :func:`extreme_records` — every indicator at its best (or worst) value, for "all best
+  scores the top, all worst scores zero";
 - :func:`fresh_manager` — a plugin manager with the built-ins and the plugins given.
 """
 
@@ -26,11 +28,13 @@ from .authoring.kit import (
     table_records,
     tables,
 )
+from .authoring.synthetic import extreme_records
 
 __all__ = [
     "AggregatorLawError",
     "check_aggregator",
     "check_rubric_laws",
+    "extreme_records",
     "fresh_manager",
     "reference_scores",
     "rubrics",

@@ -347,6 +347,8 @@ def rubrics(
         leaf = depth >= max_depth or (parent is not None and draw(st.booleans()))
         pts = Decimal(budget) if budget is not None else None
         w = Decimal(weight) if weight is not None else None
+        if leaf and pts is not None:
+            w = None  # a leaf has points or a weight; an internal node may use both
         if leaf:
             crits.append(
                 Criterion(

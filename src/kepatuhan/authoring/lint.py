@@ -6,14 +6,24 @@ that **every number has a source**: each weight or maximum of points, each band 
 each roll-up rule names a ``source`` (and a ``confidence``); and a ``[[source]]`` that
 nothing cites is a finding. (A cited source that is not defined is an error of the rubric
 itself.)
+
+:func:`lint_hints` points at what may be a slip but may also be meant, and never fails a
+check: weights of a weighted mean that look like percentages but do not add up to 100.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from ..errors import Problem
 from ..rubric import Rubric, citations
 
-__all__ = ["lint_rubric"]
+__all__ = ["PERCENT_LIKE", "lint_hints", "lint_rubric"]
+
+#: Sibling weights "look like percentages" when they add up to more than the first and less
+#: than the second number: 30 + 30 + 45 = 105 or 25 + 25 + 25 = 75 (a child forgotten?) get
+#: a hint; ratios such as 1 + 2 + 1 or the editions' nine weights of 1.0 do not.
+PERCENT_LIKE = (Decimal(50), Decimal(150))
 
 
 def lint_rubric(rubric: Rubric) -> list[Problem]:
@@ -61,4 +71,39 @@ def lint_rubric(rubric: Rubric) -> list[Problem]:
         for s in rubric.sources
         if s.id not in cited and s.id not in text
     )
+    return found
+
+
+def lint_hints(rubric: Rubric) -> list[Problem]:
+    """Hints (never errors): what may be a slip in a valid rubric; never raises.
+
+    A ``weighted_mean`` node whose children all give a ``weight``, whose weights add up to
+    between 50 and 150 (:data:`PERCENT_LIKE`: they look like percentages) but not to 100,
+    gets a hint naming the node, the sum and each weight. Only ratios of weights matter, so
+    the rubric scores the same either way; the hint asks whether a weight is mistyped or a
+    child forgotten.
+    """
+    found: list[Problem] = []
+    tree = rubric.tree
+    lo, hi = PERCENT_LIKE
+    for i, c in enumerate(tree.nodes):
+        kids = [tree.nodes[k] for k in tree.children[i]]
+        if c.rule.name != "weighted_mean" or len(kids) < 2:
+            continue
+        weights = [k.weight for k in kids]
+        if any(w is None for w in weights):
+            continue
+        total = sum((w for w in weights if w is not None), Decimal(0))
+        if lo < total < hi and abs(total - 100) > Decimal("1e-9"):
+            parts = ", ".join(f"{k.id} {k.weight}" for k in kids)
+            found.append(
+                Problem(
+                    f"the weights of its children add up to {total}, not 100 ({parts}); "
+                    "only their ratios matter, so this scores the same as weights scaled to "
+                    "100 — is a weight mistyped or a child missing?",
+                    key_path=f'criterion "{c.id}"',
+                    expected="weights adding up to 100 (when they are percentages)",
+                    found=str(total),
+                )
+            )
     return found

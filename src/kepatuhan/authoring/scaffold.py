@@ -2,10 +2,13 @@
 
 The package has a ``pyproject.toml`` with the ``kepatuhan`` entry point, a rubric TOML
 shipped as package data (a small four-dimension example with sources and confidences to
-replace), a hook module, and tests that use the library's pytest fixtures and
-:func:`kepatuhan.testing.check_rubric_laws`. ``--from RUBRIC-ID`` writes instead a rubric
-that ``extends`` an installed edition with one override to edit, and tests that check it is
-registered, lawful, records its parent, and scores like the parent until a number changes.
+replace), a hook module, and tests that use the library's pytest fixtures,
+:func:`kepatuhan.testing.extreme_records` and :func:`kepatuhan.testing.check_rubric_laws`.
+The tests derive every expectation from the rubric when they run, so they keep passing
+while the designer edits the TOML, and fail when an edit breaks a law.
+``--from RUBRIC-ID`` writes instead a rubric that ``extends`` an installed edition with one
+override to edit, and tests that check it is registered, lawful, records its parent, and
+scores like the parent until a number changes.
 """
 
 from __future__ import annotations
@@ -142,39 +145,69 @@ source = "method"
 confidence = "assumed"
 """
 
-TESTS = '''"""Tests of the {name} plugin: registered, lawful, and scoring a worked example."""
+TESTS = '''"""Tests of the {name} plugin, derived from the rubric itself.
+
+Nothing here repeats a number of rubrics/{name}.toml: the expectations are computed from the
+rubric at test time (every indicator at its best scores the top, at its worst zero, and the
+aggregation laws hold on random data), so the tests still pass after you change weights,
+add criteria or change scales, and fail when an edit breaks one of these rules.
+"""
 
 from __future__ import annotations
 
 import pytest
 from kepatuhan import ObservationTable, score
-from kepatuhan.testing import check_rubric_laws
+from kepatuhan.testing import check_rubric_laws, extreme_records
 
 from {package} import RUBRIC_ID, plugin
 
 
-def test_the_rubric_is_registered(register_plugin):
-    pm = register_plugin(plugin)
-    assert RUBRIC_ID in pm.registry.rubrics
+@pytest.fixture
+def manager(register_plugin):
+    """The built-in plugin and this one, for one test."""
+    return register_plugin(plugin)
 
 
-def test_the_rubric_obeys_the_aggregation_laws(register_plugin):
-    pm = register_plugin(plugin)
-    check_rubric_laws(pm.registry.rubric(RUBRIC_ID), plugins=pm, max_examples=25)
+@pytest.fixture
+def rubric(manager):
+    """This plugin's rubric, as registered (a broken rubric file fails here, with its error)."""
+    return manager.registry.rubric(RUBRIC_ID)
 
 
-def test_a_worked_example(register_plugin):
-    pm = register_plugin(plugin)
-    table = ObservationTable.from_records(
-        [
-            dict(institution="kab-x", unit="a", criterion="layanan", value=90),
-            dict(institution="kab-x", unit="a", criterion="pengaduan", value=3),
-            dict(institution="kab-x", unit="b", criterion="total", value=70),
-        ]
+def top_score(rubric):
+    """The highest score: the root's points if it has any, else 100."""
+    root = rubric.tree.nodes[rubric.tree.root_index]
+    return float(root.points) if root.points is not None else 100.0
+
+
+def card_for(rubric, manager, *, best):
+    records = extreme_records(rubric, best=best, registry=manager.registry)
+    return score(rubric, ObservationTable.from_records(records), plugins=manager).card("i")
+
+
+def test_the_rubric_is_registered(manager):
+    assert RUBRIC_ID in manager.registry.rubrics
+
+
+def test_every_indicator_at_its_best_scores_the_top(rubric, manager):
+    card = card_for(rubric, manager, best=True)
+    assert card.score == pytest.approx(top_score(rubric))
+    if rubric.bands is not None:
+        assert card.band == rubric.bands.bands[-1]
+
+
+def test_every_indicator_at_its_worst_scores_zero(rubric, manager):
+    card = card_for(rubric, manager, best=False)
+    assert card.score == pytest.approx(0.0), (
+        "every indicator at the bottom of its scale should score 0; a scale whose lowest "
+        "value is worth points (ordinal points starting above 0?) gives " + str(card.score)
     )
-    card = score(RUBRIC_ID, table, plugins=pm).card("kab-x")
-    assert card.score == pytest.approx((0.6 * 90 + 40 + 70) / 2)
-    assert card.band.id == "B"
+    if rubric.bands is not None:
+        assert card.band == rubric.bands.bands[0]
+
+
+def test_the_rubric_obeys_the_aggregation_laws(rubric, manager):
+    check_rubric_laws(rubric, plugins=manager, max_examples=25)
 '''
 
 DERIVED_INIT = '''"""The {name} methodology, derived from {parent}, as a kepatuhan rubric plugin."""

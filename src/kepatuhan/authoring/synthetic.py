@@ -9,6 +9,8 @@ percent are missing (no row at all).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -23,7 +25,7 @@ from ..observations import (
 from ..plugins import Registry, default_manager
 from ..rubric import LEVELS, Rubric
 
-__all__ = ["SECTORS", "leaf_cap", "synthetic_campaign"]
+__all__ = ["SECTORS", "extreme_records", "leaf_cap", "synthetic_campaign"]
 
 #: Sectors of a regency's usual seven units (Ombudsman Jateng slides, Brebes 2023): Dinkes,
 #: 2 Puskesmas,
@@ -63,6 +65,46 @@ def leaf_cap(rubric: Rubric, n: int, registry: Registry) -> float | None:
     assert c.scale is not None
     hi = registry.scale(c.scale.name).bounds(c.scale)[1]
     return hi / len(tree.children[p])
+
+
+def extreme_records(
+    rubric: Rubric, *, best: bool, registry: Registry | None = None
+) -> list[dict[str, Any]]:
+    """Observation records with every indicator of ``rubric`` at its best or its worst value.
+
+    One institution ``"i"`` with one unit ``"u"`` and one service product ``"p"``; each leaf
+    is given once, on the row of its level, at the top of its scale (``best=True``: the
+    largest allowed value, within :func:`leaf_cap` under an additive parent) or at its
+    bottom (``best=False``). Built from the rubric and the scales' own bounds, so a test
+    that scores these records ("all best scores the top, all worst scores zero") follows
+    the rubric when its file is edited, instead of repeating its numbers.
+    """
+    reg = registry or default_manager().registry
+    tree = rubric.tree
+    out: list[dict[str, Any]] = []
+    for n in tree.leaves():
+        c = tree.nodes[n]
+        assert c.scale is not None and c.level is not None
+        scale = reg.scale(c.scale.name)
+        lo, hi = scale.bounds(c.scale)
+        cap = leaf_cap(rubric, n, reg)
+        allowed = scale.discrete(c.scale)
+        if allowed is not None:
+            pool = [a for a in allowed if cap is None or a <= cap] or [lo]
+            value = max(pool) if best else min(pool)
+        else:
+            value = (hi if cap is None else min(hi, cap)) if best else lo
+        lv = LEVELS.index(c.level)
+        out.append(
+            {
+                "institution": "i",
+                "unit": "u" if lv >= 1 else "",
+                "product": "p" if lv == 2 else "",
+                "criterion": c.id,
+                "value": value,
+            }
+        )
+    return out
 
 
 def synthetic_campaign(

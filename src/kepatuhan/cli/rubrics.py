@@ -15,14 +15,14 @@ from ..errors import (
     InputFileError,
     KepatuhanError,
     Problem,
+    RubricError,
 )
 from ..io.files import read_text
-from ..io.rubric_toml import is_rubric_file, parse_toml, rubric_from_dict
+from ..io.rubric_toml import is_rubric_file, parse_toml, rubric_problems
 from ..plugins import PluginManager
 from . import common
 from .common import (
     Col,
-    _checked,
     _emit,
     _emit_records,
     _print_error,
@@ -46,7 +46,8 @@ RUBRIC_COLUMNS = (
     Col("title"),
     Col("digest", lambda d: d.split(":")[-1][:12]),
 )
-#: The columns of ``plugins``; a broken plugin shows ``BROKEN`` and its error in ``error``.
+#: The columns of ``plugins``; a broken plugin shows ``BROKEN``, its error (one line) in
+#: ``error``, and under ``rubrics`` the ids it registered before it failed.
 PLUGIN_COLUMNS = (
     Col("name"),
     Col("version"),
@@ -60,8 +61,16 @@ PLUGIN_COLUMNS = (
 
 
 def cmd_rubrics(args: argparse.Namespace) -> int:
-    """List installed rubrics."""
+    """List installed rubrics; a note on stderr names the broken plugins, whose rubrics are
+    not listed."""
     reg = common._manager().registry
+    if reg.broken:
+        print(
+            f"note: {len(reg.broken)} broken plugin(s) not listed: "
+            + ", ".join(sorted(reg.broken))
+            + " (kepatuhan plugins shows why)",
+            file=sys.stderr,
+        )
     items = [reg.rubrics[k] for k in sorted(reg.rubrics)]
     records = [
         {
@@ -83,6 +92,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     pm = common._manager()
     infos = pm.plugins()
     broken = pm.broken
+    offered = pm.registry.orphans  # rubric ids a broken plugin registered before it failed
     records: list[dict[str, Any]] = [
         {
             "name": p.name,
@@ -101,8 +111,8 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         {
             "name": name,
             "version": "BROKEN",
-            "distribution": None,
-            "rubrics": [],
+            "distribution": pm.distribution_of(name),
+            "rubrics": sorted(r for r, p in offered.items() if p == name),
             "scales": [],
             "aggregators": [],
             "hooks": [],
@@ -112,6 +122,15 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     ]
     _emit_records(args.format, PLUGIN_COLUMNS, records)
     return 0
+
+
+def _param_text(value: object) -> str:
+    """A scale parameter as the rubric file writes it: ``0``, ``2.5``, ``[0, 1, 2]``, ``true``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_param_text(v) for v in value) + "]"
+    return str(value)  # a Decimal prints its digits as written (Decimal("2.50") -> 2.50)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -131,8 +150,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         scale = (
             ""
             if c.scale is None
-            else c.scale.name
-            + "".join(f" {k}={list(v) if isinstance(v, tuple) else v}" for k, v in c.scale.params)
+            else c.scale.name + "".join(f" {k}={_param_text(v)}" for k, v in c.scale.params)
         )
         rows.append(
             (
@@ -228,9 +246,12 @@ def cmd_new_rubric(args: argparse.Namespace) -> int:
     return 0
 
 
-def _validate_one(args: argparse.Namespace, path: str, pm: PluginManager) -> list[Problem]:
-    """Raise on errors; return lint findings (rubric files only)."""
-    from ..authoring.lint import lint_rubric
+def _validate_one(
+    args: argparse.Namespace, path: str, pm: PluginManager
+) -> tuple[list[Problem], list[Problem]]:
+    """Raise on errors (every error of a rubric file at once); return the lint findings and
+    the hints (rubric files only)."""
+    from ..authoring.lint import lint_hints, lint_rubric
 
     p = Path(path)
     rubric_ref = args.rubric
@@ -243,35 +264,46 @@ def _validate_one(args: argparse.Namespace, path: str, pm: PluginManager) -> lis
                 raise
             raise located from None
         if not {"observation", "observations", "institution", "unit", "product"} & set(data):
-            rubric = _checked(rubric_from_dict(data, path), path, pm)
-            return [attrs.evolve(f, path=path) for f in lint_rubric(rubric)]
+            rubric, problems = rubric_problems(data, path, pm.registry)
+            if problems or rubric is None:
+                raise RubricError(problems)
+            return (
+                [attrs.evolve(f, path=path) for f in lint_rubric(rubric)],
+                [attrs.evolve(h, path=path) for h in lint_hints(rubric)],
+            )
     table = common._read_table(args, path)
     if rubric_ref is not None:
         from ..engine import score
 
         score(_resolve_rubric(rubric_ref, pm), table, plugins=pm)
-    return []
+    return [], []
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check rubric and observation files, and lint rubrics; exit 1 on any error.
 
-    Lint findings (a number without a source) are printed as ``lint:`` lines; with
-    ``--strict`` they fail the check too.
+    Every error of a rubric file is reported in one pass. Lint findings (a number without a
+    source) are printed as ``lint:`` lines; with ``--strict`` they fail the check too.
+    Hints (weights that look like percentages but do not add up to 100) are printed as
+    ``hint:`` lines and never fail it.
     """
     pm = common._manager()
     bad = 0
     for path in args.paths:
         try:
-            findings = _validate_one(args, path, pm)
+            findings, hints = _validate_one(args, path, pm)
         except KepatuhanError as exc:
             bad += 1
             _print_error(exc, path)
             continue
         for f in findings:
             print(f"lint: {f}", file=sys.stderr)
+        for h in hints:
+            print(f"hint: {h}", file=sys.stderr)
         if findings and args.strict:
             bad += 1
         else:
-            print(f"ok {path}" + (f" ({len(findings)} lint findings)" if findings else ""))
+            notes = [f"{len(findings)} lint findings"] if findings else []
+            notes += [f"{len(hints)} hints"] if hints else []
+            print(f"ok {path}" + (f" ({', '.join(notes)})" if notes else ""))
     return 1 if bad else 0

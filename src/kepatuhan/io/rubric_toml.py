@@ -9,6 +9,7 @@ user's terms (``criterion "proses".weight``), with a did-you-mean for a misspelt
 from __future__ import annotations
 
 import contextvars
+import copy
 import os
 import re
 import sys
@@ -45,16 +46,19 @@ from ..rubric import (
     DERIVE_CHANGES,
     NOT_APPLICABLE_KEYS,
     Criterion,
+    CriterionTree,
     Label,
+    Levels,
     NotApplicableFor,
     Rubric,
     RuleRef,
     ScaleRef,
+    criterion_tree,
 )
 from .files import read_text
 
 if TYPE_CHECKING:
-    from ..plugins import PluginManager
+    from ..plugins import PluginManager, Registry
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -70,6 +74,7 @@ __all__ = [
     "resolve_rubric",
     "rubric_from_dict",
     "rubric_from_toml",
+    "rubric_problems",
     "rubric_to_toml",
     "unstructure_rubric",
 ]
@@ -277,11 +282,18 @@ def _render_path(segments: list[Any], data: Any) -> str:
     return out
 
 
-def _problems(
+#: Where a structural problem is: the raw key path into the parsed data (TOML keys and list
+#: indices) and whether setting the spot aside loses nothing (an unknown key is ignored
+#: anyway) or loses a value that a later check may depend on.
+_Spot = tuple[list[Any], bool]
+
+
+def _located(
     exc: BaseException, segments: list[Any], cls: type | None, data: Any
-) -> list[Problem]:
+) -> list[tuple[Problem, _Spot]]:
+    """Each problem of a cattrs exception group, with the spot in the data it is about."""
     if isinstance(exc, BaseValidationError):
-        out: list[Problem] = []
+        out: list[tuple[Problem, _Spot]] = []
         sub_cls = getattr(exc, "cl", None)
         for sub in exc.exceptions:
             seg: list[Any] = []
@@ -294,34 +306,218 @@ def _problems(
                     seg = [note.index]
                     sub_type = note.type
             inner_cls = sub_type if isinstance(sub_type, type) and attrs.has(sub_type) else None
-            out.extend(_problems(sub, segments + seg, inner_cls or sub_cls, data))
+            out.extend(_located(sub, segments + seg, inner_cls or sub_cls, data))
         return out
     key = _render_path(segments, data)
     if isinstance(exc, ForbiddenExtraKeysError):
         known = _fields_of(exc.cl)
         return [
-            Problem(
-                f'unknown key "{k}"' + (suggest(k, known) or f"; known keys: {', '.join(known)}"),
-                key_path=f"{key}.{k}" if key else k,
-                expected="one of " + ", ".join(known),
-                found=f'"{k}"',
+            (
+                Problem(
+                    f'unknown key "{k}"'
+                    + (suggest(k, known) or f"; known keys: {', '.join(known)}"),
+                    key_path=f"{key}.{k}" if key else k,
+                    expected="one of " + ", ".join(known),
+                    found=f'"{k}"',
+                ),
+                ([*segments, k], True),
             )
             for k in sorted(exc.extra_fields)
         ]
+    spot: _Spot = (segments, False)
     if isinstance(exc, KeyError):
-        return [Problem("required key missing", key_path=key, expected="a value", found="nothing")]
+        missing = Problem("required key missing", key_path=key, expected="a value", found="nothing")
+        return [(missing, spot)]
     if isinstance(exc, KepatuhanError):
         return [
-            attrs.evolve(
-                p, key_path=f"{key}.{p.key_path}" if key and p.key_path else p.key_path or key
+            (
+                attrs.evolve(
+                    p, key_path=f"{key}.{p.key_path}" if key and p.key_path else p.key_path or key
+                ),
+                spot,
             )
             for p in exc.problems
         ]
     if isinstance(exc, _Invalid):
-        return [Problem(str(exc), key_path=key)]
+        return [(Problem(str(exc), key_path=key), spot)]
+    table_wanted = cls is not None and attrs.has(cls) and bool(segments)
+    if isinstance(exc, (TypeError, AttributeError)) and table_wanted:
+        # cattrs read a table (a criterion, a band, …) from something that is not one
+        value = _value_at(segments, data)
+        if isinstance(segments[-1], int) and not isinstance(value, (Mapping, str)):
+            return [(_not_a("a table", value, key), spot)]
     if isinstance(exc, (TypeError, ValueError)):
-        return [Problem(f"invalid value: {exc}", key_path=key)]
+        return [(Problem(f"invalid value: {exc}", key_path=key), spot)]
+    if isinstance(exc, AttributeError):  # cattrs read a table from something that is not one
+        outer = _value_at(segments[:-1], data)
+        if segments and isinstance(segments[-1], int) and isinstance(outer, str):
+            # `criterion = "abc"`: each letter would be a table; say it once, of the list
+            where = _render_path(segments[:-1], data)
+            return [(_not_a("a list of tables", outer, where), (segments[:-1], False))]
+        value = _value_at(segments, data)
+        if not isinstance(value, Mapping):
+            return [(_not_a("a table", value, key), spot)]
     raise exc
+
+
+def _value_at(segments: list[Any], data: Any) -> Any:
+    node = data
+    for seg in segments:
+        try:
+            node = node[seg]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+def _not_a(expected: str, value: Any, key: str) -> Problem:
+    found = fmt(value)
+    return Problem(
+        f"expected {expected}, found {found}", key_path=key, expected=expected, found=found
+    )
+
+
+#: Stand-ins for a required value that is missing or unreadable, so that the checks of the
+#: rest of the file can run; what they would say about the stand-in itself is not reported.
+_STAND_IN: dict[str, Any] = {"id": "unreadable", "title": "?", "label": "?", "min": Decimal(0)}
+#: The top-level lists of tables, whose entries own the problems found inside them.
+_LISTS = ("criterion", "source", "alternative", "flag")
+
+
+class _CannotSetAside(Exception):
+    """A spot with no stand-in (the criteria themselves): the later checks cannot run."""
+
+
+def _set_aside(data: Any, spots: list[_Spot]) -> Any:
+    """A copy of ``data`` without the values at ``spots`` (stand-ins where one is required)."""
+    out = copy.deepcopy(data)
+    drops: list[tuple[list[Any], int]] = []
+    for n, (segments, _) in enumerate(spots):
+        if not segments or segments == ["criterion"]:
+            raise _CannotSetAside
+        node = out
+        for seg in segments[:-1]:
+            try:
+                node = node[seg]
+            except (KeyError, IndexError, TypeError):
+                break
+        else:
+            last = segments[-1]
+            if isinstance(node, list) and isinstance(last, int):
+                drops.append((node, last))
+            elif isinstance(node, dict):
+                if last in _STAND_IN:
+                    node[last] = f"unreadable-{n}" if last == "id" else _STAND_IN[last]
+                else:
+                    node.pop(last, None)
+    for items, index in sorted(drops, key=lambda d: -d[1]):  # from the end: indices hold
+        if 0 <= index < len(items):
+            del items[index]
+    return out
+
+
+def _owners(spots: list[_Spot], data: Any) -> list[str]:
+    """The key paths whose later problems may only echo a value set aside: the criterion,
+    table or band scheme that held it, and the parent of a criterion whose points, weight,
+    parent or whole entry was set aside (and, for a parent or an entry, the tree's own
+    problems, keyed ``criterion``: one root, no criteria)."""
+    owners: list[str] = []
+    for segments, lossless in spots:
+        if lossless or not segments:
+            continue
+        head = segments[:2] if segments[0] in _LISTS and len(segments) > 1 else segments[:1]
+        owners.append(_render_path(head, data))
+        entry = segments[0] == "criterion" and len(segments) > 1 and isinstance(segments[1], int)
+        if entry and (len(segments) == 2 or segments[2] in ("points", "weight", "parent", "id")):
+            items = data.get("criterion")
+            ok = isinstance(items, list) and 0 <= segments[1] < len(items)
+            item = items[segments[1]] if ok else None
+            parent = item.get("parent") if isinstance(item, Mapping) else None
+            if isinstance(parent, str):
+                owners.append(f'criterion "{parent}"')
+            if len(segments) == 2 or segments[2] in ("parent", "id"):
+                owners.append(_WHOLE_TREE)
+    return owners
+
+
+#: The key path of problems about the criteria as a whole (matched exactly, not as a prefix).
+_WHOLE_TREE = "criterion"
+
+
+def _echo(problem: Problem, owners: list[str]) -> bool:
+    key = problem.key_path or ""
+    return any(
+        key == o or (o != _WHOLE_TREE and key.startswith((o + ".", o + " "))) for o in owners
+    )
+
+
+def _tree_and_levels(data: Any) -> tuple[CriterionTree, Levels] | None:
+    """The criterion tree and roll-up rules of a file whose rubric could not be built."""
+    try:
+        criteria = _CONVERTER.structure(data.get("criterion", []), tuple[Criterion, ...])
+        levels = _CONVERTER.structure(data.get("levels", {}), Levels)
+    except (BaseValidationError, KepatuhanError, TypeError, ValueError, AttributeError):
+        return None
+    tree = criterion_tree(criteria)
+    return None if tree is None else (tree, levels)
+
+
+def rubric_problems(
+    data: Mapping[str, Any], path: str | None = None, registry: Registry | None = None
+) -> tuple[Rubric | None, list[Problem]]:
+    """Every problem of a parsed rubric file, found in one pass, and the rubric if built.
+
+    Structural problems (unknown keys, values of the wrong type or form, required keys
+    missing) come first; then, with those values set aside, the rubric's own checks run on
+    the rest (the tree, points that must add up, bands, sources), so a misspelt key, a bad
+    number and a sum that does not add up are reported together. A later problem that may
+    only follow from a value set aside (on the same criterion, or on its parent when its
+    points or weight were unreadable) is not reported. Returns ``(rubric, [])`` for a valid
+    file; otherwise the problems, each with ``path``, and the rubric built from the rest
+    when that was possible, else ``None``. With a ``registry``, the names of scales and
+    aggregators (and scale parameters) are checked too, even when the rest has problems.
+    """
+    if not isinstance(data, Mapping):
+        return None, [Problem(f"expected a table, found {fmt(data)}", path=path)]
+    if "extends" in data or "remove" in data:
+        try:  # a derived rubric is validated as a whole once its parent's tables are merged
+            return rubric_from_dict(data, path), []
+        except KepatuhanError as exc:
+            return None, [
+                p if p.path is not None else attrs.evolve(p, path=path) for p in exc.problems
+            ]
+    found: list[Problem] = []
+    rubric: Rubric | None = None
+    rest: Any = data
+    owners: list[str] = []
+    try:
+        rubric = _CONVERTER.structure(dict(data), Rubric)
+    except KepatuhanError as exc:
+        found.extend(exc.problems)
+    except BaseValidationError as exc:
+        located = _located(exc, [], Rubric, data)
+        for p, _ in located:
+            if p not in found:
+                found.append(p)
+        spots = [s for _, s in located]
+        owners = _owners(spots, data)
+        try:  # the same file with what could not be read set aside: the later checks
+            rest = _set_aside(data, spots)
+            rubric = _CONVERTER.structure(rest, Rubric)
+        except _CannotSetAside:
+            rest = None
+        except KepatuhanError as again:
+            found.extend(p for p in again.problems if not _echo(p, owners))
+        except BaseValidationError as again:  # only a stand-in can fail here
+            more = [p for p, _ in _located(again, [], Rubric, data)]
+            found.extend(p for p in more if p not in found and not _echo(p, owners))
+    if registry is not None:
+        parts = (rubric.tree, rubric.levels) if rubric is not None else _tree_and_levels(rest)
+        if parts is not None:
+            named = registry.check_tree(*parts)
+            found.extend(p for p in named if p not in found and not _echo(p, owners))
+    problems = [p if p.path is not None else attrs.evolve(p, path=path) for p in found]
+    return rubric, problems
 
 
 def rubric_from_dict(
@@ -350,12 +546,10 @@ def rubric_from_dict(
                 found="no extends",
             )
         )
-    try:
-        return _CONVERTER.structure(dict(data), Rubric)
-    except BaseValidationError as exc:
-        raise RubricError(_problems(exc, [], Rubric, data)).with_path(path) from None
-    except KepatuhanError as exc:
-        raise RubricError(exc.problems).with_path(path) from None
+    rubric, problems = rubric_problems(data, path)
+    if problems or rubric is None:
+        raise RubricError(problems)
+    return rubric
 
 
 # -- extends: a rubric derived from another -------------------------------------------------
@@ -368,8 +562,15 @@ _DERIVING: contextvars.ContextVar[tuple[tuple[frozenset[str], str], ...]] = cont
 _DERIVE_KEYS = ("extends", "remove")
 
 
-def _located(problems: list[Problem], path: str | None, key: str) -> RubricError:
+def _at_key(problems: list[Problem], path: str | None, key: str) -> RubricError:
     return RubricError([attrs.evolve(p, path=path, key_path=key) for p in problems])
+
+
+def _problems(
+    exc: BaseException, segments: list[Any], cls: type | None, data: Any
+) -> list[Problem]:
+    """The problems of a cattrs exception group, without their spots."""
+    return [p for p, _ in _located(exc, segments, cls, data)]
 
 
 def _parent_rubric(
@@ -386,7 +587,7 @@ def _parent_rubric(
     chain = (*_DERIVING.get(), _being_derived(child, path))
     for at, (keys, _) in enumerate(chain):
         if key in keys:
-            raise _located(
+            raise _at_key(
                 [
                     Problem(
                         "rubrics extend each other in a cycle: "
@@ -402,7 +603,7 @@ def _parent_rubric(
     try:
         if key.startswith("file:"):
             if not Path(target).is_file():
-                raise _located(
+                raise _at_key(
                     [
                         Problem(
                             f"no rubric file {target} to extend",
@@ -421,7 +622,7 @@ def _parent_rubric(
         except KepatuhanError as exc:
             if isinstance(exc, RubricError) and any(p.path for p in exc.problems):
                 raise  # a problem inside the parent's own file: located there
-            raise _located(
+            raise _at_key(
                 [attrs.evolve(p, message=f"cannot extend: {p.message}") for p in exc.problems],
                 path,
                 "extends",
