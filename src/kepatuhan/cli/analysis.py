@@ -7,8 +7,10 @@ import argparse
 import csv
 import io
 import json
+import math
 import sys
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 import numpy as np
@@ -18,6 +20,9 @@ from ..io.files import write_atomic
 from ..rounding import publish
 from . import common
 from .common import Col, _check_result_for_panel, _emit, _emit_records, _score, _signed
+
+if TYPE_CHECKING:
+    from ..analysis.gap import GapPlan
 
 
 def cmd_panel(args: argparse.Namespace) -> int:
@@ -114,38 +119,62 @@ RANK_COLUMNS = (
 )
 
 
-def cmd_gap(args: argparse.Namespace) -> int:
-    """The greedy plan of improvements that lifts an institution to its next band."""
-    from ..analysis.gap import gap
+def _up(x: float, decimals: int = 4) -> str:
+    """A raw value shown rounded *up* to ``decimals`` (never below what the plan needs)."""
+    text = f"{math.ceil(round(x * 10**decimals, 6)) / 10**decimals:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
-    res = _score(args)
-    plan = gap(res, args.institution, plugins=common._manager())
-    rows = [
+
+def _gap_text(plan: GapPlan, name: str) -> tuple[str, list[tuple[str, ...]], str | None]:
+    """What ``gap`` says to people: the headline, one row per step, and why a plan falls
+    short (one place, so the words can be translated)."""
+    band = plan.band.id if plan.band else "?"
+    if plan.target is None:
+        return f"{name}: {publish(plan.score)} ({band}) is already in the top band", [], None
+    head = (
+        f"{name}: {publish(plan.score)} ({band}) -> {plan.target.id} from {plan.target.min} "
+        f"(reached at {plan.threshold:g} unrounded, which publishes as {plan.target.min}): "
+        f"{len(plan.steps)} improvements ({plan.method}), recomputed {publish(plan.achieved)}"
+    )
+    rows: list[tuple[str, ...]] = [
         (
-            s.entity,
+            s.entity.split(" ")[-1].strip('"'),
             s.criterion,
             s.state,
-            "" if s.value is None else publish(s.value),
-            f"{s.best:g}",
+            "" if s.value is None else f"{s.value:g}",
+            _up(s.to) + ("" if s.full else " (just enough)"),
+            f"+{_up(s.amount)}",
             _signed(s.points),
             publish(s.cumulative),
         )
         for s in plan.steps
     ]
+    why = None if plan.reached else f"the next band cannot be reached: {plan.reason}"
+    return head, rows, why
+
+
+#: The columns of ``gap``'s table and CSV: a step raises ``criterion`` of ``entity`` from
+#: ``now`` to ``to`` (raw values, shown rounded up), by ``raise``, gaining ``points`` on the
+#: institution's score, which is then ``score``.
+GAP_HEADER = ("entity", "criterion", "state", "now", "to", "raise", "points", "score")
+
+
+def cmd_gap(args: argparse.Namespace) -> int:
+    """The smallest plan of improvements that lifts an institution to its next band."""
+    from ..analysis.gap import gap
+
+    res = _score(args)
+    plan = gap(res, args.institution, plugins=common._manager())
     if args.format == "json":
         print(json.dumps(attrs.asdict(plan), indent=2, ensure_ascii=False, default=str))
         return 0
-    if plan.target is None:
-        print(f"{args.institution}: {publish(plan.score)} is already in the top band")
-        return 0
-    head = (
-        f"{args.institution}: {publish(plan.score)} ({plan.band.id if plan.band else '?'}) -> "
-        f"{plan.target.id} from {plan.target.min}: {len(plan.steps)} improvements, "
-        f"estimated {publish(plan.estimated)}, recomputed {publish(plan.achieved)}"
-        + ("" if plan.reached else " (the next band cannot be reached)")
-    )
+    name = args.institution
+    head, rows, why = _gap_text(plan, name)
     print(head)
-    _emit(args.format, rows, ("entity", "criterion", "state", "now", "best", "gain", "score"), None)
+    if rows:
+        _emit(args.format, rows, GAP_HEADER, None)
+    if why:
+        print(why)
     return 0
 
 
