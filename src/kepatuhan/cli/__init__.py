@@ -170,7 +170,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--ties",
         choices=("min", "dense", "ordinal"),
         default="min",
-        help="tie rule on unrounded scores (default: min, i.e. 1, 2, 2, 4)",
+        help="tie rule (default: min, i.e. 1, 2, 2, 4)",
+    )
+    sp.add_argument(
+        "--on",
+        choices=("score", "published"),
+        default="score",
+        help="rank the unrounded scores (default) or the published two-decimal figures",
     )
     fmt(sp)
     sp.set_defaults(func=cmd_rank)

@@ -67,7 +67,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         records.append(
             {
                 "institution": inst,
-                "score": col.published[i],
+                "score": float(col.score[i]) if col.has_score[i] else None,
                 # every band reached by any draw, with its share of the draws
                 "bands": {
                     b.id: int(c) / args.draws for b, c in zip(bands, counts, strict=True) if c
@@ -84,31 +84,57 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         for d, row in enumerate(sens.weights):
             w.writerow([d, *(repr(float(v)) for v in row)])
         write_atomic(args.weights, lambda tmp: tmp.write_bytes(buf.getvalue().encode()))
-    print(
-        f"{args.draws} draws ({args.method}, spread {args.spread:g}, seed {args.seed}) of the "
-        f"weights of {', '.join(sens.children)}",
-        file=sys.stderr,
-    )
+    for line in _sensitivity_notes(args, sens.children, sens.warnings):
+        print(line, file=sys.stderr)
     _emit_records(args.format, SENSITIVITY_COLUMNS, records)
     return 0
 
 
+def _sensitivity_notes(
+    args: argparse.Namespace, children: tuple[str, ...], warnings: tuple[str, ...]
+) -> list[str]:
+    """What ``sensitivity`` says on stderr (one place, so the words can be translated)."""
+    lines = [
+        f"{args.draws} draws ({args.method}, spread {args.spread:g}, seed {args.seed}) of the "
+        f"weights of {', '.join(children)}"
+        + (
+            f"; --weights {args.weights}: each draw's shares (adding up to 1)"
+            if args.weights
+            else ""
+        )
+    ]
+    return lines + [f"warning: {w}" for w in warnings]
+
+
+def _share(s: float) -> str:
+    """A share of the draws: never ``0%`` for a band some draw reached, never ``100%`` for
+    one that some draw missed (``<1%``, ``>99%``)."""
+    if 0 < s < 0.01:
+        return "<1%"
+    if 0.99 < s < 1:
+        return ">99%"
+    return f"{round(s * 100):.0f}%"
+
+
 def _shares(bands: Mapping[str, float]) -> str:
-    """``C 97%, B 3%``: every band reached, a share under 0.5 % shown as ``<1%``."""
-    return ", ".join(f"{b} {s:.0%}" if s >= 0.005 else f"{b} <1%" for b, s in bands.items())
+    """``C 97%, B 3%``: every band some draw reached, in the scheme's order."""
+    return ", ".join(f"{b} {_share(s)}" for b, s in bands.items() if s > 0)
 
 
-#: The columns of ``sensitivity``: the same names in the table, the CSV and the JSON.
+#: The columns of ``sensitivity``: the same names in the table, the CSV and the JSON (where
+#: ``score`` is the unrounded number, shown published in the table and the CSV, and
+#: ``bands`` the shares of the draws, as numbers).
 SENSITIVITY_COLUMNS = (
     Col("institution"),
-    Col("score"),
+    Col("score", lambda v: "" if v is None else publish(v)),
     Col("bands", _shares),
     Col("rank_p5", lambda v: f"{v:g}"),
     Col("rank_p50", lambda v: f"{v:g}"),
     Col("rank_p95", lambda v: f"{v:g}"),
 )
-#: The columns of ``rank``: ``score`` is the published two-decimal figure (ranks are computed
-#: on the unrounded scores, which ``kepatuhan.analysis.rank.rank`` returns in Python).
+#: The columns of ``rank``: ``score`` is the published two-decimal figure; ``on`` says what
+#: the ranks compare (``score``: the unrounded scores, which ``kepatuhan.analysis.rank.rank``
+#: returns in Python; ``published``: the printed figures).
 RANK_COLUMNS = (
     Col("group"),
     Col("rank"),
@@ -116,6 +142,7 @@ RANK_COLUMNS = (
     Col("id"),
     Col("institution"),
     Col("score"),
+    Col("on"),
 )
 
 
@@ -179,18 +206,36 @@ def cmd_gap(args: argparse.Namespace) -> int:
 
 
 def cmd_rank(args: argparse.Namespace) -> int:
-    """Rank institutions (or units) within peer groups on unrounded scores."""
+    """Rank institutions (or units) within peer groups, on unrounded or published scores."""
     from ..analysis.rank import rank
 
     res = _score(args)
-    rows = rank(res, by=None if args.by == "none" else args.by, level=args.level, ties=args.ties)
+    rows = rank(
+        res,
+        by=None if args.by == "none" else args.by,
+        level=args.level,
+        ties=args.ties,
+        on=args.on,
+    )
     records = [
         attrs.asdict(r)
         | {"institution": r.institution if args.level == "unit" else "", "score": r.published}
         for r in rows
     ]
     _emit_records(args.format, RANK_COLUMNS, records)
+    print(_rank_basis(args.on, args.ties), file=sys.stderr)
     return 0
+
+
+def _rank_basis(on: str, ties: str) -> str:
+    """What ``rank`` compared, said above its table (one place, so it can be translated)."""
+    what = (
+        "the unrounded scores (equal only to the last bit; --on published ranks the "
+        "printed figures)"
+        if on == "score"
+        else "the published two-decimal figures (equal as printed is tied)"
+    )
+    return f"ranked on {what}; ties: {ties}"
 
 
 #: The columns of ``reproduce``: the published figure, what kepatuhan computes from what,
