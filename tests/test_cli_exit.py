@@ -89,7 +89,7 @@ ODD: list[tuple[list[str], int, str]] = [
     (["score", E, *R, "--delimiter", '"'], 2, "--delimiter"),
     (["score", E, *R, "--delimiter", ""], 2, "--delimiter"),
     (["export", E, *R, "--output", "{tmp}/missing/x.json"], 1, "missing does not exist"),
-    (["export", E, *R, "--output", "{tmp}/x.txt"], 1, "expected a .csv, .json or .parquet"),
+    (["export", E, *R, "--output", "{tmp}/x.txt"], 1, "expected a .csv, .json, .jsonl or .parquet"),
     (["export", E, *R, "--output", E], 1, "the output is the input file"),
     (["score", E, *R, "--output", E], 1, "the output is the input file"),
     (["score", E, *R, "--output", "{tmp}"], 1, "is a directory"),
