@@ -37,6 +37,7 @@ Either way the plan is applied to a copy of the observations and scored again, s
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -58,8 +59,9 @@ __all__ = ["GapPlan", "GapStep", "gap", "gap_threshold"]
 #: At most this many observation rows are scored in one engine call of the search (copies
 #: of the institution, one per candidate plan); more candidates are scored in chunks.
 MAX_BATCH_ROWS = 400_000
-#: Bisection rounds of the search's last step, each scoring this many amounts at once:
-#: 16 points × 10 rounds narrow the amount to 17⁻¹⁰ ≈ 5·10⁻¹³ of the value's range.
+#: Bisection rounds of the search's last step, each scoring this many amounts of every
+#: value still in the running at once: 16 points × 10 rounds narrow the amount to
+#: 17⁻¹⁰ ≈ 5·10⁻¹³ of the value's range.
 _GRID, _ROUNDS = 16, 10
 
 
@@ -189,6 +191,7 @@ class _Cand:
     best: float
     allowed: tuple[float, ...] | None
     score: float  # the value's own 0-100 score now
+    top: float  # its 0-100 score at the best value
     linear: bool  # every rule from here up to the institution score is linear
     caps: tuple[tuple[int, float], ...]  # (add node above: its id, its gain per point here)
 
@@ -252,7 +255,7 @@ def _candidates(
         caps = tuple(
             (id(a), n.effective_weight / a.effective_weight) for a in adds if a.effective_weight > 0
         )
-        out.append(_Cand(n, key, raw, lo, best, allowed, n.score, linear, caps))
+        out.append(_Cand(n, key, raw, lo, best, allowed, n.score, top, linear, caps))
 
     visit(tree, True, ())
     return out, room
@@ -280,6 +283,7 @@ class _Planner:
         self.edge = float(target.min)
         self.goal = gap_threshold(target.min)
         self.per_point = scores.maximum / 100.0  # the published scale per internal point
+        self._options: dict[int, tuple[list[float], list[float]]] = {}
 
     def reaches(self, value: float) -> bool:
         """Whether a score publishes at or above the target's edge (the band's own rule)."""
@@ -289,22 +293,33 @@ class _Planner:
         """The candidate's 0–100 score at raw values."""
         return _norm(self.scores, self.pm, c.key[2], raw)
 
+    def options(self, c: _Cand) -> tuple[list[float], list[float]]:
+        """The allowed values above ``c``'s start on its stepped scale and their scores
+        (computed once per value and plan)."""
+        got = self._options.get(id(c))
+        if got is None:
+            vals = [v for v in c.allowed or () if v > c.start]
+            got = self._options[id(c)] = (
+                vals,
+                self.norm(c, np.asarray(vals, dtype=np.float64)).tolist(),
+            )
+        return got
+
     def raw_for(self, c: _Cand, want: float, cap: float | None = None) -> float | None:
         """The smallest raw value from ``c``'s start whose score is at least ``want``;
         on a stepped scale the next allowed value. With ``cap`` (a score not to pass, the
         room under an ``add``), the highest value within it when ``want`` is above it."""
         if c.allowed is not None:
-            vals = np.asarray([v for v in c.allowed if v > c.start], dtype=np.float64)
-            got = self.norm(c, vals)
+            vals, got = self.options(c)
             if cap is not None:
-                ok = got <= cap + 1e-9
-                vals, got = vals[ok], got[ok]
-                if not len(vals):
+                n = bisect.bisect_right(got, cap + 1e-9)  # scores never decrease
+                vals, got = vals[:n], got[:n]
+                if not vals:
                     return None
                 if want > cap:
-                    return float(vals[-1])
-            hit = np.flatnonzero(got >= want - 1e-12)
-            return float(vals[hit[0]]) if len(hit) else None
+                    return vals[-1]
+            k = bisect.bisect_left(got, want - 1e-12)
+            return vals[k] if k < len(vals) else None
         want = min(want, cap) if cap is not None else want
         if want >= float(self.norm(c, np.array([c.best]))[0]):
             return c.best
@@ -318,6 +333,11 @@ class _Planner:
             else:
                 lo = mid
         return hi
+
+    def inverse(self, c: _Cand, want: float, cap: float) -> float:
+        """The smallest value of a continuous ``c`` that scores ``want`` (within ``cap``)."""
+        to = self.raw_for(c, want, cap)
+        return c.best if to is None else to
 
     def clean(self, c: _Cand, to: float, before: float) -> float:
         """``to`` without the float noise of its arithmetic (97.36500000000008 → 97.365),
@@ -354,55 +374,78 @@ class _Planner:
     def closed_form(
         self, cands: list[_Cand], room: dict[int, float]
     ) -> tuple[list[tuple[_Key, GapStep]], float, str | None]:
-        """Full raises, most points first, then the exact last one (every path linear)."""
+        """Full raises, most points first, then the exact last one (every path linear).
+
+        A value's effect on the institution is ``rate`` points per point of its own 0–100
+        score (its effective weight on the published scale). Bisection on a scale (to invert
+        it) runs only for the one value each step picks."""
         room = dict(room)
         pool = sorted(cands, key=lambda c: (c.node.entity, c.node.criterion))
+        pool = [c for c in pool if c.node.effective_weight > 0]
         steps: list[tuple[_Key, GapStep]] = []
         est = self.start
 
-        def cap_of(c: _Cand) -> float:
-            head = 100.0
+        def rate(c: _Cand) -> float:
+            return c.node.effective_weight * self.per_point
+
+        def ceiling(c: _Cand) -> float:
+            """The highest score ``c`` can reach: its scale's top, or the room under an add."""
+            head = c.top
             for ident, f in c.caps:
-                if f > 0:
-                    head = min(head, c.score + room[ident] / f)
+                head = min(head, c.score + room[ident] / f)
             return head
+
+        def reach(c: _Cand, want: float) -> tuple[float, float] | None:
+            """The value ``c`` is raised to for a score of at least ``want`` (at most its
+            ceiling) and the score it then has; None when it cannot rise at all."""
+            cap = ceiling(c)
+            if c.allowed is None:  # continuous: exactly ``want``, inverted when picked
+                got = min(want, cap)
+                return (float("nan"), got) if got > c.score else None
+            to = self.raw_for(c, min(want, cap), cap)
+            if to is None:
+                return None
+            got = float(self.norm(c, np.array([to]))[0])
+            return (to, got) if got > c.score else None
+
+        def rank_key(pts: float, gain: float, c: _Cand) -> tuple[float, float, str, str]:
+            # rounded: equal amounts computed along different float paths are a tie
+            return (round(pts, 9), round(gain, 9), c.node.entity, c.node.criterion)
 
         while pool:
             need = self.goal - est
-            rate = {id(c): c.node.effective_weight * self.per_point for c in pool}
-            last: list[tuple[float, float, str, str, _Cand, float]] = []
+            last = []
+            full = []
             for c in pool:
-                if rate[id(c)] <= 0:
+                r = rate(c)
+                got = reach(c, c.score + need / r)
+                if got is None:
                     continue
-                cap = cap_of(c)
-                to = self.raw_for(c, c.score + need / rate[id(c)], cap)
-                if to is None:
-                    continue
-                gain = float(self.norm(c, np.array([to]))[0]) - c.score
-                if est + gain * rate[id(c)] >= self.goal or self.reaches(est + gain * rate[id(c)]):
-                    last.append((gain * rate[id(c)], gain, c.node.entity, c.node.criterion, c, to))
+                pts = (got[1] - c.score) * r
+                # only a rise within float noise of the need is worth the rounding check
+                if pts >= need or (pts > need - 1e-6 and self.reaches(est + pts)):
+                    last.append((rank_key(pts, got[1] - c.score, c), c, got))
+                else:
+                    full.append((rank_key(-pts, 0.0, c), c, got))
             if last:
-                pts, gain, _, _, c, to = min(last, key=lambda x: x[:4])
-                to = self.clean(c, to, est)
-                pts = (float(self.norm(c, np.array([to]))[0]) - c.score) * rate[id(c)]
+                _, c, (to, got_score) = min(last, key=lambda x: x[0])
+                if c.allowed is None:
+                    to = self.clean(c, self.inverse(c, got_score, ceiling(c)), est)
+                pts = (float(self.norm(c, np.array([to]))[0]) - c.score) * rate(c)
                 est += pts
                 steps.append((c.key, self.step(c, to, est, pts)))
                 return steps, est, None
-            # nothing closes the gap alone: raise fully the value that gains most
-            full = []
-            for c in pool:
-                to = self.raw_for(c, 100.0, cap_of(c))
-                if to is None or rate[id(c)] <= 0:
-                    continue
-                gain = float(self.norm(c, np.array([to]))[0]) - c.score
-                full.append((-gain * rate[id(c)], c.node.entity, c.node.criterion, c, to, gain))
-            if not full or min(full, key=lambda x: x[:3])[0] >= 0:
+            if not full:
                 break
-            neg, _, _, c, to, gain = min(full, key=lambda x: x[:3])
-            est -= neg
+            # nothing closes the gap alone: raise in full the value that gains most
+            _, c, (to, got_score) = min(full, key=lambda x: x[0])
+            if c.allowed is None:
+                to = self.inverse(c, got_score, ceiling(c))
+            gain = float(self.norm(c, np.array([to]))[0]) - c.score
+            est += gain * rate(c)
             for ident, f in c.caps:
                 room[ident] -= gain * f
-            steps.append((c.key, self.step(c, to, est, -neg)))
+            steps.append((c.key, self.step(c, to, est, gain * rate(c))))
             pool.remove(c)
         return (
             steps,
@@ -441,10 +484,9 @@ class _Planner:
         now = self.start
         while pool:
             full = self.scored([[*plan, (c.key, c.best)] for c in pool])
-            hits = [k for k in range(len(pool)) if self.reaches(float(full[k]))]
+            hits = [pool[k] for k in range(len(pool)) if self.reaches(float(full[k]))]
             if hits:
-                last = [self._least(plan, pool[k]) for k in hits]
-                got, _, _, _, c, to = min(last, key=lambda x: x[:4])
+                got, c, to = self._least(plan, hits)
                 steps.append((c.key, self.step(c, to, got, got - now)))
                 return steps, got, None
             k = int(np.argmax(full))  # ties: the first in (entity, criterion) order
@@ -462,32 +504,61 @@ class _Planner:
             now = float(full[k])
         return steps, now, f"with every value at its best the score reaches only {now:.2f}"
 
-    def _least(self, plan: list[_Edit], c: _Cand) -> tuple[float, float, str, str, _Cand, float]:
-        """The smallest raise of ``c`` (on top of ``plan``) that reaches the target: the next
-        allowed value on a stepped scale, else bisection on the amount (scores are monotone)."""
-        if c.allowed is not None:
-            vals = [v for v in c.allowed if v > c.start]
-            got = self.scored([[*plan, (c.key, v)] for v in vals])
-            k = next(i for i, g in enumerate(got) if self.reaches(float(g)))
-            to, s = vals[k], float(got[k])
-        else:
-            lo, hi = c.start, c.best
-            s = float(self.scored([[*plan, (c.key, hi)]])[0])
-            for _ in range(_ROUNDS):
-                grid = [lo + (hi - lo) * (j + 1) / (_GRID + 1) for j in range(_GRID)]
-                got = self.scored([[*plan, (c.key, v)] for v in grid])
-                ok = [j for j in range(_GRID) if self.reaches(float(got[j]))]
-                if ok:
-                    j = ok[0]
-                    hi, s = grid[j], float(got[j])
-                    lo = grid[j - 1] if j else lo
-                else:
-                    lo = grid[-1]
-                if hi - lo <= 1e-12 * max(1.0, abs(hi)):
-                    break
-            to = hi
-        gain = float(self.norm(c, np.array([to]))[0]) - c.score
-        return (s, gain, c.node.entity, c.node.criterion, c, to)
+    def _least(self, plan: list[_Edit], hits: list[_Cand]) -> tuple[float, _Cand, float]:
+        """Among values that reach the target raised in full (on top of ``plan``), the one
+        whose smallest reaching raise gains the fewest points, then rises least; with that
+        raise and the score it gives: ``(score, candidate, value)``.
+
+        On a stepped scale every allowed value is scored; on a continuous one each value's
+        bracket ``(lo, hi]`` (``lo`` does not reach, ``hi`` does) is narrowed by scoring
+        :data:`_GRID` points inside it, all values in one engine call per round, and a value
+        is dropped once its lowest possible rise exceeds another's highest (scores are
+        monotone, so the bracket holds the smallest reaching value)."""
+        best: list[tuple[tuple[float, float, str, str], _Cand, float, float]] = []
+
+        def key(c: _Cand, s: float, to: float) -> tuple[float, float, str, str]:
+            gain = float(self.norm(c, np.array([to]))[0]) - c.score
+            return (round(s - self.start, 9), round(gain, 9), c.node.entity, c.node.criterion)
+
+        stepped = [c for c in hits if c.allowed is not None]
+        tries = [(c, v) for c in stepped for v in (c.allowed or ()) if v > c.start]
+        got = self.scored([[*plan, (c.key, v)] for c, v in tries])
+        for c in stepped:
+            k = next(i for i, (cc, _) in enumerate(tries) if cc is c and self.reaches(got[i]))
+            best.append((key(c, float(got[k]), tries[k][1]), c, float(got[k]), tries[k][1]))
+        smooth = [c for c in hits if c.allowed is None]
+        br = {
+            id(c): [c.start, c.best, float(self.scored([[*plan, (c.key, c.best)]])[0])]
+            for c in smooth
+        }
+        live = list(smooth)
+        for _ in range(_ROUNDS):
+            live = [c for c in live if br[id(c)][1] - br[id(c)][0] > 1e-12 * max(1.0, br[id(c)][1])]
+            if not live:
+                break
+            grid = [
+                (c, br[id(c)][0] + (br[id(c)][1] - br[id(c)][0]) * (j + 1) / (_GRID + 1))
+                for c in live
+                for j in range(_GRID)
+            ]
+            got = self.scored([[*plan, (c.key, v)] for c, v in grid])
+            for i, (c, v) in enumerate(grid):
+                b = br[id(c)]
+                if self.reaches(float(got[i])):
+                    if v < b[1]:
+                        b[1], b[2] = v, float(got[i])
+                elif v > b[0]:
+                    b[0] = v
+            # the lowest rise a value may still need vs the highest another surely suffices
+            ub = min(float(self.norm(c, np.array([br[id(c)][1]]))[0]) - c.score for c in live)
+            live = [
+                c for c in live if float(self.norm(c, np.array([br[id(c)][0]]))[0]) - c.score <= ub
+            ]
+        for c in smooth:
+            _, hi, s = br[id(c)]
+            best.append((key(c, s, hi), c, s, hi))
+        _, c, s, to = min(best, key=lambda x: x[0])
+        return s, c, to
 
 
 def _variants(t: ObservationTable, plans: Sequence[Sequence[_Edit]]) -> ObservationTable:
