@@ -270,3 +270,25 @@ def test_a_plan_reaches_the_next_band_and_a_little_less_does_not(case: tuple[Sco
     if lower is None or lower < start:
         return  # the last step is the smallest raise there is
     assert float(publish(rescore(alone, plan, lower))) < float(plan.target.min)
+
+
+def test_the_cli_json_has_numbers_and_the_exact_last_step(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+    from pathlib import Path
+
+    from kepatuhan.cli import main
+
+    example = Path(__file__).parent.parent / "examples" / "maluku-tenggara-2023.csv"
+    argv = ["gap", str(example), "--rubric", "ombudsman-2023"]
+    assert main([*argv, "--institution", "kab-maluku-tenggara", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["target"]["min"] == 78.0 and doc["threshold"] == 77.995
+    assert doc["method"] == "closed form" and doc["reached"] and doc["reason"] is None
+    last = doc["steps"][-1]
+    # Dinas Sosial's total 62.06 -> 97.365: +35.305 of its 100, one unit of seven: +5.04357
+    assert (last["value"], last["to"], last["full"]) == (62.06, 97.365, False)
+    assert last["points"] == pytest.approx(35.305 / 7)
+    assert main([*argv, "--institution", "kab-maluku-tenggara"]) == 0
+    assert capsys.readouterr().out.startswith("Kabupaten Maluku Tenggara (kab-maluku-tenggara):")

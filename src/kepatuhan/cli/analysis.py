@@ -10,6 +10,7 @@ import json
 import math
 import sys
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import attrs
@@ -146,6 +147,11 @@ RANK_COLUMNS = (
 )
 
 
+def _number(x: object) -> object:
+    """JSON for a value ``json`` does not know: a Decimal as a number, else its text."""
+    return float(x) if isinstance(x, Decimal) else str(x)
+
+
 def _up(x: float, decimals: int = 4) -> str:
     """A raw value shown rounded *up* to ``decimals`` (never below what the plan needs)."""
     text = f"{math.ceil(round(x * 10**decimals, 6)) / 10**decimals:.{decimals}f}"
@@ -193,9 +199,11 @@ def cmd_gap(args: argparse.Namespace) -> int:
     res = _score(args)
     plan = gap(res, args.institution, plugins=common._manager())
     if args.format == "json":
-        print(json.dumps(attrs.asdict(plan), indent=2, ensure_ascii=False, default=str))
+        # numbers as numbers: the band edges are Decimals in the rubric
+        print(json.dumps(attrs.asdict(plan), indent=2, ensure_ascii=False, default=_number))
         return 0
-    name = args.institution
+    inst = res.table.institutions[res.institution_index(args.institution)]
+    name = f"{inst.name} ({inst.id})" if inst.name else inst.id
     head, rows, why = _gap_text(plan, name)
     print(head)
     if rows:
