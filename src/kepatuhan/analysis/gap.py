@@ -13,7 +13,15 @@ in full, and the last step raises one value by *exactly* the amount still needed
 continuous scale (points, percentage, a given node's points) the smallest value that
 reaches the target, on a stepped scale (yes/no, ordinal levels) the next allowed value
 that reaches it. Among the values that can close the last gap, the one whose step gains
-the fewest points (the least overshoot), then the one raised least, is chosen.
+the fewest points (the least overshoot), then the one raised least (in its own 0–100
+score), then by entity and criterion id, is chosen.
+
+What is minimal, exactly: the last step's amount always (given the steps before it; a
+smaller raise of it does not reach the band, which the tests check on random rubrics). The
+number of steps is the fewest possible when every path is linear and no ``add`` caps a
+raise (taking the largest gains first maximises what any number of steps can gain); under
+``add`` caps and non-linear rules the largest-gain-first order is a greedy choice, not a
+proof that no shorter plan exists.
 
 Two ways to find the amounts, chosen per plan:
 
