@@ -181,3 +181,27 @@ def test_cli_json_has_numbers_and_the_weights_file_the_shares(
     rows = [line.split(",") for line in weights.read_text().splitlines()[1:]]
     assert len(rows) == 20
     assert all(sum(float(x) for x in r[1:]) == pytest.approx(1.0, abs=1e-12) for r in rows)
+
+
+def test_a_rule_is_used_only_if_linear_and_weighing_by_its_weights() -> None:
+    from kepatuhan.aggregators import Add, Mean, Minimum, Sum, WeightedMean
+    from kepatuhan.analysis.sensitivity import _rule_kind
+
+    class FirstCountsDouble(WeightedMean):
+        """Linear, but its weights are not the ones it is given."""
+
+        name = "first_double"
+
+        def reduce(
+            self, values: np.ndarray, weights: np.ndarray, segments: np.ndarray, n: int
+        ) -> np.ndarray:
+            w = weights.copy()
+            w[0] *= 2
+            return super().reduce(values, w, segments, n)
+
+    w = np.array([21.85, 32.37, 24.24, 21.54])
+    assert _rule_kind(WeightedMean(), w) == "weights" and _rule_kind(Sum(), w) == "weights"
+    assert _rule_kind(Mean(), w) == "equal"
+    assert "not linear" in _rule_kind(Minimum(), w)
+    assert "no weights to perturb" in _rule_kind(Add(), w)
+    assert "does not weigh its children by their weights" in _rule_kind(FirstCountsDouble(), w)
