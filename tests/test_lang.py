@@ -222,12 +222,14 @@ def test_the_2021_report_names_units_and_products_not_product_ids(
     assert "<td>p1</td>" not in page and "/ p1" not in page  # never a bare product id
     # 2021 averages over all products: (70 + 90 + 40) / 3 = 66.67, kuning (51.00–80.99);
     # each product weighs 1/3, so Izin Usaha loses (100 − 40) / 3 = 20.00 points, Layanan KTP
-    # 10.00, Layanan KK 3.33; raising Izin Usaha to 100 gives 86.67, hijau (from 81.00).
+    # 10.00, Layanan KK 3.33. hijau starts at 81.00, reached at 80.995 unrounded: the gap is
+    # 80.995 − 66.6667 = 14.3283 points, i.e. Izin Usaha raised by 3 × 14.3283 = 42.985 to
+    # 82.985 (the largest gain per point, so the one step), and the card shows +14.33 → 81.00.
     assert "66.67" in page and "<td>Dinas Perizinan</td><td>40.00</td>" in page
     assert "<td>Dinas Perizinan / Izin Usaha</td>" in page
     assert "<td>10.00</td>" in page and "<td>3.33</td>" in page
     label = kepatuhan.get_rubric("ombudsman-2021").criterion("total").label.text(code)
-    step = f"<td>Dinas Perizinan / Izin Usaha</td><td>{label}</td><td>+20.00</td><td>86.67</td>"
+    step = f"<td>Dinas Perizinan / Izin Usaha</td><td>{label}</td><td>+14.33</td><td>81.00</td>"
     assert step in page  # the gap step, by name and label
     note = "Not an official document of the Ombudsman" if code == "en" else "Bukan dokumen resmi"
     assert note in page

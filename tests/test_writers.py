@@ -113,3 +113,88 @@ def test_score_json_on_stdout_and_in_a_file_are_the_same_bytes(
     doc = json.loads(printed)
     assert doc["format"] == RESULT_FORMAT
     assert doc["institutions"][0]["published"] == "60.80"
+
+
+# -- export rows: band, zone, published, name, kind, given and origin on every row ------------
+def _row_entity(res: kepatuhan.Scores, row: dict[str, Any]) -> Any:
+    if row["level"] == "institution":
+        return next(x for x in res.table.institutions if x.id == row["institution"])
+    if row["level"] == "unit":
+        return next(
+            x
+            for x in res.table.units
+            if x.id == row["unit"] and x.institution == row["institution"]
+        )
+    return next(
+        x
+        for x in res.table.products
+        if x.id == row["product"] and x.unit == row["unit"] and x.institution == row["institution"]
+    )
+
+
+@given(rubrics().flatmap(lambda r: table_records(r, PM.registry).map(lambda t: (r, t))))
+def test_every_export_row_says_its_band_published_figure_entity_and_origin(
+    case: tuple[Rubric, list[dict[str, Any]]],
+) -> None:
+    rubric, recs = case
+    try:
+        res = kepatuhan.score(rubric, ObservationTable.from_records(recs), plugins=PM)
+    except kepatuhan.KepatuhanError:
+        assume(False)
+        return
+    cols = res.record_columns()
+    assert list(cols) == list(kepatuhan.results.RECORD_COLUMNS)
+    cards = {c.id: c for c in res.cards()}
+    missing = {(m.level, m.institution, m.unit, m.product, m.criterion) for m in res.missing()}
+    for row in res.to_records():
+        ent = _row_entity(res, row)
+        assert row["name"] == ent.name
+        assert row["kind"] == (getattr(ent, "kind", None) or getattr(ent, "sector", None))
+        key = (row["level"], row["institution"], row["unit"], row["product"], row["criterion"])
+        # exactly one origin, agreeing with the given flag and the missing list
+        assert (row["origin"] == "given") == row["given"]
+        assert (row["origin"] == "missing") == (key in missing)
+        assert row["origin"] in ("given", "computed", "missing")
+        if row["value"] is None:
+            assert row["published"] is None
+        else:
+            assert row["published"] == kepatuhan.publish(row["value"])
+        if row["criterion"] != rubric.tree.nodes[rubric.tree.root_index].id:
+            assert row["band"] is None and row["zone"] is None
+        elif row["level"] == "institution":
+            b = cards[row["institution"]].band
+            assert row["band"] == (b.id if b else None) and row["zone"] == (b.zone if b else None)
+
+
+def test_csv_jsonl_and_parquet_exports_carry_the_same_rows(tmp_path: Path) -> None:
+    import csv
+
+    import pyarrow.parquet as pq
+
+    example = ROOT / "examples" / "maluku-tenggara-2023.csv"
+    out = {}
+    for ext in ("csv", "jsonl", "parquet"):
+        out[ext] = tmp_path / f"r.{ext}"
+        argv = ["export", str(example), "--rubric", "ombudsman-2023", "--output", str(out[ext])]
+        assert main(argv) == 0
+    with open(out["csv"], newline="", encoding="utf-8") as f:
+        csv_rows = list(csv.DictReader(f))
+    lines = [json.loads(x) for x in out["jsonl"].read_text(encoding="utf-8").splitlines()]
+    parquet = pq.read_table(out["parquet"]).to_pylist()
+    assert len(csv_rows) == len(lines) == len(parquet) == 16
+    wanted = ("band", "zone", "published", "name", "kind", "given", "origin")
+    for c, j, p in zip(csv_rows, lines, parquet, strict=True):
+        for k in wanted:
+            assert c[k] == ("" if j[k] is None else str(j[k])) and p[k] == j[k]
+        assert isinstance(j["score"], float) and j["rubric_id"] == "ombudsman-2023"
+    inst = lines[0]
+    assert (inst["level"], inst["band"], inst["zone"], inst["published"]) == (
+        "institution",
+        "C",
+        "kuning",
+        "60.80",
+    )
+    assert inst["name"] == "Kabupaten Maluku Tenggara" and inst["origin"] == "computed"
+    # five of the seven units were published as totals only: given, not computed
+    totals = [j for j in lines if j["level"] == "unit" and j["criterion"] == "total"]
+    assert sorted(j["origin"] for j in totals) == ["computed"] * 2 + ["given"] * 5

@@ -77,6 +77,7 @@ RECORD_COLUMNS = (
     "zone",
     "name",
     "kind",
+    "origin",
 )
 
 FloatArray = NDArray[np.float64]
@@ -974,8 +975,11 @@ class Scores:
         (points where it has points) and ``published`` that value's two-decimal string;
         ``given`` says whether the value was in the data (else computed); ``band`` and
         ``zone`` are filled on the root criterion's rows; ``name`` and ``kind`` (an
-        institution's kind, a unit's sector) name the entity. Built with array operations;
-        the CSV export, ``to_records`` and ``to_dataframe`` read these columns.
+        institution's kind, a unit's sector) name the entity; ``origin`` says where the
+        value comes from: ``given`` (in the data), ``computed`` (from the node's children or
+        the entity's sub-entities) or ``missing`` (needed, absent, and filled in by the
+        rubric's missing policy). Built with array operations; the CSV, JSON Lines and
+        Parquet exports, ``to_records`` and ``to_dataframe`` read these columns.
         """
         cols: dict[str, list[Any]] = {k: [] for k in RECORD_COLUMNS}
         bands = self.rubric.bands.bands if self.rubric.bands is not None else ()
@@ -1016,7 +1020,12 @@ class Scores:
                 for r, k in zip(rounded, ok.tolist(), strict=True)
             )
             cols["state"].extend(STATE_NAMES[x] for x in states[nodes, es].tolist())
-            cols["given"].extend(self._given[lv][nodes, es].tolist())
+            given = self._given[lv][nodes, es]
+            cols["given"].extend(given.tolist())
+            origin = np.where(
+                given, "given", np.where(self._missing_cells[lv][nodes, es], "missing", "computed")
+            )
+            cols["origin"].extend(origin.tolist())
             root_band = [
                 bands[band[e]] if n == root and band[e] >= 0 and bands else None
                 for n, e in zip(n_list, e_list, strict=True)
@@ -1060,8 +1069,9 @@ class Scores:
     def write(self, path: str | Path) -> Path:
         """Write the result to ``path``: ``.json`` (the ``score --format json`` document),
         ``.csv`` (one row per entity and computed node, with the rubric id, version and
-        digest, the input digest and the kepatuhan version on every row) or ``.parquet``
-        (the same rows, the provenance in the file's key-value metadata; ``pandas`` extra)."""
+        digest, the input digest and the kepatuhan version on every row), ``.jsonl`` (the
+        same rows as JSON Lines, numbers as numbers) or ``.parquet`` (the same rows, the
+        provenance in the file's key-value metadata; ``pandas`` extra)."""
         import csv
 
         p = Path(path)
@@ -1080,11 +1090,17 @@ class Scores:
             table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta_bytes})
             pq.write_table(table, p)
             return p
+        if p.suffix.lower() == ".jsonl":
+            from .io.result_json import write_records_jsonl
+
+            with open(p, "w", encoding="utf-8") as f:
+                write_records_jsonl(f, self.record_columns(), self.metadata())
+            return p
         if p.suffix.lower() != ".csv":
             from .errors import InputFileError, Problem
 
             raise InputFileError(
-                Problem("expected a .csv, .json or .parquet output file", path=str(p))
+                Problem("expected a .csv, .json, .jsonl or .parquet output file", path=str(p))
             )
         meta = self.metadata()
         cols = self.record_columns()

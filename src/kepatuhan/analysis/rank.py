@@ -1,10 +1,12 @@
-"""Ranks within peer groups, on unrounded scores, with an explicit tie rule.
+"""Ranks within peer groups, on unrounded or published scores, with an explicit tie rule.
 
 The Ombudsman ranks institutions within their kind (kementerian, lembaga, provinsi, kota,
-kabupaten). Ranking uses the unrounded scores — two regencies that both publish 77.69 are
-tied only if their scores are equal to the last bit — and the tie rule is a parameter:
-``min`` (competition ranking, 1, 2, 2, 4: the default), ``dense`` (1, 2, 2, 3) or
-``ordinal`` (ties broken by id, 1, 2, 3, 4).
+kabupaten). By default ranking uses the unrounded scores (``on="score"``) — two regencies
+that both publish 77.69 are tied only if their scores are equal to the last bit; with
+``on="published"`` it uses the published two-decimal figures (:func:`kepatuhan.publish`),
+so what is printed equal is tied, as a reader of the published table would rank them.
+The tie rule is a parameter: ``min`` (competition ranking, 1, 2, 2, 4: the default),
+``dense`` (1, 2, 2, 3) or ``ordinal`` (ties broken by id, 1, 2, 3, 4).
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ from numpy.typing import ArrayLike, NDArray
 from ..errors import KepatuhanError, Problem
 from ..results import Scores
 
-__all__ = ["TIES", "RankRow", "rank", "tie_ranks"]
+__all__ = ["ON", "TIES", "RankRow", "rank", "tie_ranks"]
 
 #: The tie rules: ``min`` (competition, 1, 2, 2, 4), ``dense`` (1, 2, 2, 3), ``ordinal``
 #: (1, 2, 3, 4, equal values in the order given).
 TIES = ("min", "dense", "ordinal")
+#: What a ranking compares: the unrounded ``score`` (the default) or the ``published``
+#: two-decimal figure.
+ON = ("score", "published")
 
 
 def tie_ranks(values: ArrayLike, ties: str = "min") -> NDArray[np.int64]:
@@ -70,7 +75,8 @@ def tie_ranks(values: ArrayLike, ties: str = "min") -> NDArray[np.int64]:
 
 @attrs.frozen
 class RankRow:
-    """One ranked entity: its group, rank, group size, and unrounded score."""
+    """One ranked entity: its group, rank, group size, unrounded score and published
+    figure, and ``on``, which of the two the rank compares."""
 
     id: str
     institution: str
@@ -79,20 +85,30 @@ class RankRow:
     of: int
     score: float
     published: str
+    on: str = "score"
 
 
 def rank(
-    scores: Scores, *, by: str | None = "kind", level: str = "institution", ties: str = "min"
+    scores: Scores,
+    *,
+    by: str | None = "kind",
+    level: str = "institution",
+    ties: str = "min",
+    on: str = "score",
 ) -> list[RankRow]:
     """Rank the scored entities of ``level`` within groups.
 
     ``by`` is ``"kind"`` (institutions: their ``institution_kind``), ``"sector"`` (units:
     their ``unit_sector``), ``"institution"`` (units within their institution) or ``None``
-    (one group). Entities without a score (not applicable) are left out; entities without
-    a group value form the group ``""``. Rows come out by group, then rank.
+    (one group). ``on`` is ``"score"`` (the unrounded scores, the default) or
+    ``"published"`` (the two-decimal figures: equal as printed is tied). Entities without
+    a score (not applicable) are left out; entities without a group value form the group
+    ``""``. Rows come out by group, then rank.
     """
     if ties not in TIES:
         raise KepatuhanError(Problem(f"expected ties in {', '.join(TIES)}, found {ties!r}"))
+    if on not in ON:
+        raise KepatuhanError(Problem(f"expected on in {', '.join(ON)}, found {on!r}"))
     if level == "institution":
         cards = [(c, c.id) for c in scores.cards()]
     elif level == "unit":
@@ -118,9 +134,11 @@ def rank(
         groups[g].append((c.score, c.id, inst, c.published))
     out: list[RankRow] = []
     for g in sorted(groups):
-        # highest first, equal scores by institution then id (the ordinal rule's order)
-        members = sorted(groups[g], key=lambda m: (-m[0], m[2], m[1]))
-        ranks = tie_ranks([m[0] for m in members], ties)
-        for r, (value, ident, inst, pub) in zip(ranks.tolist(), members, strict=True):
-            out.append(RankRow(ident, inst, g, r, len(members), value, pub))
+        # the published figure is the published string read back (the one rounding rule)
+        keyed = [(m[0] if on == "score" else float(m[3]), m) for m in groups[g]]
+        # highest first, equal values by institution then id (the ordinal rule's order)
+        keyed.sort(key=lambda k: (-k[0], k[1][2], k[1][1]))
+        ranks = tie_ranks([k[0] for k in keyed], ties)
+        for r, (_, (value, ident, inst, pub)) in zip(ranks.tolist(), keyed, strict=True):
+            out.append(RankRow(ident, inst, g, r, len(keyed), value, pub, on))
     return out

@@ -3,13 +3,26 @@
 Draws perturb the weights of the root criterion's children (the dimensions of 2022–2025,
 the variables of 2021): ``uniform`` multiplies each by a factor in 1 ± ``spread``;
 ``dirichlet`` draws shares around the published ones (``concentration`` sets how tight).
-Everything is a matrix product: the children's scores (entities × children) times the
-draws' weights (children × draws), renormalised over the children that apply, then rolled
-up to the institutions by segmented sums. No Python loop over draws or entities. The
-sampled weights are returned, so any draw can be re-run with :func:`kepatuhan.score`.
+Each draw's weights are normalised to shares that add up to 1 — the weights the root's
+weighted mean actually applies — and returned, so any draw can be re-run with
+:func:`kepatuhan.score`. Everything is a matrix product: the children's scores (entities ×
+children) times the draws' shares (children × draws), renormalised over the children that
+apply, then rolled up to the institutions by segmented sums. No Python loop over draws or
+entities.
 
-Valid where the roll-up rules are weighted means (the Ombudsman editions); a rubric whose
-root or levels use another rule (the minimum) is refused.
+Valid only where every rule the draws go through is linear
+(:attr:`kepatuhan.Aggregator.linear`) and combines by the weights it is given: the root's
+rule must be a weighted mean of its children (``weighted_mean``, ``sum``, or ``mean``, the
+equal-weight case), and the roll-ups from the root's level up to the institution linear
+means. A rule that is not linear (the minimum, a plugin's non-linear rule) is refused with
+its name and the reason — the draws would have to be re-scored one by one, which
+kepatuhan does not do silently — as is a root that adds its children up (``add``: there
+are no weights to perturb).
+
+An institution whose score is given as a total (the root given, not computed from its
+children) does not move with the weights; :attr:`Sensitivity.fixed` lists them and
+:attr:`Sensitivity.warnings` says so, so "the weights do not matter" is never mistaken for
+a finding when the input holds only totals.
 """
 
 from __future__ import annotations
@@ -20,6 +33,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from ..aggregators import Aggregator
 from ..errors import KepatuhanError, Problem
 from ..results import NA, Scores
 from ..rounding import round_scores
@@ -28,14 +42,13 @@ from .rank import tie_ranks
 
 __all__ = ["Sensitivity", "sensitivity"]
 
-_LINEAR = ("weighted_mean", "sum", "mean")
-
 
 @attrs.frozen(eq=False)
 class Sensitivity:
     """Scores, bands and ranks of every institution under every weight draw.
 
-    ``weights`` is ``draws × children`` (columns in ``children`` order); ``scores`` and
+    ``weights`` is ``draws × children`` (columns in ``children`` order), each row the shares
+    the draw applies (normalised: they add up to 1); ``scores`` and
     ``bands`` are ``institutions × draws`` (band index into the rubric's bands, -1 for
     none); ``rank_low``/``rank_median``/``rank_high`` are the 5th, 50th and 95th
     percentile ranks within each institution's kind.
@@ -50,6 +63,11 @@ class Sensitivity:
     rank_median: NDArray[np.float64]
     rank_high: NDArray[np.float64]
     seed: int
+    fixed: tuple[str, ...] = ()
+    """Institutions with a score that no weight can move: their total is given (the root
+    given for them or for all their units), not computed from the root's children."""
+    warnings: tuple[str, ...] = ()
+    """What a reader of the draws must know (the institutions the weights cannot move)."""
 
 
 def _draws(
@@ -83,17 +101,22 @@ def sensitivity(
     if not kids:
         problems.append("the root has no children to weigh")
     agg = scores.aggregators[root]
-    if agg is None or agg.name not in _LINEAR:
-        problems.append("the root's rule must be a weighted mean or a sum")
+    root_rule = _rule_kind(agg, scores.weights[kids].astype(np.float64)) if kids else "weights"
+    if root_rule not in ("weights", "equal"):
+        problems.append(f"the root's rule {root_rule}")
     lv_root = scores.node_levels[root]
+    level_equal = []
     for lv in range(lv_root):
-        if scores.level_aggregators[lv].name not in _LINEAR:
-            problems.append(f"the {('institution', 'unit')[lv]} roll-up must be a weighted mean")
+        kind = _rule_kind(scores.level_aggregators[lv], np.array([1.0, 2.0, 3.0]))
+        level_equal.append(kind == "equal")
+        if kind not in ("weights", "equal"):
+            problems.append(f"the {('institution', 'unit')[lv]} roll-up's rule {kind}")
     if problems:
         raise KepatuhanError([Problem(f"sensitivity: {p}") for p in problems])
-    equal = agg is not None and agg.name == "mean"
+    equal = root_rule == "equal"
     base = np.ones(len(kids)) if equal else scores.weights[kids].astype(np.float64)
     W = _draws(base, draws, method, spread, concentration, seed)  # draws × k
+    W = W / W.sum(axis=1, keepdims=True)  # the shares each draw applies
 
     def own(level: int, rows: NDArray[np.intp] | None = None) -> NDArray[np.float64]:
         """The root from the entity's own children, under every draw (entities × draws)."""
@@ -107,7 +130,7 @@ def sensitivity(
 
     def rollup_weights(lv: int, ok: NDArray[np.bool_]) -> NDArray[np.float64]:
         """The engine's weights of the entities of ``lv`` in their parents' roll-up."""
-        if scores.level_aggregators[lv - 1].name == "mean":
+        if level_equal[lv - 1]:
             return ok.astype(np.float64) * (scores.entity_weights(lv) > 0)
         out: NDArray[np.float64] = scores.entity_weights(lv) * ok
         return out
@@ -162,6 +185,19 @@ def sensitivity(
         else np.full(x.shape, -1, dtype=np.intp)
     )
     ranks = _ranks(scores, round_scores(x, 9), ok)
+    moves = _moves_with_weights(scores, lv_root, ok)
+    ids = tuple(i.id for i in scores.table.institutions)
+    fixed = tuple(ids[i] for i in np.flatnonzero(ok & ~moves))
+    warnings: tuple[str, ...] = ()
+    if fixed:
+        n_ok = int(ok.sum())
+        who = "all" if len(fixed) == n_ok else f"{len(fixed)} of {n_ok}"
+        shown = ", ".join(fixed[:5]) + (", …" if len(fixed) > 5 else "")
+        warnings = (
+            f"{who} scored institutions have only totals in the data (their score is given, "
+            f"not computed from {', '.join(tree.nodes[k].id for k in kids)}): the weights "
+            f"cannot move them ({shown})",
+        )
     return Sensitivity(
         institutions=tuple(i.id for i in scores.table.institutions),
         children=tuple(tree.nodes[k].id for k in kids),
@@ -172,7 +208,59 @@ def sensitivity(
         rank_median=np.percentile(ranks, 50, axis=1),
         rank_high=np.percentile(ranks, 95, axis=1),
         seed=seed,
+        fixed=fixed,
+        warnings=warnings,
     )
+
+
+def _rule_kind(agg: Aggregator | None, weights: NDArray[np.float64]) -> str:
+    """``"weights"`` when ``agg`` is the weighted mean of its children by the weights it is
+    given, ``"equal"`` when it is their plain mean; otherwise why the draws cannot use it.
+
+    Linearity is the rule's own declaration (:attr:`Aggregator.linear`); that it combines
+    by the given weights is checked on a probe (each child alone at 100), so a plugin's
+    linear rule with fixed weights of its own is refused rather than misread."""
+    if agg is None:
+        return "is missing"
+    if not agg.linear:
+        return f'"{agg.name}" is not linear: a draw would need a re-score of its own'
+    if agg.additive:
+        return f'"{agg.name}" adds its children up: there are no weights to perturb'
+    k = len(weights)
+    probe = np.asarray(
+        agg.reduce(np.full(k, 100.0), weights, np.arange(k, dtype=np.intp), k),
+        dtype=np.float64,
+    )
+    # each child alone in a segment of its own scores 100 under any mean; the shares
+    # come from one segment holding every child with one at 100, the rest at 0
+    shares = np.empty(k)
+    for j in range(k):
+        vals = np.where(np.arange(k) == j, 100.0, 0.0)
+        shares[j] = float(agg.reduce(vals, weights, np.zeros(k, dtype=np.intp), 1)[0]) / 100
+    if not np.allclose(probe, 100.0):
+        return f'"{agg.name}" is not a mean of its children'
+    if np.allclose(shares, weights / weights.sum(), rtol=1e-9, atol=1e-12):
+        return "weights"
+    if np.allclose(shares, 1.0 / k, rtol=1e-9, atol=1e-12):
+        return "equal"
+    return f'"{agg.name}" is linear but does not weigh its children by their weights'
+
+
+def _moves_with_weights(scores: Scores, lv_root: int, ok: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Which institutions' scores depend on the root's child weights: some entity at or
+    below them computes the root from its children (not given) and counts in the roll-up."""
+    root = scores.root
+    dep = scores.from_children_at(lv_root)[root] & ~scores.given_at(lv_root)[root]
+    dep = dep & has_value(scores.states_at(lv_root)[root])
+    for lv in range(lv_root, 0, -1):
+        par = scores.table.unit_institution if lv == 1 else scores.table.product_unit
+        n_par = len(scores.table.institutions) if lv == 1 else len(scores.table.units)
+        counted = dep & (scores.entity_weights(lv) > 0)
+        up = np.bincount(par[counted], minlength=n_par) > 0
+        up |= scores.from_children_at(lv - 1)[root]
+        dep = up & ~scores.given_at(lv - 1)[root]
+    out: NDArray[np.bool_] = dep & ok
+    return out
 
 
 def _ranks(scores: Scores, x: NDArray[np.float64], ok: NDArray[np.bool_]) -> NDArray[np.float64]:

@@ -222,9 +222,15 @@ def build_parser() -> argparse.ArgumentParser:
     fmt(sp)
     sp.set_defaults(func=cmd_gap)
     sp = sub.add_parser(
-        "export", help="score and write every node of every entity to CSV/JSON", parents=scored
+        "export",
+        help="score and write every node of every entity to CSV/JSON/JSON Lines/Parquet",
+        parents=scored,
     )
-    sp.add_argument("--output", required=True, help="FILE.csv or FILE.json")
+    sp.add_argument(
+        "--output",
+        required=True,
+        help="FILE.csv, FILE.jsonl or FILE.parquet (rows), FILE.json (the score document)",
+    )
     sp.set_defaults(func=cmd_export)
     sp = sub.add_parser(
         "rank", help="rank institutions or units within peer groups", parents=[*scored, *people]
@@ -240,7 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--ties",
         choices=("min", "dense", "ordinal"),
         default="min",
-        help="tie rule on unrounded scores (default: min, i.e. 1, 2, 2, 4)",
+        help="tie rule (default: min, i.e. 1, 2, 2, 4)",
+    )
+    sp.add_argument(
+        "--on",
+        choices=("score", "published"),
+        default="score",
+        help="rank the unrounded scores (default) or the published two-decimal figures",
     )
     fmt(sp)
     sp.set_defaults(func=cmd_rank)

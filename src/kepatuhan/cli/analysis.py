@@ -7,9 +7,11 @@ import argparse
 import csv
 import io
 import json
+import math
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
@@ -57,6 +59,10 @@ def _cell(band: str | None, zone: str | None, published: str | None) -> str:
     if published is None:
         return ""
     return " ".join(x for x in (published, band, zone if zone != band else None) if x)
+
+
+if TYPE_CHECKING:
+    from ..analysis.gap import GapPlan
 
 
 def cmd_panel(args: argparse.Namespace) -> int:
@@ -110,7 +116,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         records.append(
             {
                 "institution": inst,
-                "score": col.published[i],
+                "score": float(col.score[i]) if col.has_score[i] else None,
                 # every band reached by any draw, with its share of the draws
                 "bands": {
                     b.id: int(c) / args.draws for b, c in zip(bands, counts, strict=True) if c
@@ -127,31 +133,57 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         for d, row in enumerate(sens.weights):
             w.writerow([d, *(repr(float(v)) for v in row)])
         write_atomic(args.weights, lambda tmp: tmp.write_bytes(buf.getvalue().encode()))
-    print(
-        f"{args.draws} draws ({args.method}, spread {args.spread:g}, seed {args.seed}) of the "
-        f"weights of {', '.join(sens.children)}",
-        file=sys.stderr,
-    )
+    for line in _sensitivity_notes(args, sens.children, sens.warnings):
+        print(line, file=sys.stderr)
     _emit_records(args.format, SENSITIVITY_COLUMNS, records)
     return 0
 
 
+def _sensitivity_notes(
+    args: argparse.Namespace, children: tuple[str, ...], warnings: tuple[str, ...]
+) -> list[str]:
+    """What ``sensitivity`` says on stderr (one place, so the words can be translated)."""
+    lines = [
+        f"{args.draws} draws ({args.method}, spread {args.spread:g}, seed {args.seed}) of the "
+        f"weights of {', '.join(children)}"
+        + (
+            f"; --weights {args.weights}: each draw's shares (adding up to 1)"
+            if args.weights
+            else ""
+        )
+    ]
+    return lines + [f"warning: {w}" for w in warnings]
+
+
+def _share(s: float) -> str:
+    """A share of the draws: never ``0%`` for a band some draw reached, never ``100%`` for
+    one that some draw missed (``<1%``, ``>99%``)."""
+    if 0 < s < 0.01:
+        return "<1%"
+    if 0.99 < s < 1:
+        return ">99%"
+    return f"{round(s * 100):.0f}%"
+
+
 def _shares(bands: Mapping[str, float]) -> str:
-    """``C 97%, B 3%``: every band reached, a share under 0.5 % shown as ``<1%``."""
-    return ", ".join(f"{b} {s:.0%}" if s >= 0.005 else f"{b} <1%" for b, s in bands.items())
+    """``C 97%, B 3%``: every band some draw reached, in the scheme's order."""
+    return ", ".join(f"{b} {_share(s)}" for b, s in bands.items() if s > 0)
 
 
-#: The columns of ``sensitivity``: the same names in the table, the CSV and the JSON.
+#: The columns of ``sensitivity``: the same names in the table, the CSV and the JSON (where
+#: ``score`` is the unrounded number, shown published in the table and the CSV, and
+#: ``bands`` the shares of the draws, as numbers).
 SENSITIVITY_COLUMNS = (
     Col("institution"),
-    Col("score"),
+    Col("score", lambda v: "" if v is None else publish(v)),
     Col("bands", _shares),
     Col("rank_p5", lambda v: f"{v:g}"),
     Col("rank_p50", lambda v: f"{v:g}"),
     Col("rank_p95", lambda v: f"{v:g}"),
 )
-#: The columns of ``rank``: ``score`` is the published two-decimal figure (ranks are computed
-#: on the unrounded scores, which ``kepatuhan.analysis.rank.rank`` returns in Python).
+#: The columns of ``rank``: ``score`` is the published two-decimal figure; ``on`` says what
+#: the ranks compare (``score``: the unrounded scores, which ``kepatuhan.analysis.rank.rank``
+#: returns in Python; ``published``: the printed figures).
 RANK_COLUMNS = (
     Col("group"),
     Col("rank"),
@@ -159,57 +191,107 @@ RANK_COLUMNS = (
     Col("id"),
     Col("institution"),
     Col("score"),
+    Col("on"),
 )
 
 
-def cmd_gap(args: argparse.Namespace) -> int:
-    """The greedy plan of improvements that lifts an institution to its next band."""
-    from ..analysis.gap import gap
+def _number(x: object) -> object:
+    """JSON for a value ``json`` does not know: a Decimal as a number, else its text."""
+    return float(x) if isinstance(x, Decimal) else str(x)
 
-    res = _score(args)
-    plan = gap(res, args.institution, plugins=common._manager())
-    rows = [
+
+def _up(x: float, decimals: int = 4) -> str:
+    """A raw value shown rounded *up* to ``decimals`` (never below what the plan needs)."""
+    text = f"{math.ceil(round(x * 10**decimals, 6)) / 10**decimals:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _gap_text(plan: GapPlan, name: str) -> tuple[str, list[tuple[str, ...]], str | None]:
+    """What ``gap`` says to people: the headline, one row per step, and why a plan falls
+    short (one place, so the words can be translated)."""
+    band = plan.band.id if plan.band else "?"
+    if plan.target is None:
+        return f"{name}: {publish(plan.score)} ({band}) is already in the top band", [], None
+    head = (
+        f"{name}: {publish(plan.score)} ({band}) -> {plan.target.id} from {plan.target.min} "
+        f"(reached at {plan.threshold:g} unrounded, which publishes as {plan.target.min}): "
+        f"{len(plan.steps)} improvements ({plan.method}), recomputed {publish(plan.achieved)}"
+    )
+    rows: list[tuple[str, ...]] = [
         (
-            s.entity,
+            s.entity.split(" ")[-1].strip('"'),
             s.criterion,
             s.state,
-            "" if s.value is None else publish(s.value),
-            f"{s.best:g}",
+            "" if s.value is None else f"{s.value:g}",
+            _up(s.to) + ("" if s.full else " (just enough)"),
+            f"+{_up(s.amount)}",
             _signed(s.points),
             publish(s.cumulative),
         )
         for s in plan.steps
     ]
+    why = None if plan.reached else f"the next band cannot be reached: {plan.reason}"
+    return head, rows, why
+
+
+#: The columns of ``gap``'s table and CSV: a step raises ``criterion`` of ``entity`` from
+#: ``now`` to ``to`` (raw values, shown rounded up), by ``raise``, gaining ``points`` on the
+#: institution's score, which is then ``score``.
+GAP_HEADER = ("entity", "criterion", "state", "now", "to", "raise", "points", "score")
+
+
+def cmd_gap(args: argparse.Namespace) -> int:
+    """The smallest plan of improvements that lifts an institution to its next band."""
+    from ..analysis.gap import gap
+
+    res = _score(args)
+    plan = gap(res, args.institution, plugins=common._manager())
     if args.format == "json":
-        print(json.dumps(attrs.asdict(plan), indent=2, ensure_ascii=False, default=str))
+        # numbers as numbers: the band edges are Decimals in the rubric
+        print(json.dumps(attrs.asdict(plan), indent=2, ensure_ascii=False, default=_number))
         return 0
-    if plan.target is None:
-        print(f"{args.institution}: {publish(plan.score)} is already in the top band")
-        return 0
-    head = (
-        f"{args.institution}: {publish(plan.score)} ({plan.band.id if plan.band else '?'}) -> "
-        f"{plan.target.id} from {plan.target.min}: {len(plan.steps)} improvements, "
-        f"estimated {publish(plan.estimated)}, recomputed {publish(plan.achieved)}"
-        + ("" if plan.reached else " (the next band cannot be reached)")
-    )
+    inst = res.table.institutions[res.institution_index(args.institution)]
+    name = f"{inst.name} ({inst.id})" if inst.name else inst.id
+    head, rows, why = _gap_text(plan, name)
     print(head)
-    _emit(args.format, rows, ("entity", "criterion", "state", "now", "best", "gain", "score"), None)
+    if rows:
+        _emit(args.format, rows, GAP_HEADER, None)
+    if why:
+        print(why)
     return 0
 
 
 def cmd_rank(args: argparse.Namespace) -> int:
-    """Rank institutions (or units) within peer groups on unrounded scores."""
+    """Rank institutions (or units) within peer groups, on unrounded or published scores."""
     from ..analysis.rank import rank
 
     res = _score(args)
-    rows = rank(res, by=None if args.by == "none" else args.by, level=args.level, ties=args.ties)
+    rows = rank(
+        res,
+        by=None if args.by == "none" else args.by,
+        level=args.level,
+        ties=args.ties,
+        on=args.on,
+    )
     records = [
         attrs.asdict(r)
         | {"institution": r.institution if args.level == "unit" else "", "score": r.published}
         for r in rows
     ]
     _emit_records(args.format, RANK_COLUMNS, records)
+    print(_rank_basis(args.on, args.ties), file=sys.stderr)
     return 0
+
+
+def _rank_basis(on: str, ties: str) -> str:
+    """What ``rank`` compared, said above its table (one place, so it can be translated)."""
+    what = (
+        "the unrounded scores (equal only to the last bit; --on published ranks the "
+        "printed figures)"
+        if on == "score"
+        else "the published two-decimal figures (equal as printed is tied)"
+    )
+    return f"ranked on {what}; ties: {ties}"
 
 
 #: The columns of ``reproduce``: the published figure, what kepatuhan computes from what,

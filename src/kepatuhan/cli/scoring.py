@@ -198,11 +198,12 @@ def _people_rows(
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Score and write the result to a CSV or JSON file, with provenance."""
-    if Path(args.output).suffix.lower() not in (".csv", ".json", ".parquet"):
+    """Score and write the result to a CSV, JSON, JSON Lines or Parquet file, with
+    provenance."""
+    if Path(args.output).suffix.lower() not in (".csv", ".json", ".jsonl", ".parquet"):
         raise OutputFileError(
             Problem(
-                "expected a .csv, .json or .parquet output file",
+                "expected a .csv, .json, .jsonl or .parquet output file",
                 path=args.output,
                 found=Path(args.output).suffix or "no extension",
             )

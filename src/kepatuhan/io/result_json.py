@@ -21,7 +21,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
-__all__ = ["RESULT_FORMAT", "result_json_text", "write_result_json"]
+__all__ = ["RESULT_FORMAT", "result_json_text", "write_records_jsonl", "write_result_json"]
 
 #: The ``format`` key of a result document written by this module.
 RESULT_FORMAT = "kepatuhan.result/2"
@@ -71,3 +71,23 @@ def result_json_text(doc: Mapping[str, Any]) -> str:
     buf = io.StringIO()
     write_result_json(buf, doc, doc.get("institutions", []))
     return buf.getvalue()
+
+
+def write_records_jsonl(
+    out: TextIO, columns: Mapping[str, list[Any]], extra: Mapping[str, str], *, batch: int = 4096
+) -> None:
+    """Write result rows as JSON Lines: one object per row, with ``columns``' names as keys
+    (numbers as numbers, ``null`` where there is none) and ``extra`` (the provenance, as on
+    every CSV row) on every line."""
+    names = list(columns)
+    tail = _ENCODER.encode(dict(extra))[1:] if extra else "}"
+    sep = "," if extra else ""
+    rows = zip(*columns.values(), strict=True)
+    pending: list[str] = []
+    for row in rows:
+        text = _ENCODER.encode(dict(zip(names, row, strict=True)))
+        pending.append(text[:-1] + sep + tail + "\n")
+        if len(pending) >= batch:
+            out.write("".join(pending))
+            pending.clear()
+    out.write("".join(pending))
