@@ -609,8 +609,13 @@ def test_scaling_sibling_weights_is_a_weight_change_with_no_effect(
 ) -> None:
     rubric = data.draw(rubrics())
     tree = rubric.tree
+    # children weighed by weights alone (points beside a weight are refused on a leaf)
     parents = [
-        i for i in tree.order if tree.children[i] and tree.nodes[i].rule.name == "weighted_mean"
+        i
+        for i in tree.order
+        if tree.children[i]
+        and tree.nodes[i].rule.name == "weighted_mean"
+        and all(tree.nodes[k].points is None for k in tree.children[i])
     ]
     assume(parents)
     p = data.draw(st.sampled_from(parents))
