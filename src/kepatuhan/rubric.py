@@ -124,16 +124,10 @@ def _alternatives(items: Iterable[Alternative]) -> tuple[Alternative, ...]:
     return tuple(items)
 
 
-@attrs.frozen
-class ScaleRef:
-    """A leaf's value scale: a registered scale ``name`` and its parameters.
+class _Params:
+    """What a reference with parameters (a scale's, a rule's) answers about them."""
 
-    ``params`` is a sorted tuple of ``(key, value)`` pairs so the reference stays hashable;
-    :meth:`get` reads one. Example: ``ScaleRef("points", (("max", Decimal(3)),))``.
-    """
-
-    name: str
-    params: tuple[tuple[str, ParamValue], ...] = attrs.field(default=(), converter=_sorted_params)
+    params: tuple[tuple[str, ParamValue], ...]
 
     def get(self, key: str, default: Any = None) -> Any:
         """The parameter ``key``, or ``default``."""
@@ -147,6 +141,18 @@ class ScaleRef:
         return dict(self.params)
 
 
+@attrs.frozen
+class ScaleRef(_Params):
+    """A leaf's value scale: a registered scale ``name`` and its parameters.
+
+    ``params`` is a sorted tuple of ``(key, value)`` pairs so the reference stays hashable;
+    :meth:`get` reads one. Example: ``ScaleRef("points", (("max", Decimal(3)),))``.
+    """
+
+    name: str
+    params: tuple[tuple[str, ParamValue], ...] = attrs.field(default=(), converter=_sorted_params)
+
+
 def _to_scale(value: object) -> ScaleRef | None:
     if value is None or isinstance(value, ScaleRef):
         return value
@@ -156,7 +162,7 @@ def _to_scale(value: object) -> ScaleRef | None:
 
 
 @attrs.frozen(eq=False)
-class RuleRef:
+class RuleRef(_Params):
     """A combination rule: a registered aggregator ``name`` and its parameters.
 
     The counterpart of :class:`ScaleRef` for ``rule`` (a criterion's children) and
@@ -169,17 +175,6 @@ class RuleRef:
 
     name: str
     params: tuple[tuple[str, ParamValue], ...] = attrs.field(default=(), converter=_sorted_params)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """The parameter ``key``, or ``default``."""
-        for k, v in self.params:
-            if k == key:
-                return v
-        return default
-
-    def as_dict(self) -> dict[str, ParamValue]:
-        """The parameters as a plain dict."""
-        return dict(self.params)
 
     def __str__(self) -> str:
         if not self.params:
