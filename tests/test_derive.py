@@ -473,7 +473,7 @@ def test_new_rubric_from_an_edition_scaffolds_a_derived_plugin_whose_tests_pass(
         cwd=root,
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "3 passed" in run.stdout
+    assert "5 passed" in run.stdout
 
 
 def test_new_rubric_from_refuses_an_unknown_id_or_a_file(

@@ -233,14 +233,19 @@ id = "{first}"
 note = "As in {parent}: nothing changed yet."
 """
 
-DERIVED_TESTS = '''"""Tests of the {name} plugin: registered, lawful, and derived from {parent}."""
+DERIVED_TESTS = '''"""Tests of the {name} plugin: registered, lawful, and derived from {parent}.
+
+Apart from the last test (true until you change a number), nothing here repeats a number of
+the rubric: every indicator at its best scores the top, at its worst zero, computed from the
+rubric at test time, so these tests keep passing while you edit the TOML.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from kepatuhan import PluginManager, score
-from kepatuhan.testing import check_rubric_laws, synthetic_campaign
+from kepatuhan import ObservationTable, PluginManager, score
+from kepatuhan.testing import check_rubric_laws, extreme_records, synthetic_campaign
 
 from {package} import PARENT_ID, RUBRIC_ID, plugin
 
@@ -259,6 +264,30 @@ def test_the_rubric_is_registered_and_records_its_parent(pm):
     assert rubric.derived_from is not None
     assert (rubric.derived_from.id, rubric.derived_from.digest) == (parent.id, parent.digest)
     assert rubric.digest != parent.digest
+
+
+def card_for(pm, *, best):
+    rubric = pm.registry.rubric(RUBRIC_ID)
+    records = extreme_records(rubric, best=best, registry=pm.registry)
+    return score(rubric, ObservationTable.from_records(records), plugins=pm).card("i")
+
+
+def test_every_indicator_at_its_best_scores_the_top(pm):
+    rubric = pm.registry.rubric(RUBRIC_ID)
+    root = rubric.tree.nodes[rubric.tree.root_index]
+    top = float(root.points) if root.points is not None else 100.0
+    card = card_for(pm, best=True)
+    assert card.score == pytest.approx(top)
+    if rubric.bands is not None:
+        assert card.band == rubric.bands.bands[-1]
+
+
+def test_every_indicator_at_its_worst_scores_zero(pm):
+    rubric = pm.registry.rubric(RUBRIC_ID)
+    card = card_for(pm, best=False)
+    assert card.score == pytest.approx(0.0)
+    if rubric.bands is not None:
+        assert card.band == rubric.bands.bands[0]
 
 
 def test_the_rubric_obeys_the_aggregation_laws(pm):
