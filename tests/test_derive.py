@@ -23,6 +23,7 @@ from kepatuhan import (
     PluginError,
     Rubric,
     RubricError,
+    dump_rubric,
     get_rubric,
     hookimpl,
     load_rubric,
@@ -31,6 +32,7 @@ from kepatuhan import (
     score,
 )
 from kepatuhan.cli import main
+from kepatuhan.rubric import canonical_rubric
 from kepatuhan.testing import fresh_manager, rubrics
 
 # The 2023 tree (plugins/kepatuhan-ombudsman/.../ombudsman-2023.toml): root "total" = sum
@@ -274,10 +276,36 @@ def test_a_path_is_taken_from_the_extending_files_folder_and_chains_work(
     monkeypatch.chdir(tmp_path)  # not the file's folder: the path must not be read from here
     rubric = load_rubric(child)
     mid = load_rubric(tmp_path / "base" / "mid.toml")
-    assert rubric.derived_from == DerivedFrom("mid", mid.digest)
+    # the whole line of parents: mid, then the edition mid extends
+    assert rubric.derived_from == DerivedFrom("mid", mid.digest, mid.derived_from)
+    assert mid.derived_from is not None and mid.derived_from.id == "ombudsman-2023"
+    assert [p.id for p in rubric.derived_from.lineage] == ["mid", "ombudsman-2023"]
     assert rubric.criterion("input").points == Decimal("25.85")
     assert rubric.criterion("output").label.id == "Keluaran"
     assert rubric.criterion("output").label.en is None  # a label is replaced whole
+
+
+def test_a_derivation_of_a_derivation_records_the_whole_line_and_round_trips(
+    tmp_path: Path,
+) -> None:
+    edition = get_rubric("ombudsman-2023")
+    a = edition.derive("a")
+    b = a.derive("b")
+    assert a.derived_from == DerivedFrom("ombudsman-2023", edition.digest)  # no parent: None
+    assert b.derived_from == DerivedFrom(
+        "a", a.digest, DerivedFrom("ombudsman-2023", edition.digest)
+    )
+    assert [(p.id, p.digest) for p in b.derived_from.lineage] == [
+        ("a", a.digest),
+        ("ombudsman-2023", edition.digest),
+    ]
+    # a first derivation's canonical form has no "parent" key (its digest is as before)
+    assert "parent" not in canonical_rubric(a)["rubric"]["derived_from"]
+    path = tmp_path / "b.toml"
+    dump_rubric(b, path)
+    assert "[derived_from.parent]" in path.read_text(encoding="utf-8")
+    again = load_rubric(path)
+    assert again == b and again.digest == b.digest
 
 
 def test_a_cycle_of_files_is_a_located_error(tmp_path: Path) -> None:
