@@ -48,6 +48,8 @@ LEAVES = {
     "pengelolaan_pengaduan": 50,
 }
 
+#: The published 2023 case of Kab. Maluku Tenggara (60.80), for the commands that score.
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "maluku-tenggara-2023.csv"
 VARIANT = """
 extends = "ombudsman-2023"
 id = "contoh-2023"
@@ -538,3 +540,64 @@ def test_a_result_of_a_derived_rubric_verifies(
     capsys.readouterr()
     assert main(["verify", str(result)]) == 1
     assert "rubric.derived_from" in capsys.readouterr().out
+
+
+class TwoDeep:
+    """A plugin registering a variant of 2023 and a variant of that variant."""
+
+    @hookimpl
+    def kepatuhan_register_rubrics(
+        self, register: Callable[[Rubric], None], installed: Callable[[str], Rubric]
+    ) -> None:
+        register(installed("ombudsman-2023").derive("mine-a"))
+        register(installed("mine-a").derive("mine-b", points={"input": 25.85, "proses": 28.37}))
+
+
+def test_rubrics_lists_each_derived_rubrics_parent_with_a_short_digest(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pm = fresh_manager(ombudsman, TwoDeep())
+    monkeypatch.setattr("kepatuhan.cli.common._manager", lambda: pm)
+    edition, a = pm.registry.rubric("ombudsman-2023"), pm.registry.rubric("mine-a")
+    assert main(["rubrics", "--format", "json"]) == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["ombudsman-2023"]["derived_from"] is None
+    assert rows["mine-a"]["derived_from"] == {"id": "ombudsman-2023", "digest": edition.digest}
+    assert rows["mine-b"]["derived_from"] == {"id": "mine-a", "digest": a.digest}  # the parent
+    assert main(["rubrics", "--format", "csv"]) == 0
+    lines = {line.split(",")[0]: line for line in capsys.readouterr().out.splitlines()}
+    # sha256:5203c423… of the edition -> its first 12 hex digits after the prefix
+    short = edition.digest.removeprefix("sha256:")[:12]
+    assert lines["mine-a"].endswith(f",ombudsman-2023@{short}")
+    assert lines["ombudsman-2023"].endswith(f",{short},")  # its own digest; no parent
+    assert main(["rubrics"]) == 0
+    table = capsys.readouterr().out
+    assert f"mine-a@{a.digest[7:19]}" in table
+
+
+def test_the_report_card_names_the_parent_of_a_derived_rubric(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pm = fresh_manager(ombudsman, TwoDeep())
+    monkeypatch.setattr("kepatuhan.cli.common._manager", lambda: pm)
+    edition, a = pm.registry.rubric("ombudsman-2023"), pm.registry.rubric("mine-a")
+    cases = (
+        ("mine-b", "en", f"derived from mine-a ({a.digest[7:19]})"),
+        ("mine-a", "id", f"diturunkan dari ombudsman-2023 ({edition.digest[7:19]})"),
+    )
+    for rubric, lang, words in cases:
+        out = tmp_path / f"{rubric}.html"
+        argv = ["report", str(EXAMPLE), "--rubric", rubric, "--institution", "kab-maluku-tenggara"]
+        assert main([*argv, "--output", str(out), "--lang", lang]) == 0
+        assert words in out.read_text(encoding="utf-8")
+    out = tmp_path / "edition.html"
+    argv = [
+        "report",
+        str(EXAMPLE),
+        "--rubric",
+        "ombudsman-2023",
+        "--institution",
+        "kab-maluku-tenggara",
+    ]
+    assert main([*argv, "--output", str(out), "--lang", "en"]) == 0
+    assert "derived from" not in out.read_text(encoding="utf-8")

@@ -47,6 +47,7 @@ __all__ = [
     "ScaleRef",
     "Source",
     "criterion_tree",
+    "short_digest",
     "to_decimal",
 ]
 
@@ -1315,6 +1316,16 @@ def canonical_rubric(rubric: Rubric) -> dict[str, Any]:
     forms are.
     """
     return {"form": DIGEST_FORM, "rubric": _canonical(rubric)}
+
+
+#: Hex digits a listing shows of a digest: enough to tell rubrics apart by eye.
+SHORT_DIGEST = 12
+
+
+def short_digest(digest: str) -> str:
+    """A digest as listings show it: the first :data:`SHORT_DIGEST` hex digits, without the
+    ``sha256:`` prefix (``kepatuhan rubrics``, the report card's provenance)."""
+    return digest.split(":")[-1][:SHORT_DIGEST]
 
 
 def rubric_digest(rubric: Rubric) -> str:
