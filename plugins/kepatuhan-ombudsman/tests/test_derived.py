@@ -131,7 +131,8 @@ def test_a_g3_derivation_on_another_maximum_is_not_checked_and_says_so(tmp_path:
     res = score(mine, _table(MINISTRY))
     assert res.card("kemhan").published == "90.00"
     (warning,) = [str(w) for w in res.warnings]
-    assert "scores out of 120" in warning and "is not applied" in warning
+    assert '"mine-120" is derived from ombudsman-2017 but scores out of 120, neither' in warning
+    assert "is not applied" in warning
 
 
 def test_rubrics_of_no_edition_get_no_opinion() -> None:

@@ -58,15 +58,17 @@ def scale_warnings(rubric: Rubric, table: ObservationTable) -> list[Problem]:
         return []
     kl = _on_kl_scale(rubric)
     if kl is None:
+        maximum = _maximum(rubric)
+        shown = f"{maximum:f}".rstrip("0").rstrip(".") if "." in f"{maximum:f}" else f"{maximum}"
+        derived = f" is derived from {lineage.edition} but" if lineage.derived else ""
         return [
             Problem(
-                f'rubric "{rubric.id}" is derived from {lineage.edition} but scores out of '
-                f"{_maximum(rubric)}, neither the 0–100 scale of regional governments nor "
-                "the 0–110 scale of ministries and agencies: the institution_kind check of "
-                f"{lineage.year} is not applied",
+                f'rubric "{rubric.id}"{derived} scores out of {shown}, neither the 0–100 '
+                "scale of regional governments nor the 0–110 scale of ministries and "
+                f"agencies: the institution_kind check of {lineage.year} is not applied",
                 path=table.source,
                 expected="a maximum of 100 or 110",
-                found=str(_maximum(rubric)),
+                found=shown,
             )
         ]
     if lineage.edition in SCALE_STATED:
