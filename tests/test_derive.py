@@ -573,6 +573,13 @@ def test_rubrics_lists_each_derived_rubrics_parent_with_a_short_digest(
     assert main(["rubrics"]) == 0
     table = capsys.readouterr().out
     assert f"mine-a@{a.digest[7:19]}" in table
+    # show names every parent, back to the edition
+    assert main(["show", "mine-b"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1:3] == [
+        f"derived from mine-a ({a.digest})",
+        f"  which is derived from ombudsman-2023 ({edition.digest})",
+    ]
 
 
 def test_the_report_card_names_the_parent_of_a_derived_rubric(

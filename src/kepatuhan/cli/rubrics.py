@@ -182,6 +182,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(f"{rubric.id} — {rubric.title} (version {rubric.version}, {rubric.digest[:19]}…)")
     if rubric.derived_from is not None:
         print(f"derived from {rubric.derived_from.id} ({rubric.derived_from.digest})")
+        for earlier in rubric.derived_from.lineage[1:]:  # the parent's parents, back to the first
+            print(f"  which is derived from {earlier.id} ({earlier.digest})")
     lv = rubric.levels
     print(
         f"levels: institution = {lv.institution.combine} of units ({lv.institution.weight_by}); "
