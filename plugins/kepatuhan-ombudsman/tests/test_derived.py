@@ -7,6 +7,8 @@ from pathlib import Path
 
 import attrs
 import pytest
+from kepatuhan_ombudsman import EDITIONS, plugin
+from kepatuhan_ombudsman.kinds import SCALE_STATED
 from kepatuhan_ombudsman.lineage import edition_of
 
 import kepatuhan
@@ -145,3 +147,35 @@ def test_rubrics_of_no_edition_get_no_opinion() -> None:
     # a parent that is not installed and names no edition ends the walk without an error
     orphan = attrs.evolve(unrelated, derived_from=kepatuhan.DerivedFrom("gone", "x"))
     assert edition_of(orphan) is None
+
+
+def _variants() -> list[str]:
+    """Every edition and every alternative of it (``ombudsman-2017:kl`` …)."""
+    out = []
+    for rubric_id in EDITIONS:
+        out.append(rubric_id)
+        out += [f"{rubric_id}:{a.id}" for a in get_rubric(rubric_id).alternatives]
+    return out
+
+
+@pytest.mark.parametrize("rubric_id", _variants())
+def test_a_derivation_of_a_derivation_gets_the_editions_answers(rubric_id: str) -> None:
+    """For every edition and alternative, unchanged twice over: the same number of refusals
+    and warnings for a ministry beside a regency, and the same views."""
+    edition = get_rubric(rubric_id)
+    twice = edition.derive("mine-1").derive("mine-2")
+    lineage = edition_of(twice)
+    assert lineage is not None and lineage.edition == rubric_id.partition(":")[0]
+    assert lineage.chain == ("mine-2", "mine-1", rubric_id)
+    table = _table([*MINISTRY, *REGENCY])
+    refused = plugin.kepatuhan_validate(twice, table)
+    assert len(refused) == len(plugin.kepatuhan_validate(edition, table))
+    # 2017, 2018: one of the two is always on the other scale, whichever variant
+    assert len(refused) == (1 if lineage.edition in SCALE_STATED else 0)
+    mine, theirs = (plugin.kepatuhan_select_units(r, table) for r in (twice, edition))
+    assert (mine is None) == (theirs is None)
+    if mine is not None and theirs is not None:
+        assert len(mine.warnings) == len(theirs.warnings)
+        assert mine.views.keys() == theirs.views.keys()
+        for name in mine.views:
+            assert list(mine.views[name]) == list(theirs.views[name])
