@@ -108,14 +108,18 @@ def _on_kl_scale(rubric: Rubric) -> bool | None:
 
 
 def _other_scale(rubric: Rubric, lineage: Lineage, kl: bool) -> str:
-    """The rubric to use for an institution of the other scale: the rubric's own other
-    variant when it has one, else the edition's."""
+    """What to use for an institution of the other scale: the edition's other variant for
+    the edition; for a derived rubric its own other variant when it has one (inherited with
+    the edition's alternatives), else the edition's other variant or a rubric derived from it.
+    A derived rubric read from a file has no ``--rubric FILE:kl``: its variant is named."""
+    if not lineage.derived:
+        return f"use --rubric {rubric.base_id if kl else f'{rubric.id}:kl'}"
     if kl and rubric.alternative_id == "kl":
-        return rubric.base_id
+        return f'use "{rubric.base_id}" without its alternative "kl"'
     if not kl and rubric.alternative_id is None and "kl" in {a.id for a in rubric.alternatives}:
-        return f"{rubric.id}:kl"
+        return f'use its alternative "kl" ({rubric.id}:kl)'
     edition = lineage.edition if kl else f"{lineage.edition}:kl"
-    return f"{edition} (or a rubric derived from it)" if lineage.derived else edition
+    return f"use --rubric {edition}, or a rubric derived from it"
 
 
 def _mismatches(
@@ -133,9 +137,9 @@ def _mismatches(
                     f'institution "{inst.id}" is a {kind}, scored on the '
                     f"{'0–100' if kl else '0–110'} scale in {lineage.year}; "
                     f'"{rubric.id}"{of} scores out of {110 if kl else 100}: '
-                    f"use --rubric {right}",
+                    f"{right}",
                     path=table.source,
-                    expected=f"use --rubric {right}",
+                    expected=right,
                     found=f'"{inst.id}" ({kind})',
                 )
             )
