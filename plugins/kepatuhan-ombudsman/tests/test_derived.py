@@ -3,16 +3,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import attrs
+import numpy as np
 import pytest
 from kepatuhan_ombudsman import EDITIONS, plugin
+from kepatuhan_ombudsman import plugin as ombudsman_plugin
 from kepatuhan_ombudsman.kinds import SCALE_STATED
 from kepatuhan_ombudsman.lineage import edition_of
 
 import kepatuhan
-from kepatuhan import ObservationTable, get_rubric, load_rubric, score
+from kepatuhan import ObservationTable, get_rubric, hookimpl, load_rubric, score
+from kepatuhan.testing import fresh_manager
 
 #: The rows of test_editions' 2024 SPM case: 90 (kesehatan), 80 (pendidikan), 50
 #: (perizinan, not an SPM sector): overall (90+80+50)/3 = 73.33, SPM view (90+80)/2 = 85.
@@ -185,3 +190,36 @@ def test_a_derivation_of_a_derivation_gets_the_editions_answers(rubric_id: str) 
         assert mine.views.keys() == theirs.views.keys()
         for name in mine.views:
             assert list(mine.views[name]) == list(theirs.views[name])
+
+
+class OwnView:
+    """A plugin with a variant of 2024 and its own unit selection for it."""
+
+    @hookimpl
+    def kepatuhan_register_rubrics(
+        self, register: Callable[[kepatuhan.Rubric], None], installed: Callable[[str], Any]
+    ) -> None:
+        register(installed("ombudsman-2024").derive("own-2024"))
+
+    @hookimpl
+    def kepatuhan_select_units(
+        self, rubric: kepatuhan.Rubric, table: ObservationTable
+    ) -> kepatuhan.UnitSelection | None:
+        if rubric.id != "own-2024":
+            return None
+        return kepatuhan.UnitSelection(views={"own": np.ones(len(table.units))})
+
+
+@pytest.mark.parametrize("own_first", [True, False])
+def test_a_plugins_own_answer_for_its_variant_comes_before_the_editions(
+    own_first: bool,
+) -> None:
+    """The first non-None result wins: the edition's view is only the default for a variant,
+    whatever order the plugins were registered in."""
+    plugins = [OwnView(), ombudsman_plugin] if own_first else [ombudsman_plugin, OwnView()]
+    pm = fresh_manager(*plugins)
+    res = score("own-2024", _table(SPM_ROWS), plugins=pm)
+    assert set(res.card("kab-x").views) == {"own"}
+    assert res.card("kab-x").views["own"] == pytest.approx(220 / 3)  # every unit counts
+    # the edition itself still gets its SPM view from the same manager
+    assert set(score("ombudsman-2024", _table(SPM_ROWS), plugins=pm).card("kab-x").views) == {"spm"}

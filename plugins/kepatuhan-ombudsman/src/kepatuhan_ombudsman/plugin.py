@@ -46,7 +46,9 @@ def kepatuhan_register_records(register: Callable[[PublishedRecord], None]) -> N
         register(record)
 
 
-@hookimpl
+# trylast: for a variant of an edition the edition's answer is a default, so a plugin that
+# answers for its own variant (first non-None result wins) is asked before this one.
+@hookimpl(trylast=True)
 def kepatuhan_select_units(rubric: Rubric, table: ObservationTable) -> UnitSelection | None:
     """2024: report the SPM-sector score beside the overall one; 2016 and 2019: a warning for
     an institution of the other scale; other years: no opinion. A rubric derived from an
