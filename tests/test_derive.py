@@ -23,6 +23,7 @@ from kepatuhan import (
     PluginError,
     Rubric,
     RubricError,
+    dump_rubric,
     get_rubric,
     hookimpl,
     load_rubric,
@@ -31,6 +32,7 @@ from kepatuhan import (
     score,
 )
 from kepatuhan.cli import main
+from kepatuhan.rubric import canonical_rubric
 from kepatuhan.testing import fresh_manager, rubrics
 
 # The 2023 tree (plugins/kepatuhan-ombudsman/.../ombudsman-2023.toml): root "total" = sum
@@ -46,6 +48,8 @@ LEAVES = {
     "pengelolaan_pengaduan": 50,
 }
 
+#: The published 2023 case of Kab. Maluku Tenggara (60.80), for the commands that score.
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "maluku-tenggara-2023.csv"
 VARIANT = """
 extends = "ombudsman-2023"
 id = "contoh-2023"
@@ -274,10 +278,36 @@ def test_a_path_is_taken_from_the_extending_files_folder_and_chains_work(
     monkeypatch.chdir(tmp_path)  # not the file's folder: the path must not be read from here
     rubric = load_rubric(child)
     mid = load_rubric(tmp_path / "base" / "mid.toml")
-    assert rubric.derived_from == DerivedFrom("mid", mid.digest)
+    # the whole line of parents: mid, then the edition mid extends
+    assert rubric.derived_from == DerivedFrom("mid", mid.digest, mid.derived_from)
+    assert mid.derived_from is not None and mid.derived_from.id == "ombudsman-2023"
+    assert [p.id for p in rubric.derived_from.lineage] == ["mid", "ombudsman-2023"]
     assert rubric.criterion("input").points == Decimal("25.85")
     assert rubric.criterion("output").label.id == "Keluaran"
     assert rubric.criterion("output").label.en is None  # a label is replaced whole
+
+
+def test_a_derivation_of_a_derivation_records_the_whole_line_and_round_trips(
+    tmp_path: Path,
+) -> None:
+    edition = get_rubric("ombudsman-2023")
+    a = edition.derive("a")
+    b = a.derive("b")
+    assert a.derived_from == DerivedFrom("ombudsman-2023", edition.digest)  # no parent: None
+    assert b.derived_from == DerivedFrom(
+        "a", a.digest, DerivedFrom("ombudsman-2023", edition.digest)
+    )
+    assert [(p.id, p.digest) for p in b.derived_from.lineage] == [
+        ("a", a.digest),
+        ("ombudsman-2023", edition.digest),
+    ]
+    # a first derivation's canonical form has no "parent" key (its digest is as before)
+    assert "parent" not in canonical_rubric(a)["rubric"]["derived_from"]
+    path = tmp_path / "b.toml"
+    dump_rubric(b, path)
+    assert "[derived_from.parent]" in path.read_text(encoding="utf-8")
+    again = load_rubric(path)
+    assert again == b and again.digest == b.digest
 
 
 def test_a_cycle_of_files_is_a_located_error(tmp_path: Path) -> None:
@@ -510,3 +540,71 @@ def test_a_result_of_a_derived_rubric_verifies(
     capsys.readouterr()
     assert main(["verify", str(result)]) == 1
     assert "rubric.derived_from" in capsys.readouterr().out
+
+
+class TwoDeep:
+    """A plugin registering a variant of 2023 and a variant of that variant."""
+
+    @hookimpl
+    def kepatuhan_register_rubrics(
+        self, register: Callable[[Rubric], None], installed: Callable[[str], Rubric]
+    ) -> None:
+        register(installed("ombudsman-2023").derive("mine-a"))
+        register(installed("mine-a").derive("mine-b", points={"input": 25.85, "proses": 28.37}))
+
+
+def test_rubrics_lists_each_derived_rubrics_parent_with_a_short_digest(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pm = fresh_manager(ombudsman, TwoDeep())
+    monkeypatch.setattr("kepatuhan.cli.common._manager", lambda: pm)
+    edition, a = pm.registry.rubric("ombudsman-2023"), pm.registry.rubric("mine-a")
+    assert main(["rubrics", "--format", "json"]) == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["ombudsman-2023"]["derived_from"] is None
+    assert rows["mine-a"]["derived_from"] == {"id": "ombudsman-2023", "digest": edition.digest}
+    assert rows["mine-b"]["derived_from"] == {"id": "mine-a", "digest": a.digest}  # the parent
+    assert main(["rubrics", "--format", "csv"]) == 0
+    lines = {line.split(",")[0]: line for line in capsys.readouterr().out.splitlines()}
+    # sha256:5203c423… of the edition -> its first 12 hex digits after the prefix
+    short = edition.digest.removeprefix("sha256:")[:12]
+    assert lines["mine-a"].endswith(f",ombudsman-2023@{short}")
+    assert lines["ombudsman-2023"].endswith(f",{short},")  # its own digest; no parent
+    assert main(["rubrics"]) == 0
+    table = capsys.readouterr().out
+    assert f"mine-a@{a.digest[7:19]}" in table
+    # show names every parent, back to the edition
+    assert main(["show", "mine-b"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1:3] == [
+        f"derived from mine-a ({a.digest})",
+        f"  which is derived from ombudsman-2023 ({edition.digest})",
+    ]
+
+
+def test_the_report_card_names_the_parent_of_a_derived_rubric(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pm = fresh_manager(ombudsman, TwoDeep())
+    monkeypatch.setattr("kepatuhan.cli.common._manager", lambda: pm)
+    edition, a = pm.registry.rubric("ombudsman-2023"), pm.registry.rubric("mine-a")
+    cases = (
+        ("mine-b", "en", f"derived from mine-a ({a.digest[7:19]})"),
+        ("mine-a", "id", f"diturunkan dari ombudsman-2023 ({edition.digest[7:19]})"),
+    )
+    for rubric, lang, words in cases:
+        out = tmp_path / f"{rubric}.html"
+        argv = ["report", str(EXAMPLE), "--rubric", rubric, "--institution", "kab-maluku-tenggara"]
+        assert main([*argv, "--output", str(out), "--lang", lang]) == 0
+        assert words in out.read_text(encoding="utf-8")
+    out = tmp_path / "edition.html"
+    argv = [
+        "report",
+        str(EXAMPLE),
+        "--rubric",
+        "ombudsman-2023",
+        "--institution",
+        "kab-maluku-tenggara",
+    ]
+    assert main([*argv, "--output", str(out), "--lang", "en"]) == 0
+    assert "derived from" not in out.read_text(encoding="utf-8")

@@ -116,7 +116,12 @@ def rubric_markdown(rubric: Rubric) -> str:
     ]
     if rubric.derived_from is not None:
         p = rubric.derived_from
-        out += [f"Derived from `{p.id}` (digest `{p.digest}`).", ""]
+        out += [
+            f"Derived from `{p.id}` (digest `{p.digest}`)"
+            + "".join(f", derived from `{e.id}` (digest `{e.digest}`)" for e in p.lineage[1:])
+            + ".",
+            "",
+        ]
     if rubric.description:
         out += [rubric.description, ""]
     out += [

@@ -101,7 +101,8 @@ def kepatuhan_select_units(rubric: Rubric, table: ObservationTable) -> UnitSelec
     numpy rather than a loop). Return a :class:`~kepatuhan.observations.UnitSelection`
     (unit weights, named views such as the 2024 SPM-focus score, warnings) or ``None``
     to leave every unit weighing 1. The **first non-None result wins**, so a plugin
-    should answer only for the rubrics it owns (check ``rubric.id``).
+    should answer only for the rubrics it owns (check ``rubric.id``, and for the variants
+    derived from them ``rubric.derived_from.lineage``, every parent back to the first).
     """
 
 

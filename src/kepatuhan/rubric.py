@@ -47,6 +47,7 @@ __all__ = [
     "ScaleRef",
     "Source",
     "criterion_tree",
+    "short_digest",
     "to_decimal",
 ]
 
@@ -387,10 +388,25 @@ class DerivedFrom:
     Its ``id`` and ``digest`` at the time of deriving: part of the derived rubric's own
     digest, shown by ``kepatuhan show`` and recorded in every result's provenance, so a
     result says both which variant made it and which official edition that variant changed.
+    When the parent was itself derived, ``parent`` is the parent's own ``derived_from``, and
+    so on: the whole line back to the edition is kept in the rubric, so a plugin can tell
+    the edition a derivation of a derivation comes from even when the rubrics between were
+    files that no plugin installs (:attr:`lineage`).
     """
 
     id: str
     digest: str
+    parent: DerivedFrom | None = None
+
+    @property
+    def lineage(self) -> tuple[DerivedFrom, ...]:
+        """This parent, then its parent, … back to the first rubric that was not derived."""
+        out: list[DerivedFrom] = []
+        at: DerivedFrom | None = self
+        while at is not None:
+            out.append(at)
+            at = at.parent
+        return tuple(out)
 
 
 class _Memo:
@@ -684,7 +700,7 @@ def _derive(
             title=title if title is not None else f"{rubric_id} (derived from {parent.id})",
             version=version,
             criteria=crits,
-            derived_from=DerivedFrom(parent.id, parent.digest),
+            derived_from=DerivedFrom(parent.id, parent.digest, parent.derived_from),
             **fields,
         )
     except RubricError as exc:
@@ -1295,6 +1311,16 @@ def canonical_rubric(rubric: Rubric) -> dict[str, Any]:
     forms are.
     """
     return {"form": DIGEST_FORM, "rubric": _canonical(rubric)}
+
+
+#: Hex digits a listing shows of a digest: enough to tell rubrics apart by eye.
+SHORT_DIGEST = 12
+
+
+def short_digest(digest: str) -> str:
+    """A digest as listings show it: the first :data:`SHORT_DIGEST` hex digits, without the
+    ``sha256:`` prefix (``kepatuhan rubrics``, the report card's provenance)."""
+    return digest.split(":")[-1][:SHORT_DIGEST]
 
 
 def rubric_digest(rubric: Rubric) -> str:

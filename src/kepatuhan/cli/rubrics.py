@@ -20,6 +20,7 @@ from ..errors import (
 from ..io.files import read_text
 from ..io.rubric_toml import is_rubric_file, parse_toml, rubric_problems
 from ..plugins import PluginManager
+from ..rubric import short_digest
 from . import common
 from .common import (
     Col,
@@ -44,7 +45,8 @@ RUBRIC_COLUMNS = (
     Col("version"),
     Col("plugin"),
     Col("title"),
-    Col("digest", lambda d: d.split(":")[-1][:12]),
+    Col("digest", short_digest),
+    Col("derived_from", lambda d: "" if d is None else f"{d['id']}@{short_digest(d['digest'])}"),
 )
 #: The columns of ``plugins``; a broken plugin shows ``BROKEN``, its error (one line) in
 #: ``error``, and under ``rubrics`` the ids it registered before it failed.
@@ -61,8 +63,8 @@ PLUGIN_COLUMNS = (
 
 
 def cmd_rubrics(args: argparse.Namespace) -> int:
-    """List installed rubrics; a note on stderr names the broken plugins, whose rubrics are
-    not listed."""
+    """List installed rubrics, a derived one with its parent (``id@digest``; JSON: ``{id,
+    digest}``); a note on stderr names the broken plugins, whose rubrics are not listed."""
     reg = common._manager().registry
     if reg.broken:
         print(
@@ -80,6 +82,9 @@ def cmd_rubrics(args: argparse.Namespace) -> int:
             "plugin": r.plugin,
             "title": r.value.title,
             "digest": r.value.digest,
+            "derived_from": None
+            if r.value.derived_from is None
+            else {"id": r.value.derived_from.id, "digest": r.value.derived_from.digest},
         }
         for r in items
     ]
@@ -177,6 +182,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(f"{rubric.id} — {rubric.title} (version {rubric.version}, {rubric.digest[:19]}…)")
     if rubric.derived_from is not None:
         print(f"derived from {rubric.derived_from.id} ({rubric.derived_from.digest})")
+        for earlier in rubric.derived_from.lineage[1:]:  # the parent's parents, back to the first
+            print(f"  which is derived from {earlier.id} ({earlier.digest})")
     lv = rubric.levels
     print(
         f"levels: institution = {lv.institution.combine} of units ({lv.institution.weight_by}); "

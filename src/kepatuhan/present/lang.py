@@ -129,6 +129,7 @@ _WORDS: Mapping[str, tuple[str, str]] = {
     "provenance": ("Asal-usul angka", "Provenance of the numbers"),
     "method": ("Metode", "Method"),
     "rubric": ("rubrik", "rubric"),
+    "derived_from": ("diturunkan dari", "derived from"),
     "input": ("data masukan", "input"),
     "version": ("versi", "version"),
     "plugins": ("plugin", "plugins"),

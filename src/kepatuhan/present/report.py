@@ -19,7 +19,7 @@ from pathlib import PurePath
 from ..analysis.gap import gap
 from ..plugins import PluginManager
 from ..results import ExplainNode, Scores
-from ..rubric import LEVELS
+from ..rubric import LEVELS, short_digest
 from . import lang as L
 
 __all__ = ["report_card"]
@@ -158,9 +158,16 @@ def report_card(
     source = scores.table.source
     # the file's name only: a path would show the user's machine (a home folder, a user name)
     shown_source = PurePath(source.replace("\\", "/")).name if source else ""
+    # a variant says which rubric it changed: a result of it is never mistaken for the edition's
+    derived = (
+        ""
+        if p.derived_from_id is None
+        else f"<br>{t('derived_from')} {_e(p.derived_from_id)} "
+        f"({_e(short_digest(p.derived_from_digest or ''))})"
+    )
     parts.append(
         f"</ul><h2>{t('provenance')}</h2><p><small>{t('rubric')} {_e(p.rubric_id)} "
-        f"{t('version')} {_e(p.rubric_version)} {_e(p.rubric_digest)}<br>{t('input')} "
+        f"{t('version')} {_e(p.rubric_version)} {_e(p.rubric_digest)}{derived}<br>{t('input')} "
         f"{_e(shown_source)} {_e(p.input_digest)}<br>kepatuhan {_e(p.kepatuhan_version)}; "
         f"{t('plugins')} {_e(', '.join(f'{k} {v}' for k, v in p.plugins.items()))}"
         "</small></p></body></html>"

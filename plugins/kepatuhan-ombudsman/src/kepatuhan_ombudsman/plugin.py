@@ -18,6 +18,7 @@ from kepatuhan import (
 
 from . import EDITIONS
 from .kinds import scale_problems, scale_warnings
+from .lineage import edition_of
 from .spm import spm_selection
 
 __all__ = [
@@ -45,10 +46,18 @@ def kepatuhan_register_records(register: Callable[[PublishedRecord], None]) -> N
         register(record)
 
 
-@hookimpl
+# trylast: for a variant of an edition the edition's answer is a default, so a plugin that
+# answers for its own variant (first non-None result wins) is asked before this one.
+@hookimpl(trylast=True)
 def kepatuhan_select_units(rubric: Rubric, table: ObservationTable) -> UnitSelection | None:
-    """2024: report the SPM-sector score beside the overall one; other years: no opinion."""
-    if rubric.base_id == "ombudsman-2024":
+    """2024: report the SPM-sector score beside the overall one; 2016 and 2019: a warning for
+    an institution of the other scale; other years: no opinion. A rubric derived from an
+    edition (directly or through a chain, :func:`~kepatuhan_ombudsman.lineage.edition_of`)
+    is answered for as the edition is; any other rubric gets None."""
+    lineage = edition_of(rubric)
+    if lineage is None:
+        return None
+    if lineage.edition == "ombudsman-2024":
         return spm_selection(table)
     warnings = scale_warnings(rubric, table)
     if warnings:
@@ -58,5 +67,6 @@ def kepatuhan_select_units(rubric: Rubric, table: ObservationTable) -> UnitSelec
 
 @hookimpl
 def kepatuhan_validate(rubric: Rubric, table: ObservationTable) -> list[Problem]:
-    """2016–2019: refuse an institution whose kind belongs to the other scale (0–100 / 0–110)."""
+    """2017–2018 and the rubrics derived from them: refuse an institution whose kind belongs
+    to the other scale (0–100 / 0–110)."""
     return scale_problems(rubric, table)
