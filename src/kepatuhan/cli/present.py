@@ -12,19 +12,17 @@ from ..errors import (
 )
 from ..io.files import write_atomic, write_text_atomic
 from . import common
-from .common import Col, _check_outputs, _check_result_for_panel, _csv, _render, _score, _shown
-
-
-def _names(results: list[str]) -> dict[str, str]:
-    """Institution names from result documents (the legend of trajectories)."""
-    from ..analysis.verify import load_result
-
-    names: dict[str, str] = {}
-    for path in results:
-        for inst in load_result(path).get("institutions", []):
-            if isinstance(inst, dict) and isinstance(inst.get("name"), str):
-                names[str(inst["id"])] = inst["name"]
-    return names
+from .common import (
+    Col,
+    Shown,
+    _check_outputs,
+    _check_result_for_panel,
+    _csv,
+    _institution_names,
+    _render,
+    _score,
+    _shown,
+)
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
@@ -48,7 +46,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
             raise KepatuhanError(
                 Problem(f"no institution {', '.join(map(repr, unknown))} in the results")
             )
-        fig = plots.trajectories(p, chosen or None, names=_names(args.inputs), lang=args.lang)
+        fig = plots.trajectories(
+            p, chosen or None, names=_institution_names(args.inputs), lang=args.lang
+        )
     else:
         if len(args.inputs) != 1 or not args.rubric:
             raise KepatuhanError(Problem(f"plot {args.kind} takes one DATA file and --rubric"))
@@ -117,11 +117,12 @@ CORRELATION_COLUMNS = (
 )
 
 
-def _matrix(dims: tuple[str, ...], pairs: list[dict[str, Any]]) -> str:
-    """The correlations as a matrix table: ``r (n)`` per pair, ``undefined (n)`` where none."""
+def _matrix(dims: tuple[str, ...], pairs: list[dict[str, Any]], shown: Shown) -> str:
+    """The correlations as a matrix table: ``r (n)`` per pair, ``undefined (n)`` where none
+    (``r`` with the chosen decimal separator)."""
     cell: dict[tuple[str, str], str] = {}
     for c in pairs:
-        text = "undefined" if c["r"] is None else f"{c['r']:.3f}"
+        text = "undefined" if c["r"] is None else shown.pub(f"{c['r']:.3f}")
         cell[c["a"], c["b"]] = cell[c["b"], c["a"]] = f"{text} (n={c['n']})"
     rows = [[a, *("1" if a == b else cell[a, b] for b in dims)] for a in dims]
     return _render("table", rows, ("", *dims), None)
@@ -131,7 +132,8 @@ def cmd_describe(args: argparse.Namespace) -> int:
     """Coverage of a data file per criterion and level, and the dimensions' correlations."""
     from ..analysis.coverage import describe_data
 
-    desc = describe_data(_score(args)).to_dict()
+    res = _score(args)
+    desc = describe_data(res).to_dict()
     cov = desc["coverage"]
     pairs = desc["correlations"]
     if args.format == "json":
@@ -160,7 +162,20 @@ def cmd_describe(args: argparse.Namespace) -> int:
         + f"; {r['missing']} needed values missing (policy: {desc['missing_policy']})"
     )
     print()
-    print(_render("table", rows(COVERAGE_COLUMNS, cov), [c.name for c in COVERAGE_COLUMNS], None))
+    shown = _shown(args)
+    rubric = res.rubric
+
+    def label(cid: str) -> str:
+        return shown.label(rubric, cid)
+
+    # for people: level words, criterion labels (the id last, as the data names it)
+    people = [
+        [shown.word(r["level"]).lower(), label(r["criterion"]), *row[2:], r["criterion"]]
+        for r, row in zip(cov, rows(COVERAGE_COLUMNS, cov), strict=True)
+    ]
+    keys = ("level", "criterion", "entities", "given", "computed", "missing")
+    header = [shown.word(k) for k in (*keys, "not_applicable", "not_computed", "id")]
+    print(_render("table", people, [h[:1].upper() + h[1:] for h in header], None))
     if desc["dimensions"]:
         print()
         print(
@@ -169,8 +184,10 @@ def cmd_describe(args: argparse.Namespace) -> int:
             + f" across {desc['correlation_level']}s (n: {desc['correlation_level']}s with both "
             "values scored)"
         )
-        print(_matrix(tuple(desc["dimensions"]), pairs))
-        for c in pairs:
+        dims = tuple(desc["dimensions"])
+        named = [c | {"a": label(c["a"]), "b": label(c["b"])} for c in pairs]
+        print(_matrix(tuple(label(d) for d in dims), named, shown))
+        for c in named:
             if c["r"] is None:
                 print(f"{c['a']} / {c['b']}: undefined: {c['reason']}")
     return 0
