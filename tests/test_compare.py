@@ -259,6 +259,11 @@ def test_each_entity_under_each_rubric_with_the_changes_from_the_first(
     assert i1.band_change(0) is None
 
 
+# the band change (ids), then the zone change (zone words): merah -> hijau, and back
+CHANGE_UP = ["merah", "->", "hijau", "merah", "->", "hijau"]
+CHANGE_DOWN = ["hijau", "->", "merah", "hijau", "->", "merah"]
+
+
 def test_cli_compare_shows_the_differences_then_every_institution(
     files: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -274,11 +279,9 @@ def test_cli_compare_shows_the_differences_then_every_institution(
     # band changes as the rubric writes them, the entity's id last
     assert lines == [
         ["i1", "a", "60.00", "Rendah", "merah", "2", "0", "i1"],
-        ["i1", "b", "70.00", "Tinggi", "hijau", "1", "+10.00"]
-        + ["merah", "->", "hijau", "merah", "->", "hijau", "-1", "0", "i1"],
+        ["i1", "b", "70.00", "Tinggi", "hijau", "1", "+10.00", *CHANGE_UP, "-1", "0", "i1"],
         ["i2", "a", "70.00", "Tinggi", "hijau", "1", "0", "i2"],
-        ["i2", "b", "60.00", "Rendah", "merah", "2", "-10.00"]
-        + ["hijau", "->", "merah", "hijau", "->", "merah", "+1", "0", "i2"],
+        ["i2", "b", "60.00", "Rendah", "merah", "2", "-10.00", *CHANGE_DOWN, "+1", "0", "i2"],
     ]
     code, out, _ = run(
         [
