@@ -54,11 +54,18 @@ def cmd_plot(args: argparse.Namespace) -> int:
             raise KepatuhanError(Problem(f"plot {args.kind} takes one DATA file and --rubric"))
         res = _score(args, args.inputs[0])
         if args.kind == "distribution":
-            fig = plots.distribution(res, lang=args.lang)
+            fig = plots.distribution(res, lang=args.lang, decimal_comma=args.print_decimal_comma)
         elif args.kind == "waterfall":
             if len(chosen) != 1:
                 raise KepatuhanError(Problem("plot waterfall needs one --institution"))
-            fig = plots.waterfall(res, chosen[0], top=args.top or 12, by=args.by, lang=args.lang)
+            fig = plots.waterfall(
+                res,
+                chosen[0],
+                top=args.top or 12,
+                by=args.by,
+                lang=args.lang,
+                decimal_comma=args.print_decimal_comma,
+            )
         else:
             from ..analysis.sensitivity import sensitivity
 

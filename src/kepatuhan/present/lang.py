@@ -211,6 +211,45 @@ _WORDS: Mapping[str, tuple[str, str]] = {
     "zone_change": ("Perubahan zona", "Zone change"),
     "rank_change": ("Perubahan peringkat", "Rank change"),
     "missing_values": ("Nilai yang tidak ada", "Missing values"),
+    # the pictures (kepatuhan.present.plots)
+    "plot_published_score": (
+        "nilai (dua desimal, seperti diterbitkan)",
+        "score (two decimals, as published)",
+    ),
+    "plot_institutions": ("jumlah instansi", "institutions"),
+    "plot_distribution": ("Sebaran nilai {n} instansi", "Scores of {n} institutions"),
+    "plot_unscored": ("{n} tanpa nilai", "{n} without a score"),
+    "plot_waterfall": (
+        "poin yang hilang per indikator, dari {top} ke {score}",
+        "points lost at each indicator, from {top} down to {score}",
+    ),
+    "plot_next_band": ("batas {band}: {edge}", "{band} starts at {edge}"),
+    "plot_top_band": ("sudah pada kategori tertinggi", "already in the top band"),
+    "plot_your_score": ("nilai {score}", "score {score}"),
+    "plot_other": ("lainnya ({n} indikator)", "other ({n} indicators)"),
+    "plot_ranks_title": (
+        "{rubric}: peringkat bila bobot {children} diubah",
+        "{rubric}: ranks when the weights of {children} move",
+    ),
+    "plot_ranks_how_uniform": (
+        "{draws} undian, tiap bobot × (1 ± {spread})",
+        "{draws} draws, each weight × (1 ± {spread})",
+    ),
+    "plot_ranks_how_dirichlet": (
+        "{draws} undian Dirichlet di sekitar bobot resmi",
+        "{draws} Dirichlet draws around the published weights",
+    ),
+    "plot_ranks_how": ("{draws} undian bobot", "{draws} weight draws"),
+    "plot_ranks_axis": (
+        "peringkat dalam jenis instansi (titik: median; garis: persentil 5–95)",
+        "rank within the kind of institution (dot: median; line: 5th–95th percentile)",
+    ),
+    "plot_group": ("{kind}: {shown} dari {n} instansi", "{kind}: {shown} of {n} institutions"),
+    "plot_no_kind": ("tanpa jenis", "no kind"),
+    "plot_all_kinds": ("semua, peringkat dalam jenisnya", "all, ranked within their kinds"),
+    "plot_trajectories": ("Nilai per tahun", "Scores by year"),
+    "plot_changed": ("garis tegak: metodologi berubah", "vertical line: the methodology changed"),
+    "plot_year": ("tahun", "year"),
     # describe
     "entities": ("Entitas", "Entities"),
     "computed": ("dihitung", "computed"),
