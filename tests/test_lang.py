@@ -473,3 +473,16 @@ def test_the_pictures_take_their_words_and_names_from_the_one_catalogue(tmp_path
     assert ticks[0] == f"Dinas Perizinan / Izin Usaha: {label}"
     assert any(t.get_text().strip() == "−20,00" for t in ax.texts)
     assert "66,67" in ax.get_title() and "66.67" not in ax.get_title()
+
+
+def test_the_published_table_names_each_institution_beside_its_id(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    records = kepatuhan.published(year=2023)
+    named = [r for r in records if r.institution_name]
+    assert named
+    lines = run(["published", "--year", "2023"], capsys).splitlines()
+    for r in named:
+        assert any(
+            r.institution_id in cells(x) and r.institution_name in cells(x) for x in lines
+        ), r.institution_id

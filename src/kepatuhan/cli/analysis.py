@@ -487,12 +487,12 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 #: The columns of ``published``: every field of a record (CSV, JSON); the table shows the
-#: figure, where it stands and its source.
+#: figure, where it stands (the institution by id and by name) and its source.
 PUBLISHED_COLUMNS = (
     Col("year"),
     Col("edition"),
     Col("institution_id"),
-    Col("institution_name", table=False),
+    Col("institution_name"),
     Col("kind", table=False),
     Col("province", table=False),
     Col("bps_code", table=False),
