@@ -201,7 +201,8 @@ def _sensitivity_notes(
     )
     if args.weights:
         line += shown.word("sensitivity_weights", path=args.weights)
-    return [line] + [f"{shown.word('warning')}: {w}" for w in warnings]
+    # warnings stay English, as every command's (docs/cli.md)
+    return [line] + [f"warning: {w}" for w in warnings]
 
 
 def _share(s: float) -> str:

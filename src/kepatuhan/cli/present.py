@@ -11,6 +11,7 @@ from ..errors import (
     Problem,
 )
 from ..io.files import write_atomic, write_text_atomic
+from ..present import lang
 from . import common
 from .common import (
     Col,
@@ -129,7 +130,7 @@ def _matrix(dims: tuple[str, ...], pairs: list[dict[str, Any]], shown: Shown) ->
     (``r`` with the chosen decimal separator)."""
     cell: dict[tuple[str, str], str] = {}
     for c in pairs:
-        text = "undefined" if c["r"] is None else shown.pub(f"{c['r']:.3f}")
+        text = shown.word("undefined") if c["r"] is None else shown.pub(f"{c['r']:.3f}")
         cell[c["a"], c["b"]] = cell[c["b"], c["a"]] = f"{text} (n={c['n']})"
     rows = [[a, *("1" if a == b else cell[a, b] for b in dims)] for a in dims]
     return _render("table", rows, ("", *dims), None)
@@ -162,14 +163,11 @@ def cmd_describe(args: argparse.Namespace) -> int:
         print(_csv(rows(cols, pairs), [c.name for c in cols]))
         return 0
     r = desc["rows"]
-    print(
-        f"{desc['rubric']}: {r['rows']} rows ({r['used']} used, {r['overridden']} overridden, "
-        f"{r['empty']} empty, {r['excluded']} excluded); "
-        + ", ".join(f"{n} {lv}s" for lv, n in desc["entities"].items() if n)
-        + f"; {r['missing']} needed values missing (policy: {desc['missing_policy']})"
-    )
-    print()
     shown = _shown(args)
+    entities = ", ".join(lang.counted(n, lv, shown.lang) for lv, n in desc["entities"].items() if n)
+    missing = shown.word("describe_missing", n=r["missing"], policy=desc["missing_policy"])
+    print(f"{shown.word('describe_rows', rubric=desc['rubric'], **r)}; {entities}; {missing}")
+    print()
     rubric = res.rubric
 
     def label(cid: str) -> str:
@@ -185,16 +183,13 @@ def cmd_describe(args: argparse.Namespace) -> int:
     print(_render("table", people, [h[:1].upper() + h[1:] for h in header], None))
     if desc["dimensions"]:
         print()
-        print(
-            "Pearson's r between "
-            + ", ".join(desc["dimensions"])
-            + f" across {desc['correlation_level']}s (n: {desc['correlation_level']}s with both "
-            "values scored)"
-        )
         dims = tuple(desc["dimensions"])
+        levels = shown.word(desc["correlation_level"] + "_many")
+        print(shown.word("describe_pearson", dims=", ".join(map(label, dims)), levels=levels))
         named = [c | {"a": label(c["a"]), "b": label(c["b"])} for c in pairs]
         print(_matrix(tuple(label(d) for d in dims), named, shown))
         for c in named:
             if c["r"] is None:
-                print(f"{c['a']} / {c['b']}: undefined: {c['reason']}")
+                # the reason is analysis.coverage's, in English
+                print(f"{c['a']} / {c['b']}: {shown.word('undefined')}: {c['reason']}")
     return 0

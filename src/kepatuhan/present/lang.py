@@ -191,7 +191,6 @@ _WORDS: Mapping[str, tuple[str, str]] = {
         "; --weights {path}: bagian tiap undian (berjumlah 1)",
         "; --weights {path}: each draw's shares (adding up to 1)",
     ),
-    "warning": ("peringatan", "warning"),
     # panel
     "method_changed": ("metodologi berubah", "methodology changed"),
     # compare
@@ -251,6 +250,27 @@ _WORDS: Mapping[str, tuple[str, str]] = {
     "plot_changed": ("garis tegak: metodologi berubah", "vertical line: the methodology changed"),
     "plot_year": ("tahun", "year"),
     # describe
+    "institution_one": ("instansi", "institution"),
+    "institution_many": ("instansi", "institutions"),
+    "unit_one": ("unit", "unit"),
+    "unit_many": ("unit", "units"),
+    "product_one": ("produk", "product"),
+    "product_many": ("produk", "products"),
+    "describe_rows": (
+        "{rubric}: {rows} baris ({used} dipakai, {overridden} ditimpa, {empty} kosong, "
+        "{excluded} dikecualikan)",
+        "{rubric}: {rows} rows ({used} used, {overridden} overridden, {empty} empty, "
+        "{excluded} excluded)",
+    ),
+    "describe_missing": (
+        "{n} nilai yang diperlukan tidak ada (kebijakan: {policy})",
+        "{n} needed values missing (policy: {policy})",
+    ),
+    "describe_pearson": (
+        "r Pearson antara {dims} di tingkat {levels} (n: {levels} yang kedua nilainya dinilai)",
+        "Pearson's r between {dims} across {levels} (n: {levels} with both values scored)",
+    ),
+    "undefined": ("tak terdefinisi", "undefined"),
     "entities": ("Entitas", "Entities"),
     "computed": ("dihitung", "computed"),
 }
