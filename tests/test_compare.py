@@ -5,6 +5,7 @@ the comment beside it."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -258,6 +259,11 @@ def test_each_entity_under_each_rubric_with_the_changes_from_the_first(
     assert i1.band_change(0) is None
 
 
+# the band change (ids), then the zone change (zone words): merah -> hijau, and back
+CHANGE_UP = ["merah", "->", "hijau", "merah", "->", "hijau"]
+CHANGE_DOWN = ["hijau", "->", "merah", "hijau", "->", "merah"]
+
+
 def test_cli_compare_shows_the_differences_then_every_institution(
     files: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -266,46 +272,16 @@ def test_cli_compare_shows_the_differences_then_every_institution(
     )
     assert code == 0, err
     head, _, body = out.partition("\n\n")
-    assert "a -> b: 3 differences" in head
+    assert "a -> b: 3 perbedaan" in head  # Bahasa Indonesia by default
     assert 'Criterion "x": the weight changes from 1 to 3.' in head
     lines = [ln.split() for ln in body.splitlines()[2:]]
+    # the table names bands by their labels (Rendah below 65, Tinggi from 65), zones and
+    # band changes as the rubric writes them, the entity's id last
     assert lines == [
-        ["i1", "a", "60.00", "merah", "merah", "2", "0"],
-        [
-            "i1",
-            "b",
-            "70.00",
-            "hijau",
-            "hijau",
-            "1",
-            "+10.00",
-            "merah",
-            "->",
-            "hijau",
-            "merah",
-            "->",
-            "hijau",
-            "-1",
-            "0",
-        ],
-        ["i2", "a", "70.00", "hijau", "hijau", "1", "0"],
-        [
-            "i2",
-            "b",
-            "60.00",
-            "merah",
-            "merah",
-            "2",
-            "-10.00",
-            "hijau",
-            "->",
-            "merah",
-            "hijau",
-            "->",
-            "merah",
-            "+1",
-            "0",
-        ],
+        ["i1", "a", "60.00", "Rendah", "merah", "2", "0", "i1"],
+        ["i1", "b", "70.00", "Tinggi", "hijau", "1", "+10.00", *CHANGE_UP, "-1", "0", "i1"],
+        ["i2", "a", "70.00", "Tinggi", "hijau", "1", "0", "i2"],
+        ["i2", "b", "60.00", "Rendah", "merah", "2", "-10.00", *CHANGE_DOWN, "+1", "0", "i2"],
     ]
     code, out, _ = run(
         [
@@ -345,7 +321,7 @@ def test_cli_compare_shows_the_differences_then_every_institution(
         "zone_change,rank_change,missing"
     )
     assert "unit,i1,u1,b,70.00,hijau,hijau,1,2,+10.00,merah -> hijau,merah -> hijau,-1,0" in out
-    assert "a -> b: 3 differences" in err  # the CSV itself stays one table
+    assert "a -> b: 3 perbedaan" in err  # the CSV itself stays one table
 
 
 def test_compare_needs_two_different_rubrics(
@@ -373,8 +349,8 @@ def test_a_rubric_that_needs_more_than_the_data_gives_shows_its_missing_values(
     assert "warning: c: 2 needed values were missing and counted as 0" in err
     assert 'unit "u1": criterion "z"' in err
     rows = [ln.split() for ln in out.split("\n\n")[1].splitlines()[2:]]
-    assert rows[1][:3] == ["i1", "c", "40.00"] and rows[1][-1] == "1"
-    assert rows[3][:3] == ["i2", "c", "46.67"] and rows[3][-1] == "1"
+    assert rows[1][:3] == ["i1", "c", "40.00"] and rows[1][-2:] == ["1", "i1"]
+    assert rows[3][:3] == ["i2", "c", "46.67"] and rows[3][-2:] == ["1", "i2"]
 
 
 # -- the crosswalk -----------------------------------------------------------------------------
@@ -492,16 +468,17 @@ def test_2022_and_2023_on_2023_data_without_one_value_show_it_under_both(
             f"warning: {label}: 1 needed values were missing and counted as 0: "
             'institution "kab-maluku-tenggara" unit "puskesmas-watdek": criterion "pengaduan"'
         ) in err
-    rows = [ln.split() for ln in out.split("\n\n")[1].splitlines()[2:]]
+    # the table's cells are separated by two spaces or more (names have single spaces)
+    rows = [re.split(r"\s{2,}", ln) for ln in out.split("\n\n")[1].splitlines()[2:]]
     # the regency: the seven published unit totals add up to 425.61 (60.80 × 7); without
     # Watdek's 9.61 points, 416.00 / 7 = 59.43; Watdek: 8.72 + 10.76 + 20.76 + 0 = 40.24
-    assert [r[:4] for r in rows[:2]] == [
-        ["kab-maluku-tenggara", "ombudsman-2022", "59.43", "C"],
-        ["kab-maluku-tenggara", "ombudsman-2023", "59.43", "C"],
+    assert [tuple(r[:4]) for r in rows[:2]] == [  # an institution row's unit cell is empty
+        ("Kabupaten Maluku Tenggara", "ombudsman-2022", "59.43", "C — Kualitas Sedang"),
+        ("Kabupaten Maluku Tenggara", "ombudsman-2023", "59.43", "C — Kualitas Sedang"),
     ]
-    assert rows[0][-1] == rows[1][-1] == "1"
-    watdek = [r for r in rows if r[1] == "puskesmas-watdek"]
-    assert [(r[3], r[-1]) for r in watdek] == [("40.24", "1"), ("40.24", "1")]
+    assert rows[0][-2] == rows[1][-2] == "1"
+    watdek = [r[3:] for r in rows if r[-1] == "puskesmas-watdek"]
+    assert [(r[0], r[-2]) for r in watdek] == [("40.24", "1"), ("40.24", "1")]
 
 
 @pytest.mark.parametrize(

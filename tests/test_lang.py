@@ -309,3 +309,180 @@ def test_reading_with_a_decimal_comma_does_not_print_one(
     assert "60.80" in out and "60,80" not in out
     out = run(["score", str(data), *R23, "--decimal-comma", "--print-decimal-comma"], capsys)
     assert "60,80" in out
+
+
+# -- gap, rank, sensitivity, panel, compare, describe ------------------------------------------
+def _example_names() -> dict[str, str]:
+    """Every entity's id → name, as the example data writes them."""
+    table = kepatuhan.read_observations(EXAMPLE)
+    out = {i.id: i.name or "" for i in table.institutions}
+    out.update({u.id: u.name or "" for u in table.units})
+    assert all(out.values()) and len(out) == 8
+    return out
+
+
+@pytest.fixture
+def results(tmp_path: Path) -> list[str]:
+    """The example scored under 2023 and 2024, as result documents (a panel's input)."""
+    paths = []
+    for rid in ("ombudsman-2023", "ombudsman-2024"):
+        path = tmp_path / f"{rid}.json"
+        argv = ["score", str(EXAMPLE), "--rubric", rid, "--format", "json"]
+        assert main([*argv, "--output", str(path)]) == 0
+        paths.append(str(path))
+    return paths
+
+
+def _argv(command: str, results: list[str]) -> list[str]:
+    """A run of ``command`` on the example (``panel`` on its results)."""
+    e = str(EXAMPLE)
+    return {
+        "gap": ["gap", e, *R23, *INST],
+        "rank": ["rank", e, *R23, "--level", "unit", "--by", "institution"],
+        "sensitivity": ["sensitivity", e, *R23, "--draws", "20"],
+        "panel": ["panel", *results],
+        "compare": ["compare", e, "--rubric", "ombudsman-2022", *R23, "--units"],
+        "describe": ["describe", e, *R23],
+    }[command]
+
+
+COMMANDS = ("gap", "rank", "sensitivity", "panel", "compare", "describe")
+
+
+@pytest.mark.parametrize("code", ["id", "en"])
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_table_names_entities_and_criteria_in_the_language(
+    capsys: pytest.CaptureFixture[str], results: list[str], command: str, code: str
+) -> None:
+    capsys.readouterr()
+    assert main([*_argv(command, results), "--lang", code]) == 0
+    out, err = capsys.readouterr()
+    rubric = kepatuhan.get_rubric("ombudsman-2023")
+    assert rubric.bands is not None
+    names = _example_names()
+    inst = names["kab-maluku-tenggara"]
+    lines = out.splitlines()
+    header = cells(next(lines[k - 1] for k, x in enumerate(lines) if x.startswith("---")))
+    if command == "gap":
+        # the steps, read from the plan itself: each unit by name, each criterion by label
+        assert main([*_argv("gap", results), "--format", "json"]) == 0
+        plan = json.loads(capsys.readouterr().out)
+        assert plan["steps"]
+        for step in plan["steps"]:
+            unit = step["entity"].split('"')[-2]
+            label = rubric.criterion(step["criterion"]).label.text(code)
+            line = next(x for x in out.splitlines() if x.startswith(names[unit] + "  "))
+            assert label in cells(line) and unit not in line
+        target = rubric.bands.get(plan["target"]["id"])
+        assert target is not None
+        target_label = target.label_en if code == "en" else target.label
+        assert f"-> {target.id} — {target_label} " in out.splitlines()[0]
+        assert out.startswith(inst)
+        assert (f"{len(plan['steps'])} improvements" in out) == (code == "en")
+    elif command == "rank":
+        for uid, name in names.items():
+            if uid != "kab-maluku-tenggara":
+                line = next(x for x in out.splitlines() if x.endswith("  " + uid))
+                assert name in cells(line) and inst in cells(line)
+    elif command == "sensitivity":
+        line = next(x for x in out.splitlines() if x.endswith("  kab-maluku-tenggara"))
+        assert cells(line)[0] == inst
+        kids = [c for c in rubric.criteria if c.parent == rubric.tree.root.id]
+        assert all(c.label.text(code) in err for c in kids)
+    elif command == "panel":
+        line = next(x for x in out.splitlines() if x.endswith("  kab-maluku-tenggara"))
+        zone = "yellow" if code == "en" else "kuning"
+        assert cells(line)[0] == inst and cells(line).count(f"60.80 C {zone}") == 2
+    elif command == "compare":
+        r22 = kepatuhan.get_rubric("ombudsman-2022").bands
+        assert r22 is not None
+        for r in (rubric.bands, r22):
+            c = r.get("C")
+            assert c is not None
+            assert f"C — {c.label_en if code == 'en' else c.label}" in out
+        for uid, name in names.items():
+            assert any(x.startswith(inst) and name in cells(x) for x in out.splitlines()), uid
+    else:  # describe: every criterion by its label in the coverage table
+        for c in rubric.criteria:
+            assert any(c.label.text(code) in cells(x) for x in out.splitlines()), c.id
+    words = {"gap": "entity", "describe": "criterion"}
+    first = lang.word(words.get(command, "institution"), code)
+    assert first.lower() in [h.lower() for h in header], (first, header)
+
+
+@pytest.mark.parametrize("command", ["gap", "rank", "sensitivity", "panel", "compare"])
+def test_print_decimal_comma_reaches_every_table(
+    capsys: pytest.CaptureFixture[str], results: list[str], command: str
+) -> None:
+    capsys.readouterr()
+    assert main([*_argv(command, results), "--print-decimal-comma"]) == 0
+    out = capsys.readouterr().out
+    # the regency's published 60.80 (or, ranking units, Dinas Kesehatan's 74.82)
+    figure = "74,82" if command == "rank" else "60,80"
+    assert figure in out and figure.replace(",", ".") not in out
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+@pytest.mark.parametrize("command", COMMANDS)
+def test_machine_formats_of_every_command_are_the_same_bytes_in_every_language(
+    capsys: pytest.CaptureFixture[str], results: list[str], command: str, fmt: str
+) -> None:
+    capsys.readouterr()
+    outs = []
+    for extra in ([], ["--lang", "en"], ["--print-decimal-comma"], ["--lang", "id"]):
+        assert main([*_argv(command, results), "--format", fmt, *extra]) == 0
+        outs.append(capsys.readouterr().out)
+    assert outs[0] and all(o == outs[0] for o in outs)
+    # figures with a dot (describe's coverage counts are whole numbers), never 60,80
+    assert re.search(r"\d\.\d\d", outs[0]) or command == "describe"
+    assert "60,80" not in outs[0] and "74,82" not in outs[0]
+
+
+def test_gap_names_a_product_by_its_unit_and_counts_one_improvement(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "kota-contoh-2021.csv"
+    data.write_text(DATA_2021, encoding="utf-8")
+    argv = ["gap", str(data), "--rubric", "ombudsman-2021", "--institution", "kota-contoh"]
+    # as worked out for the report card above: one step, Izin Usaha (Dinas Perizinan's p1)
+    # raised so the score reaches 81.00 (hijau), +14.33 points
+    for code, one in (("id", "1 perbaikan"), ("en", "1 improvement ")):
+        out = run([*argv, "--lang", code], capsys)
+        assert one in out.splitlines()[0]
+        label = kepatuhan.get_rubric("ombudsman-2021").criterion("total").label.text(code)
+        (step,) = [x for x in out.splitlines() if x.startswith("Dinas Perizinan / Izin Usaha")]
+        assert label in cells(step) and "+14.33" in cells(step) and "81.00" in cells(step)
+        assert "  p1  " not in out
+    lines = run([*argv, "--format", "csv"], capsys).splitlines()
+    assert lines[0].endswith(",entity_name,label,label_en")
+    assert lines[1].startswith("p1,total,") and ",Dinas Perizinan / Izin Usaha," in lines[1]
+
+
+def test_the_pictures_take_their_words_and_names_from_the_one_catalogue(tmp_path: Path) -> None:
+    from kepatuhan.present import plots
+
+    for key, texts in plots.WORDS.items():
+        assert texts == {c: lang.word("plot_" + key, c) for c in lang.LANGS}
+    data = tmp_path / "d.csv"
+    data.write_text(DATA_2021, encoding="utf-8")
+    res = kepatuhan.score("ombudsman-2021", kepatuhan.read_observations(data))
+    ax = plots.waterfall(res, "kota-contoh", lang="en", decimal_comma=True).axes[0]
+    ticks = [t.get_text().replace("\n", " ") for t in ax.get_yticklabels()]
+    label = res.rubric.criterion("total").label.text("en")
+    # Izin Usaha loses (100 − 40) / 3 = 20.00 points, the largest bar
+    assert ticks[0] == f"Dinas Perizinan / Izin Usaha: {label}"
+    assert any(t.get_text().strip() == "−20,00" for t in ax.texts)
+    assert "66,67" in ax.get_title() and "66.67" not in ax.get_title()
+
+
+def test_the_published_table_names_each_institution_beside_its_id(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    records = kepatuhan.published(year=2023)
+    named = [r for r in records if r.institution_name]
+    assert named
+    lines = run(["published", "--year", "2023"], capsys).splitlines()
+    for r in named:
+        assert any(
+            r.institution_id in cells(x) and r.institution_name in cells(x) for x in lines
+        ), r.institution_id

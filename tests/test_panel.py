@@ -168,7 +168,7 @@ def test_cli_panel_gives_a_tidy_long_csv_and_json_and_a_changes_table(
         ("2023", "60.00", "C", "kuning", "50.00"),
         ("2023", "60.00", "C", "kuning", "50.00"),
     ]
-    assert "methodology changed: 2021 -> 2023" in err
+    assert "metodologi berubah: 2021 -> 2023" in err  # Bahasa Indonesia by default
     code, out, _ = run(["panel", *files, "--format", "json"], capsys)
     doc = json.loads(out)
     assert [s["year"] for s in doc["series"]] == [2021, 2023, 2023]
@@ -181,9 +181,10 @@ def test_cli_panel_gives_a_tidy_long_csv_and_json_and_a_changes_table(
     last = changes[-1]
     assert last["from_year"] == last["to_year"] == "2023" and last["subject"] == "B"
     code, out, _ = run(["panel", *files], capsys)
-    line = next(x for x in out.splitlines() if x.startswith("kab-a"))
+    # the entity's id is the table's last column (its name, where it has one, the first)
+    line = next(x for x in out.splitlines() if x.endswith(" kab-a"))
     assert "70.00 C kuning" in line and "70.00 B hijau" in line
-    kampar = next(x for x in out.splitlines() if x.startswith("kab-kampar"))
+    kampar = next(x for x in out.splitlines() if x.endswith(" kab-kampar"))
     assert "hijau" in kampar and "hijau hijau" not in kampar  # a band that is its zone: once
 
 

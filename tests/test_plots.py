@@ -221,7 +221,7 @@ def test_waterfall_writes_the_losses_and_draws_the_next_band_edge() -> None:
 def test_waterfall_of_the_top_band_draws_no_next_edge() -> None:
     res = _scored(CASES / "final-2023.csv", "ombudsman-2023")
     ax = plots.waterfall(res, "kemlu").axes[0]
-    assert "sudah di pita tertinggi" in ax.get_title()
+    assert "sudah pada kategori tertinggi" in ax.get_title()  # the catalogue: band = kategori
     assert not [t for t in ax.texts if t.get_text().strip().startswith("batas")]
 
 

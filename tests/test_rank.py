@@ -68,19 +68,14 @@ def test_the_cli_says_what_it_ranked_on(tmp_path: Path, capsys: pytest.CaptureFi
     base = ["rank", str(data), "--rubric", "ombudsman-2023"]
     assert main(base) == 0
     out, err = capsys.readouterr()
-    assert err.startswith("ranked on the unrounded scores")
-    assert out.splitlines()[0].split() == [
-        "group",
-        "rank",
-        "of",
-        "id",
-        "institution",
-        "score",
-        "on",
-    ]
+    assert err.startswith("diperingkat atas nilai sebelum dibulatkan")  # Bahasa by default
+    words = ["Kelompok", "Peringkat", "Dari", "Instansi", "Nilai", "Atas", "Kode"]
+    assert out.splitlines()[0].split() == words
+    assert main([*base, "--lang", "en"]) == 0
+    assert capsys.readouterr().err.startswith("ranked on the unrounded scores")
     assert main([*base, "--on", "published", "--format", "json"]) == 0
     recs = json.loads(capsys.readouterr().out)
     assert {r["on"] for r in recs} == {"published"}
     assert [r["rank"] for r in recs if r["id"] in ("kab-a", "kab-b")] == [4, 4]
-    assert main([*base, "--on", "published"]) == 0
+    assert main([*base, "--on", "published", "--lang", "en"]) == 0
     assert capsys.readouterr().err.startswith("ranked on the published two-decimal figures")

@@ -171,7 +171,7 @@ def test_cli_json_has_numbers_and_the_weights_file_the_shares(
     weights = tmp_path / "w.csv"
     example = Path(__file__).parent.parent / "examples" / "maluku-tenggara-2023.csv"
     argv = ["sensitivity", str(example), "--rubric", "ombudsman-2023", "--draws", "20"]
-    assert main([*argv, "--format", "json", "--weights", str(weights)]) == 0
+    assert main([*argv, "--format", "json", "--weights", str(weights), "--lang", "en"]) == 0
     out, err = capsys.readouterr()
     (rec,) = json.loads(out)
     assert isinstance(rec["score"], float) and rec["score"] == pytest.approx(60.80)

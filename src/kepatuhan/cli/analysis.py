@@ -18,9 +18,20 @@ import numpy as np
 
 from ..errors import KepatuhanError, Problem
 from ..io.files import write_atomic
+from ..present import lang
 from ..rounding import publish
 from . import common
-from .common import Col, _check_result_for_panel, _emit, _emit_records, _score, _signed
+from .common import (
+    Col,
+    Shown,
+    _check_result_for_panel,
+    _emit,
+    _emit_records,
+    _render,
+    _score,
+    _shown,
+    _signed,
+)
 
 #: The columns of ``panel`` (CSV and JSON): one row per institution × series; ``score`` is
 #: the published two decimals, ``percentile`` the position within the series (0–100).
@@ -54,15 +65,21 @@ CHANGE_COLUMNS = (
 )
 
 
-def _cell(band: str | None, zone: str | None, published: str | None) -> str:
-    """``60.80 C kuning`` (a band that is its zone is shown once: ``60.80 kuning``)."""
+def _cell(band: str | None, zone: str | None, published: str | None, shown: Shown) -> str:
+    """``60.80 C kuning`` (a band that is its zone is shown once: ``60.80 kuning``), the zone
+    in the chosen language, the figure with the chosen separator."""
     if published is None:
         return ""
-    return " ".join(x for x in (published, band, zone if zone != band else None) if x)
+    parts = (shown.pub(published), band if band != zone else None, shown.zone(zone))
+    return " ".join(x for x in parts if x)
 
 
 if TYPE_CHECKING:
     from ..analysis.gap import GapPlan
+    from ..analysis.rank import RankRow
+    from ..bands import BandScheme
+    from ..observations import ObservationTable
+    from ..results import Scores
 
 
 def cmd_panel(args: argparse.Namespace) -> int:
@@ -86,17 +103,27 @@ def cmd_panel(args: argparse.Namespace) -> int:
         }
         print(json.dumps(doc, indent=2, ensure_ascii=False))
         return 0
+    shown = _shown(args)
     for c in p.changes:
-        print(f"methodology changed: {c.sentence}", file=sys.stderr)
+        print(f"{shown.word('method_changed')}: {c.sentence}", file=sys.stderr)
     if args.format == "csv":
         _emit_records("csv", PANEL_COLUMNS, records)
         return 0
+    names = common._institution_names(args.results)
     width = len(p.series)
     rows = []
     for k in range(0, len(p.rows), width):
         block = p.rows[k : k + width]
-        rows.append((block[0].institution, *(_cell(r.band, r.zone, r.published) for r in block)))
-    _emit("table", rows, ("institution", *(f"{s.year} {s.label}" for s in p.series)), None)
+        inst = block[0].institution
+        rows.append(
+            (
+                lang.entity_label(names.get(inst), inst),
+                *(_cell(r.band, r.zone, r.published, shown) for r in block),
+                inst,
+            )
+        )
+    header = (shown.word("institution"), *(f"{s.year} {s.label}" for s in p.series))
+    _emit("table", rows, (*header, shown.word("id")), None)
     return 0
 
 
@@ -110,7 +137,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     )
     bands = res.rubric.bands.bands if res.rubric.bands is not None else ()
     col = res.columns(0)
-    records = []
+    records: list[dict[str, Any]] = []
     for i, inst in enumerate(sens.institutions):
         counts = np.bincount(sens.bands[i][sens.bands[i] >= 0], minlength=len(bands))
         records.append(
@@ -133,26 +160,49 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         for d, row in enumerate(sens.weights):
             w.writerow([d, *(repr(float(v)) for v in row)])
         write_atomic(args.weights, lambda tmp: tmp.write_bytes(buf.getvalue().encode()))
-    for line in _sensitivity_notes(args, sens.children, sens.warnings):
+    shown = _shown(args)
+    children = tuple(shown.label(res.rubric, c) for c in sens.children)
+    for line in _sensitivity_notes(args, children, sens.warnings, shown):
         print(line, file=sys.stderr)
-    _emit_records(args.format, SENSITIVITY_COLUMNS, records)
+    if args.format != "table":
+        _emit_records(args.format, SENSITIVITY_COLUMNS, records)
+        return 0
+    names = [lang.entity_name(res.table, 0, i) for i in range(len(sens.institutions))]
+    keys = (*(c.name for c in SENSITIVITY_COLUMNS), "id")
+    rows = [
+        (
+            name,
+            shown.pub(SENSITIVITY_COLUMNS[1].text(r["score"])),
+            *(shown.pub(c.text(r[c.name])) for c in SENSITIVITY_COLUMNS[2:]),
+            r["institution"],
+        )
+        for name, r in zip(names, records, strict=True)
+    ]
+    _emit("table", rows, tuple(shown.word(k) for k in keys), None)
     return 0
 
 
 def _sensitivity_notes(
-    args: argparse.Namespace, children: tuple[str, ...], warnings: tuple[str, ...]
+    args: argparse.Namespace,
+    children: tuple[str, ...],
+    warnings: tuple[str, ...],
+    shown: Shown | None = None,
 ) -> list[str]:
-    """What ``sensitivity`` says on stderr (one place, so the words can be translated)."""
-    lines = [
-        f"{args.draws} draws ({args.method}, spread {args.spread:g}, seed {args.seed}) of the "
-        f"weights of {', '.join(children)}"
-        + (
-            f"; --weights {args.weights}: each draw's shares (adding up to 1)"
-            if args.weights
-            else ""
-        )
-    ]
-    return lines + [f"warning: {w}" for w in warnings]
+    """What ``sensitivity`` says on stderr, in the chosen language (``children``: the
+    perturbed criteria as shown, by label)."""
+    shown = shown or Shown()
+    line = shown.word(
+        "sensitivity_head",
+        draws=args.draws,
+        method=args.method,
+        spread=shown.pub(f"{args.spread:g}"),
+        seed=args.seed,
+        children=", ".join(children),
+    )
+    if args.weights:
+        line += shown.word("sensitivity_weights", path=args.weights)
+    # warnings stay English, as every command's (docs/cli.md)
+    return [line] + [f"warning: {w}" for w in warnings]
 
 
 def _share(s: float) -> str:
@@ -206,38 +256,88 @@ def _up(x: float, decimals: int = 4) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _gap_text(plan: GapPlan, name: str) -> tuple[str, list[tuple[str, ...]], str | None]:
-    """What ``gap`` says to people: the headline, one row per step, and why a plan falls
-    short (one place, so the words can be translated)."""
-    band = plan.band.id if plan.band else "?"
+def _gap_text(
+    plan: GapPlan, name: str, res: Scores, shown: Shown
+) -> tuple[str, list[tuple[str, ...]], str | None]:
+    """What ``gap`` says to people: the headline, one row per step (entities by name, the
+    full ``Unit / Product`` for a product, criteria by label), and why a plan falls short;
+    in the chosen language, figures with the chosen separator."""
+    scheme = res.rubric.bands
+    band = shown.band(scheme, plan.band.id) if plan.band else "?"
+    fields = {"name": name, "score": shown.num(plan.score), "band": band}
     if plan.target is None:
-        return f"{name}: {publish(plan.score)} ({band}) is already in the top band", [], None
-    head = (
-        f"{name}: {publish(plan.score)} ({band}) -> {plan.target.id} from {plan.target.min} "
-        f"(reached at {plan.threshold:g} unrounded, which publishes as {plan.target.min}): "
-        f"{len(plan.steps)} improvements ({plan.method}), recomputed {publish(plan.achieved)}"
+        return shown.word("gap_top", **fields), [], None
+    head = shown.word(
+        "gap_head",
+        **fields,
+        target=shown.band(scheme, plan.target.id),
+        edge=shown.pub(str(plan.target.min)),
+        threshold=shown.pub(f"{plan.threshold:g}"),
+        steps=lang.counted(len(plan.steps), "improvement", shown.lang),
+        method=shown.word(plan.method),
+        achieved=shown.num(plan.achieved),
     )
+    names = lang.names_by_entity_label(res, res.institution_index(plan.institution))
+    enough = f" ({shown.word('just_enough')})"
     rows: list[tuple[str, ...]] = [
+        (
+            names.get(s.entity, s.entity),
+            shown.label(res.rubric, s.criterion),
+            lang.state_label(s.state, shown.lang),
+            "" if s.value is None else shown.pub(f"{s.value:g}"),
+            shown.pub(_up(s.to)) + ("" if s.full else enough),
+            shown.pub(f"+{_up(s.amount)}"),
+            shown.pub(_signed(s.points)),
+            shown.num(s.cumulative),
+        )
+        for s in plan.steps
+    ]
+    why = None if plan.reached else shown.word("gap_short", reason=plan.reason)
+    return head, rows, why
+
+
+#: The columns of ``gap``'s CSV: a step raises ``criterion`` of ``entity`` from ``now`` to
+#: ``to`` (raw values, shown rounded up), by ``raise``, gaining ``points`` on the
+#: institution's score, which is then ``score``; then the entity's full name and the
+#: criterion's labels. Ids, dot decimals and state names, the same under every ``--lang``
+#: (the table shows names, labels and the language's words).
+GAP_HEADER = (
+    "entity",
+    "criterion",
+    "state",
+    "now",
+    "to",
+    "raise",
+    "points",
+    "score",
+    "entity_name",
+    "label",
+    "label_en",
+)
+#: The catalogue keys of the table's headers (:func:`kepatuhan.present.lang.word`).
+GAP_WORDS = ("entity", "criterion", "state", "now", "to", "raise", "points", "score")
+
+
+def _gap_csv_rows(plan: GapPlan, res: Scores) -> list[tuple[str, ...]]:
+    """``gap --format csv``: one row per step, the entity's own id (a product's is the
+    last of its path), then its full name and the criterion's labels in both languages."""
+    names = lang.names_by_entity_label(res, res.institution_index(plan.institution))
+    return [
         (
             s.entity.split(" ")[-1].strip('"'),
             s.criterion,
             s.state,
             "" if s.value is None else f"{s.value:g}",
-            _up(s.to) + ("" if s.full else " (just enough)"),
+            _up(s.to),
             f"+{_up(s.amount)}",
             _signed(s.points),
             publish(s.cumulative),
+            names.get(s.entity, s.entity),
+            lang.criterion_label(res.rubric.criterion(s.criterion), "id"),
+            lang.criterion_label(res.rubric.criterion(s.criterion), "en"),
         )
         for s in plan.steps
     ]
-    why = None if plan.reached else f"the next band cannot be reached: {plan.reason}"
-    return head, rows, why
-
-
-#: The columns of ``gap``'s table and CSV: a step raises ``criterion`` of ``entity`` from
-#: ``now`` to ``to`` (raw values, shown rounded up), by ``raise``, gaining ``points`` on the
-#: institution's score, which is then ``score``.
-GAP_HEADER = ("entity", "criterion", "state", "now", "to", "raise", "points", "score")
 
 
 def cmd_gap(args: argparse.Namespace) -> int:
@@ -250,12 +350,20 @@ def cmd_gap(args: argparse.Namespace) -> int:
         # numbers as numbers: the band edges are Decimals in the rubric
         print(json.dumps(attrs.asdict(plan), indent=2, ensure_ascii=False, default=_number))
         return 0
+    shown = _shown(args)
     inst = res.table.institutions[res.institution_index(args.institution)]
     name = f"{inst.name} ({inst.id})" if inst.name else inst.id
-    head, rows, why = _gap_text(plan, name)
+    head, rows, why = _gap_text(plan, name, res, shown)
+    if args.format == "csv":
+        # the CSV is a machine format: the headline and the reason go to stderr
+        print(head, file=sys.stderr)
+        if why:
+            print(why, file=sys.stderr)
+        _emit("csv", _gap_csv_rows(plan, res), GAP_HEADER, None)
+        return 0
     print(head)
     if rows:
-        _emit(args.format, rows, GAP_HEADER, None)
+        _emit("table", rows, tuple(shown.word(k) for k in GAP_WORDS), None)
     if why:
         print(why)
     return 0
@@ -278,20 +386,52 @@ def cmd_rank(args: argparse.Namespace) -> int:
         | {"institution": r.institution if args.level == "unit" else "", "score": r.published}
         for r in rows
     ]
-    _emit_records(args.format, RANK_COLUMNS, records)
-    print(_rank_basis(args.on, args.ties), file=sys.stderr)
+    shown = _shown(args)
+    if args.format == "table":
+        print(_render("table", *_rank_table(res, rows, args, shown)))
+    else:
+        _emit_records(args.format, RANK_COLUMNS, records)
+    print(_rank_basis(args.on, args.ties, shown), file=sys.stderr)
     return 0
 
 
-def _rank_basis(on: str, ties: str) -> str:
-    """What ``rank`` compared, said above its table (one place, so it can be translated)."""
-    what = (
-        "the unrounded scores (equal only to the last bit; --on published ranks the "
-        "printed figures)"
-        if on == "score"
-        else "the published two-decimal figures (equal as printed is tied)"
-    )
-    return f"ranked on {what}; ties: {ties}"
+def _rank_table(
+    res: Scores, rows: Sequence[RankRow], args: argparse.Namespace, shown: Shown
+) -> tuple[list[tuple[str, ...]], tuple[str, ...], None]:
+    """``rank``'s table for people: entities by name (the institution's too, for units; a
+    group that is an institution by its name), figures with the chosen separator, the
+    basis in the language; the last column is the entity's id, for ``--institution``."""
+    cards = res.cards()
+    inst_names = {c.id: lang.entity_label(c.name, c.id) for c in cards}
+    unit_names = {(c.id, u.id): lang.entity_label(u.name, u.id) for c in cards for u in c.children}
+    units = args.level == "unit"
+    keys = ("group", "rank", "of", "unit" if units else "institution")
+    header = tuple(shown.word(k) for k in (*keys, *(("institution",) if units else ())))
+    header += tuple(shown.word(k) for k in ("score", "on", "id"))
+    on = shown.word("score").lower() if args.on == "score" else shown.word("published")
+    out = []
+    for r in rows:
+        group = inst_names.get(r.group, r.group) if args.by == "institution" else r.group
+        name = unit_names[r.institution, r.id] if units else inst_names[r.id]
+        out.append(
+            (
+                group,
+                str(r.rank),
+                str(r.of),
+                name,
+                *((inst_names[r.institution],) if units else ()),
+                shown.pub(r.published),
+                on,
+                r.id,
+            )
+        )
+    return out, header, None
+
+
+def _rank_basis(on: str, ties: str, shown: Shown | None = None) -> str:
+    """What ``rank`` compared, said beside its table, in the chosen language."""
+    shown = shown or Shown()
+    return shown.word("rank_on_score" if on == "score" else "rank_on_published", ties=ties)
 
 
 #: The columns of ``reproduce``: the published figure, what kepatuhan computes from what,
@@ -348,12 +488,12 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 #: The columns of ``published``: every field of a record (CSV, JSON); the table shows the
-#: figure, where it stands and its source.
+#: figure, where it stands (the institution by id and by name) and its source.
 PUBLISHED_COLUMNS = (
     Col("year"),
     Col("edition"),
     Col("institution_id"),
-    Col("institution_name", table=False),
+    Col("institution_name"),
     Col("kind", table=False),
     Col("province", table=False),
     Col("bps_code", table=False),
@@ -500,7 +640,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
             }
         )
     diffs = [diff_rubrics(rubrics[0], r) for r in rubrics[1:]]
-    records = _compare_records(compare_scores(results, labels=labels, units=args.units))
+    compared = compare_scores(results, labels=labels, units=args.units)
+    records = _compare_records(compared)
     if args.format == "json":
         doc = {
             "rubrics": info,
@@ -516,17 +657,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
         }
         print(json.dumps(doc, indent=2, ensure_ascii=False))
         return 0
+    shown = _shown(args)
     head = [
-        f"rubric {k + 1}: {label} ({r.digest[:15]}…, from {ref})"
+        shown.word("compare_rubric", k=k + 1, label=label, digest=r.digest[:15], ref=ref)
         for k, (label, r, ref) in enumerate(zip(labels, rubrics, args.rubric, strict=True))
     ]
     for k, d in enumerate(diffs):
-        what = d.sentences()
-        if not what:
-            what = [
-                "No difference in how scores are made or banded (titles, sources or notes only)."
-            ]
-        head.append(f"{labels[0]} -> {labels[k + 1]}: {len(d.changes)} differences")
+        # the sentences of a difference are analysis.compare's, in English (docs/cli.md)
+        what = d.sentences() or [shown.word("compare_no_difference")]
+        many = lang.counted(len(d.changes), "difference", shown.lang)
+        head.append(f"{labels[0]} -> {labels[k + 1]}: {many}")
         head.extend(f"  - {s}" for s in what)
     out = sys.stdout if args.format == "table" else sys.stderr
     print("\n".join(head), file=out)
@@ -534,6 +674,62 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(note, file=sys.stderr)
     if args.format == "table":
         print()
+    if args.format == "table":
+        schemes = {label: r.bands for label, r in zip(labels, rubrics, strict=True)}
+        _emit("table", *_compare_table(compared, table, schemes, args.units, shown))
+        return 0
     cols = [c for c in COMPARE_COLUMNS if args.units or c.name != "unit"]
     _emit_records(args.format, cols, records)
     return 0
+
+
+def _compare_table(
+    rows: Sequence[Any],
+    table: ObservationTable,
+    schemes: Mapping[str, BandScheme | None],
+    units: bool,
+    shown: Shown,
+) -> tuple[list[tuple[str, ...]], tuple[str, ...], None]:
+    """``compare``'s table for people: one row per entity and rubric, the institution and
+    unit by name, each band as its rubric labels it (``C — Kualitas Sedang``), zones in the
+    chosen language, figures with the chosen separator; the last column is the entity's id
+    (the unit's, on a unit row). The CSV and JSON keep ids only (:data:`COMPARE_COLUMNS`)."""
+    inst_names = {i.id: lang.entity_label(i.name, i.id) for i in table.institutions}
+    unit_names = {
+        (table.institutions[int(table.unit_institution[k])].id, u.id): lang.entity_label(
+            u.name, u.id
+        )
+        for k, u in enumerate(table.units)
+    }
+
+    def zone_change(a: str | None, b: str | None) -> str:
+        return "" if a == b else f"{shown.zone(a) or '-'} -> {shown.zone(b) or '-'}"
+
+    out: list[tuple[str, ...]] = []
+    for row in rows:
+        for k, r in enumerate(row.results):
+            first = k == 0
+            change = None if first else row.score_change(k)
+            unit = (unit_names.get((row.institution, row.unit), row.unit or ""),) if units else ()
+            out.append(
+                (
+                    inst_names.get(row.institution, row.institution),
+                    *unit,
+                    r.rubric,
+                    shown.pub(r.published),
+                    shown.band(schemes[r.rubric], r.band),
+                    shown.zone(r.zone),
+                    "" if r.rank is None else str(r.rank),
+                    "" if change is None else shown.pub(_signed(change)),
+                    "" if first else row.band_change(k) or "",
+                    "" if first else zone_change(row.results[0].zone, r.zone),
+                    "" if first or row.rank_change(k) is None else f"{row.rank_change(k):+d}",
+                    str(r.missing),
+                    row.unit or row.institution,
+                )
+            )
+    keys = ("institution", *(("unit",) if units else ()), "rubric", "score", "band", "zone")
+    keys += ("rank", "score_change", "band_change", "zone_change", "rank_change")
+    keys += ("missing_values", "id")
+    header = tuple(shown.word(k).capitalize() if k == "rubric" else shown.word(k) for k in keys)
+    return out, header, None

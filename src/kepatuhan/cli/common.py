@@ -23,6 +23,7 @@ from ..analysis.verify import (
     result_document,
     write_result,
 )
+from ..bands import BandScheme
 from ..errors import (
     InputFileError,
     KepatuhanError,
@@ -344,9 +345,10 @@ class Shown:
     lang: str = DEFAULT_LANG
     decimal_comma: bool = False
 
-    def word(self, key: str) -> str:
-        """The catalogue's word for ``key`` (:func:`kepatuhan.present.lang.word`)."""
-        return lang.word(key, self.lang)
+    def word(self, key: str, **fields: object) -> str:
+        """The catalogue's word for ``key``, its places filled from ``fields``
+        (:func:`kepatuhan.present.lang.word`)."""
+        return lang.word(key, self.lang, **fields)
 
     def num(self, x: float | None) -> str:
         """A score published and shown (:func:`kepatuhan.present.lang.format_score`)."""
@@ -355,6 +357,27 @@ class Shown:
     def pub(self, text: str | None) -> str:
         """An already published figure shown (:func:`kepatuhan.present.lang.format_published`)."""
         return lang.format_published(text, self.decimal_comma)
+
+    def band(self, scheme: BandScheme | None, band_id: str | None) -> str:
+        """Band ``band_id`` of ``scheme`` as people read it (``C — Kualitas Sedang``,
+        :func:`kepatuhan.present.lang.band_text`); an id the scheme lacks is shown as
+        written, no band as the empty string."""
+        if not band_id:
+            return ""
+        band = None if scheme is None else scheme.get(band_id)
+        return band_id if band is None else lang.band_text(band, self.lang)
+
+    def zone(self, zone: str | None) -> str:
+        """A zone's word (:func:`kepatuhan.present.lang.zone_label`)."""
+        return lang.zone_label(zone, self.lang)
+
+    def label(self, rubric: Rubric, criterion: str) -> str:
+        """Criterion ``criterion``'s label in the language; an id the rubric lacks is shown
+        as written."""
+        try:
+            return lang.criterion_label(rubric.criterion(criterion), self.lang)
+        except RubricError:
+            return criterion
 
 
 def _shown(args: argparse.Namespace) -> Shown:
@@ -384,6 +407,17 @@ def _check_result_for_panel(path: str) -> None:
     from ..analysis.panel import check_result_document
 
     check_result_document(load_result(path), path)
+
+
+def _institution_names(results: Sequence[str]) -> dict[str, str]:
+    """``{institution id: name}`` from result documents (the names a panel shows; an
+    institution without a name is not in it)."""
+    names: dict[str, str] = {}
+    for path in results:
+        for inst in load_result(path).get("institutions", []):
+            if isinstance(inst, dict) and isinstance(inst.get("name"), str) and inst["name"]:
+                names[str(inst["id"])] = inst["name"]
+    return names
 
 
 def _result_writer(res: Scores, args: argparse.Namespace) -> Callable[[TextIO], None]:

@@ -11,20 +11,19 @@ from ..errors import (
     Problem,
 )
 from ..io.files import write_atomic, write_text_atomic
+from ..present import lang
 from . import common
-from .common import Col, _check_outputs, _check_result_for_panel, _csv, _render, _score, _shown
-
-
-def _names(results: list[str]) -> dict[str, str]:
-    """Institution names from result documents (the legend of trajectories)."""
-    from ..analysis.verify import load_result
-
-    names: dict[str, str] = {}
-    for path in results:
-        for inst in load_result(path).get("institutions", []):
-            if isinstance(inst, dict) and isinstance(inst.get("name"), str):
-                names[str(inst["id"])] = inst["name"]
-    return names
+from .common import (
+    Col,
+    Shown,
+    _check_outputs,
+    _check_result_for_panel,
+    _csv,
+    _institution_names,
+    _render,
+    _score,
+    _shown,
+)
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
@@ -48,17 +47,26 @@ def cmd_plot(args: argparse.Namespace) -> int:
             raise KepatuhanError(
                 Problem(f"no institution {', '.join(map(repr, unknown))} in the results")
             )
-        fig = plots.trajectories(p, chosen or None, names=_names(args.inputs), lang=args.lang)
+        fig = plots.trajectories(
+            p, chosen or None, names=_institution_names(args.inputs), lang=args.lang
+        )
     else:
         if len(args.inputs) != 1 or not args.rubric:
             raise KepatuhanError(Problem(f"plot {args.kind} takes one DATA file and --rubric"))
         res = _score(args, args.inputs[0])
         if args.kind == "distribution":
-            fig = plots.distribution(res, lang=args.lang)
+            fig = plots.distribution(res, lang=args.lang, decimal_comma=args.print_decimal_comma)
         elif args.kind == "waterfall":
             if len(chosen) != 1:
                 raise KepatuhanError(Problem("plot waterfall needs one --institution"))
-            fig = plots.waterfall(res, chosen[0], top=args.top or 12, by=args.by, lang=args.lang)
+            fig = plots.waterfall(
+                res,
+                chosen[0],
+                top=args.top or 12,
+                by=args.by,
+                lang=args.lang,
+                decimal_comma=args.print_decimal_comma,
+            )
         else:
             from ..analysis.sensitivity import sensitivity
 
@@ -117,11 +125,12 @@ CORRELATION_COLUMNS = (
 )
 
 
-def _matrix(dims: tuple[str, ...], pairs: list[dict[str, Any]]) -> str:
-    """The correlations as a matrix table: ``r (n)`` per pair, ``undefined (n)`` where none."""
+def _matrix(dims: tuple[str, ...], pairs: list[dict[str, Any]], shown: Shown) -> str:
+    """The correlations as a matrix table: ``r (n)`` per pair, ``undefined (n)`` where none
+    (``r`` with the chosen decimal separator)."""
     cell: dict[tuple[str, str], str] = {}
     for c in pairs:
-        text = "undefined" if c["r"] is None else f"{c['r']:.3f}"
+        text = shown.word("undefined") if c["r"] is None else shown.pub(f"{c['r']:.3f}")
         cell[c["a"], c["b"]] = cell[c["b"], c["a"]] = f"{text} (n={c['n']})"
     rows = [[a, *("1" if a == b else cell[a, b] for b in dims)] for a in dims]
     return _render("table", rows, ("", *dims), None)
@@ -131,7 +140,8 @@ def cmd_describe(args: argparse.Namespace) -> int:
     """Coverage of a data file per criterion and level, and the dimensions' correlations."""
     from ..analysis.coverage import describe_data
 
-    desc = describe_data(_score(args)).to_dict()
+    res = _score(args)
+    desc = describe_data(res).to_dict()
     cov = desc["coverage"]
     pairs = desc["correlations"]
     if args.format == "json":
@@ -153,24 +163,33 @@ def cmd_describe(args: argparse.Namespace) -> int:
         print(_csv(rows(cols, pairs), [c.name for c in cols]))
         return 0
     r = desc["rows"]
-    print(
-        f"{desc['rubric']}: {r['rows']} rows ({r['used']} used, {r['overridden']} overridden, "
-        f"{r['empty']} empty, {r['excluded']} excluded); "
-        + ", ".join(f"{n} {lv}s" for lv, n in desc["entities"].items() if n)
-        + f"; {r['missing']} needed values missing (policy: {desc['missing_policy']})"
-    )
+    shown = _shown(args)
+    entities = ", ".join(lang.counted(n, lv, shown.lang) for lv, n in desc["entities"].items() if n)
+    missing = shown.word("describe_missing", n=r["missing"], policy=desc["missing_policy"])
+    print(f"{shown.word('describe_rows', rubric=desc['rubric'], **r)}; {entities}; {missing}")
     print()
-    print(_render("table", rows(COVERAGE_COLUMNS, cov), [c.name for c in COVERAGE_COLUMNS], None))
+    rubric = res.rubric
+
+    def label(cid: str) -> str:
+        return shown.label(rubric, cid)
+
+    # for people: level words, criterion labels (the id last, as the data names it)
+    people = [
+        [shown.word(r["level"]).lower(), label(r["criterion"]), *row[2:], r["criterion"]]
+        for r, row in zip(cov, rows(COVERAGE_COLUMNS, cov), strict=True)
+    ]
+    keys = ("level", "criterion", "entities", "given", "computed", "missing")
+    header = [shown.word(k) for k in (*keys, "not_applicable", "not_computed", "id")]
+    print(_render("table", people, [h[:1].upper() + h[1:] for h in header], None))
     if desc["dimensions"]:
         print()
-        print(
-            "Pearson's r between "
-            + ", ".join(desc["dimensions"])
-            + f" across {desc['correlation_level']}s (n: {desc['correlation_level']}s with both "
-            "values scored)"
-        )
-        print(_matrix(tuple(desc["dimensions"]), pairs))
-        for c in pairs:
+        dims = tuple(desc["dimensions"])
+        levels = shown.word(desc["correlation_level"] + "_many")
+        print(shown.word("describe_pearson", dims=", ".join(map(label, dims)), levels=levels))
+        named = [c | {"a": label(c["a"]), "b": label(c["b"])} for c in pairs]
+        print(_matrix(tuple(label(d) for d in dims), named, shown))
+        for c in named:
             if c["r"] is None:
-                print(f"{c['a']} / {c['b']}: undefined: {c['reason']}")
+                # the reason is analysis.coverage's, in English
+                print(f"{c['a']} / {c['b']}: {shown.word('undefined')}: {c['reason']}")
     return 0

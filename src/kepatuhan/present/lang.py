@@ -17,8 +17,9 @@ The API is small and pure (no I/O, no global state):
 - :func:`word` — the message catalogue (column headers, states, zones, report sentences)
 - :func:`entity_label`, :func:`entity_name`, :func:`names_by_entity_label` — a name,
   falling back to the id
-- :func:`criterion_label`, :func:`band_label`, :func:`opinion_label`, :func:`zone_label`,
-  :func:`state_label`
+- :func:`criterion_label`, :func:`band_label`, :func:`band_text`, :func:`opinion_label`,
+  :func:`zone_label`, :func:`state_label`
+- :func:`counted` — ``1 improvement``, ``3 improvements`` (``3 perbaikan``)
 - :func:`format_score`, :func:`format_published` — the one rounding rule
   (:func:`kepatuhan.rounding.publish`), only the decimal separator swapped
 """
@@ -41,7 +42,9 @@ __all__ = [
     "DEFAULT_LANG",
     "LANGS",
     "band_label",
+    "band_text",
     "check_lang",
+    "counted",
     "criterion_label",
     "entity_label",
     "entity_name",
@@ -133,6 +136,144 @@ _WORDS: Mapping[str, tuple[str, str]] = {
     "input": ("data masukan", "input"),
     "version": ("versi", "version"),
     "plugins": ("plugin", "plugins"),
+    # gap
+    "entity": ("Entitas", "Entity"),
+    "now": ("Sekarang", "Now"),
+    "to": ("Menjadi", "To"),
+    "raise": ("Naik", "Raise"),
+    "points": ("Poin", "Points"),
+    "just_enough": ("secukupnya", "just enough"),
+    "improvement_one": ("perbaikan", "improvement"),
+    "improvement_many": ("perbaikan", "improvements"),
+    "closed form": ("bentuk tertutup", "closed form"),
+    "search": ("pencarian yang dihitung ulang", "re-scored search"),
+    "gap_head": (
+        "{name}: {score} ({band}) -> {target} mulai {edge} (tercapai pada {threshold} sebelum "
+        "dibulatkan, yang diterbitkan sebagai {edge}): {steps} ({method}), dihitung ulang "
+        "{achieved}",
+        "{name}: {score} ({band}) -> {target} from {edge} (reached at {threshold} unrounded, "
+        "which publishes as {edge}): {steps} ({method}), recomputed {achieved}",
+    ),
+    "gap_top": (
+        "{name}: {score} ({band}) sudah berada pada kategori tertinggi",
+        "{name}: {score} ({band}) is already in the top band",
+    ),
+    "gap_short": (
+        "kategori berikutnya tidak dapat dicapai: {reason}",
+        "the next band cannot be reached: {reason}",
+    ),
+    # rank
+    "group": ("Kelompok", "Group"),
+    "rank": ("Peringkat", "Rank"),
+    "of": ("Dari", "Of"),
+    "on": ("Atas", "On"),
+    "published": ("diterbitkan", "published"),
+    "rank_on_score": (
+        "diperingkat atas nilai sebelum dibulatkan (sama hanya bila sama sampai bit terakhir; "
+        "--on published memeringkat angka yang diterbitkan); seri: {ties}",
+        "ranked on the unrounded scores (equal only to the last bit; --on published ranks "
+        "the printed figures); ties: {ties}",
+    ),
+    "rank_on_published": (
+        "diperingkat atas angka dua desimal yang diterbitkan (sama seperti tercetak berarti "
+        "seri); seri: {ties}",
+        "ranked on the published two-decimal figures (equal as printed is tied); ties: {ties}",
+    ),
+    # sensitivity
+    "bands": ("Kategori (bagian undian)", "Categories (share of draws)"),
+    "rank_p5": ("Peringkat p5", "Rank p5"),
+    "rank_p50": ("Peringkat p50", "Rank p50"),
+    "rank_p95": ("Peringkat p95", "Rank p95"),
+    "sensitivity_head": (
+        "{draws} undian ({method}, sebaran {spread}, seed {seed}) atas bobot {children}",
+        "{draws} draws ({method}, spread {spread}, seed {seed}) of the weights of {children}",
+    ),
+    "sensitivity_weights": (
+        "; --weights {path}: bagian tiap undian (berjumlah 1)",
+        "; --weights {path}: each draw's shares (adding up to 1)",
+    ),
+    # panel
+    "method_changed": ("metodologi berubah", "methodology changed"),
+    # compare
+    "compare_rubric": (
+        "rubrik {k}: {label} ({digest}…, dari {ref})",
+        "rubric {k}: {label} ({digest}…, from {ref})",
+    ),
+    "difference_one": ("perbedaan", "difference"),
+    "difference_many": ("perbedaan", "differences"),
+    "compare_no_difference": (
+        "Tidak ada perbedaan dalam cara nilai dihitung atau dikategorikan (hanya judul, "
+        "sumber atau catatan).",
+        "No difference in how scores are made or banded (titles, sources or notes only).",
+    ),
+    "score_change": ("Perubahan nilai", "Score change"),
+    "band_change": ("Perubahan kategori", "Category change"),
+    "zone_change": ("Perubahan zona", "Zone change"),
+    "rank_change": ("Perubahan peringkat", "Rank change"),
+    "missing_values": ("Nilai yang tidak ada", "Missing values"),
+    # the pictures (kepatuhan.present.plots)
+    "plot_published_score": (
+        "nilai (dua desimal, seperti diterbitkan)",
+        "score (two decimals, as published)",
+    ),
+    "plot_institutions": ("jumlah instansi", "institutions"),
+    "plot_distribution": ("Sebaran nilai {n} instansi", "Scores of {n} institutions"),
+    "plot_unscored": ("{n} tanpa nilai", "{n} without a score"),
+    "plot_waterfall": (
+        "poin yang hilang per indikator, dari {top} ke {score}",
+        "points lost at each indicator, from {top} down to {score}",
+    ),
+    "plot_next_band": ("batas {band}: {edge}", "{band} starts at {edge}"),
+    "plot_top_band": ("sudah pada kategori tertinggi", "already in the top band"),
+    "plot_your_score": ("nilai {score}", "score {score}"),
+    "plot_other": ("lainnya ({n} indikator)", "other ({n} indicators)"),
+    "plot_ranks_title": (
+        "{rubric}: peringkat bila bobot {children} diubah",
+        "{rubric}: ranks when the weights of {children} move",
+    ),
+    "plot_ranks_how_uniform": (
+        "{draws} undian, tiap bobot × (1 ± {spread})",
+        "{draws} draws, each weight × (1 ± {spread})",
+    ),
+    "plot_ranks_how_dirichlet": (
+        "{draws} undian Dirichlet di sekitar bobot resmi",
+        "{draws} Dirichlet draws around the published weights",
+    ),
+    "plot_ranks_how": ("{draws} undian bobot", "{draws} weight draws"),
+    "plot_ranks_axis": (
+        "peringkat dalam jenis instansi (titik: median; garis: persentil 5–95)",
+        "rank within the kind of institution (dot: median; line: 5th–95th percentile)",
+    ),
+    "plot_group": ("{kind}: {shown} dari {n} instansi", "{kind}: {shown} of {n} institutions"),
+    "plot_no_kind": ("tanpa jenis", "no kind"),
+    "plot_all_kinds": ("semua, peringkat dalam jenisnya", "all, ranked within their kinds"),
+    "plot_trajectories": ("Nilai per tahun", "Scores by year"),
+    "plot_changed": ("garis tegak: metodologi berubah", "vertical line: the methodology changed"),
+    "plot_year": ("tahun", "year"),
+    # describe
+    "institution_one": ("instansi", "institution"),
+    "institution_many": ("instansi", "institutions"),
+    "unit_one": ("unit", "unit"),
+    "unit_many": ("unit", "units"),
+    "product_one": ("produk", "product"),
+    "product_many": ("produk", "products"),
+    "describe_rows": (
+        "{rubric}: {rows} baris ({used} dipakai, {overridden} ditimpa, {empty} kosong, "
+        "{excluded} dikecualikan)",
+        "{rubric}: {rows} rows ({used} used, {overridden} overridden, {empty} empty, "
+        "{excluded} excluded)",
+    ),
+    "describe_missing": (
+        "{n} nilai yang diperlukan tidak ada (kebijakan: {policy})",
+        "{n} needed values missing (policy: {policy})",
+    ),
+    "describe_pearson": (
+        "r Pearson antara {dims} di tingkat {levels} (n: {levels} yang kedua nilainya dinilai)",
+        "Pearson's r between {dims} across {levels} (n: {levels} with both values scored)",
+    ),
+    "undefined": ("tak terdefinisi", "undefined"),
+    "entities": ("Entitas", "Entities"),
+    "computed": ("dihitung", "computed"),
 }
 
 
@@ -143,11 +284,20 @@ def check_lang(lang: str) -> str:
     return lang
 
 
-def word(key: str, lang: str = DEFAULT_LANG) -> str:
-    """The catalogue's text for ``key`` in ``lang``; ``KeyError`` for a key it lacks (a bug
-    in the caller, not bad input)."""
+def word(key: str, lang: str = DEFAULT_LANG, **fields: object) -> str:
+    """The catalogue's text for ``key`` in ``lang``, its ``{field}`` places filled from
+    ``fields`` when any are given; ``KeyError`` for a key it lacks (a bug in the caller, not
+    bad input)."""
     ind, eng = _WORDS[key]
-    return eng if check_lang(lang) == "en" else ind
+    text = eng if check_lang(lang) == "en" else ind
+    return text.format(**fields) if fields else text
+
+
+def counted(n: int, key: str, lang: str = DEFAULT_LANG) -> str:
+    """``n`` things of ``key`` in ``lang``: ``1 improvement``, ``3 improvements`` (the
+    catalogue's ``KEY_one`` and ``KEY_many``; Bahasa Indonesia does not change the noun:
+    ``3 perbaikan``)."""
+    return f"{n} {word(key + ('_one' if n == 1 else '_many'), lang)}"
 
 
 def entity_label(name: str | None, id: str) -> str:
@@ -194,6 +344,16 @@ def criterion_label(criterion: Criterion, lang: str = DEFAULT_LANG) -> str:
 def band_label(band: Band, lang: str = DEFAULT_LANG) -> str:
     """A band's label in ``lang``: ``label_en`` for English where it exists, else ``label``."""
     return band.label_en if check_lang(lang) == "en" and band.label_en else band.label
+
+
+def band_text(band: Band | None, lang: str = DEFAULT_LANG) -> str:
+    """A band as people read it: its label in ``lang``, after its id where the id is not
+    its zone (``C — Kualitas Sedang``; a 2021 band ``kuning`` is its label alone); no band
+    is the empty string."""
+    if band is None:
+        return ""
+    text = band_label(band, lang)
+    return text if band.id == band.zone or text == band.id else f"{band.id} — {text}"
 
 
 def opinion_label(band: Band, opinion: str | None, lang: str = DEFAULT_LANG) -> str:

@@ -32,6 +32,7 @@ from ..errors import KepatuhanError, Problem
 from ..observations import Institution
 from ..results import ExplainNode, Scores
 from ..rounding import publish, round_scores
+from . import lang as L
 
 __all__ = [
     "WORDS",
@@ -46,66 +47,40 @@ __all__ = [
 #: Bar colours of the Ombudsman's zones; a band without a zone gets ``NO_ZONE``.
 ZONE_COLOURS = {"merah": "#c62828", "kuning": "#f9a825", "hijau": "#2e7d32"}
 NO_ZONE = "#4c72b0"
+#: The keys of :data:`WORDS` (the catalogue holds them as ``plot_KEY``).
+_PLOT_KEYS = (
+    "published_score",
+    "institutions",
+    "distribution",
+    "unscored",
+    "waterfall",
+    "next_band",
+    "top_band",
+    "your_score",
+    "other",
+    "ranks_title",
+    "ranks_how_uniform",
+    "ranks_how_dirichlet",
+    "ranks_how",
+    "ranks_axis",
+    "group",
+    "no_kind",
+    "all_kinds",
+    "trajectories",
+    "changed",
+    "year",
+)
 
-#: The words of the pictures, Bahasa Indonesia first (the lead may move them to one place
-#: shared with the other views).
+#: The pictures' words, ``{key: {"id": …, "en": …}}``: a view of the one catalogue,
+#: :mod:`kepatuhan.present.lang` (its ``plot_`` keys), kept for kepatuhan 0.2's callers.
 WORDS: dict[str, dict[str, str]] = {
-    "score": {"id": "nilai", "en": "score"},
-    "published_score": {
-        "id": "nilai (dua desimal, seperti diterbitkan)",
-        "en": "score (two decimals, as published)",
-    },
-    "institutions": {"id": "jumlah instansi", "en": "institutions"},
-    "distribution": {"id": "Sebaran nilai {n} instansi", "en": "Scores of {n} institutions"},
-    "unscored": {"id": "{n} tanpa nilai", "en": "{n} without a score"},
-    "waterfall": {
-        "id": "poin yang hilang per indikator, dari {top} ke {score}",
-        "en": "points lost at each indicator, from {top} down to {score}",
-    },
-    "next_band": {"id": "batas {band}: {edge}", "en": "{band} starts at {edge}"},
-    "top_band": {"id": "sudah di pita tertinggi", "en": "already in the top band"},
-    "your_score": {"id": "nilai {score}", "en": "score {score}"},
-    "other": {"id": "lainnya ({n} indikator)", "en": "other ({n} indicators)"},
-    "missing": {"id": "tidak ada data", "en": "no data"},
-    "ranks_title": {
-        "id": "{rubric}: peringkat bila bobot {children} diubah",
-        "en": "{rubric}: ranks when the weights of {children} move",
-    },
-    "ranks_how_uniform": {
-        "id": "{draws} undian, tiap bobot × (1 ± {spread})",
-        "en": "{draws} draws, each weight × (1 ± {spread})",
-    },
-    "ranks_how_dirichlet": {
-        "id": "{draws} undian Dirichlet di sekitar bobot resmi",
-        "en": "{draws} Dirichlet draws around the published weights",
-    },
-    "ranks_how": {"id": "{draws} undian bobot", "en": "{draws} weight draws"},
-    "ranks_axis": {
-        "id": "peringkat dalam jenis instansi (titik: median; garis: persentil 5–95)",
-        "en": "rank within the kind of institution (dot: median; line: 5th–95th percentile)",
-    },
-    "group": {
-        "id": "{kind}: {shown} dari {n} instansi",
-        "en": "{kind}: {shown} of {n} institutions",
-    },
-    "no_kind": {"id": "tanpa jenis", "en": "no kind"},
-    "all_kinds": {
-        "id": "semua, peringkat dalam jenisnya",
-        "en": "all, ranked within their kinds",
-    },
-    "trajectories": {"id": "Nilai per tahun", "en": "Scores by year"},
-    "changed": {
-        "id": "garis tegak: metodologi berubah",
-        "en": "vertical line: the methodology changed",
-    },
-    "year": {"id": "tahun", "en": "year"},
+    key: {code: L.word("plot_" + key, code) for code in L.LANGS} for key in _PLOT_KEYS
 }
 
 
 def _w(key: str, lang: str, **fields: object) -> str:
-    """A picture's word in ``lang`` (Indonesian when there is no English)."""
-    entry = WORDS[key]
-    return entry.get(lang, entry["id"]).format(**fields)
+    """A picture's word in ``lang`` (the catalogue's ``plot_`` key ``key``)."""
+    return L.word("plot_" + key, lang, **fields)
 
 
 def _plt() -> Any:
@@ -121,10 +96,6 @@ def _plt() -> Any:
             Problem("pictures need matplotlib: pip install kepatuhan[plot]")
         ) from None
     return plt
-
-
-def _band_label(b: Band, lang: str) -> str:
-    return (b.label_en or b.label) if lang == "en" else b.label
 
 
 def _band_colour(b: Band) -> str:
@@ -166,7 +137,9 @@ def _published_scores(scores: Scores) -> tuple[np.ndarray[Any, Any], int]:
     return values, int((~col.has_score).sum())
 
 
-def distribution(scores: Scores, *, lang: str = "id", target: float = 5.0) -> Any:
+def distribution(
+    scores: Scores, *, lang: str = "id", target: float = 5.0, decimal_comma: bool = False
+) -> Any:
     """Histogram of the institutions' published scores, binned by :func:`band_bins`.
 
     Each bar has its band's zone colour; the band edges are the major ticks and the band
@@ -193,12 +166,13 @@ def distribution(scores: Scores, *, lang: str = "id", target: float = 5.0) -> An
             if len(values)
             else np.zeros(len(scheme.bands), dtype=int)
         )
-        ax.set_xticks(bounds, [_edge(b.min) for b in scheme.bands] + [_edge(scheme.maximum)])
+        ticks = [_edge(b.min) for b in scheme.bands] + [_edge(scheme.maximum)]
+        ax.set_xticks(bounds, [L.format_published(t, decimal_comma) for t in ticks])
         centres = [(a + b) / 2 for a, b in pairwise(bounds)]
         names = [
             b.id
-            if _band_label(b, lang) in ("", b.id)
-            else f"{b.id}\n" + "\n".join(textwrap.wrap(_band_label(b, lang), 12))
+            if L.band_label(b, lang) in ("", b.id)
+            else f"{b.id}\n" + "\n".join(textwrap.wrap(L.band_label(b, lang), 12))
             for b in scheme.bands
         ]
         ax.set_xticks(centres, names, minor=True)
@@ -259,20 +233,20 @@ def _two_lines(text: str, width: int = 46) -> str:
 
 def _entity_name(scores: Scores, n: ExplainNode) -> str:
     """Who lost the points: a unit's name, or ``unit / product`` (product ids repeat across
-    units); nothing for the institution itself. Ids where there is no name."""
-    t = scores.table
+    units; :func:`kepatuhan.present.lang.entity_name`); nothing for the institution itself."""
     if n.level == "institution":
         return ""
-    if n.level == "unit":
-        u = t.units[n.entity_index]
-        return u.name or u.id
-    p = t.products[n.entity_index]
-    u = t.units[int(t.product_unit[n.entity_index])]
-    return f"{u.name or u.id} / {p.name or p.id}"
+    return L.entity_name(scores.table, 1 if n.level == "unit" else 2, n.entity_index, full=True)
 
 
 def waterfall(
-    scores: Scores, institution: str, top: int = 12, *, by: str = "entity", lang: str = "id"
+    scores: Scores,
+    institution: str,
+    top: int = 12,
+    *,
+    by: str = "entity",
+    lang: str = "id",
+    decimal_comma: bool = False,
 ) -> Any:
     """From the top of the scale down to the institution's score: the points lost at each
     indicator (or given value), largest first, each written on its bar; the rest in one bar.
@@ -284,13 +258,17 @@ def waterfall(
     always equal the top of the scale minus the score, or the picture is refused.
     """
     plt = _plt()
+
+    def num(text: str | None) -> str:
+        return L.format_published(text, decimal_comma)
+
     card = scores.card(institution)
-    name = card.name or card.id
+    name = L.entity_label(card.name, card.id)
     if card.score is None:
         raise KepatuhanError(
             Problem(f'institution "{institution}" has no score (not applicable): no waterfall')
         )
-    labels_of = {c.id: c.label for c in scores.rubric.criteria}
+    labels_of = {c.id: c for c in scores.rubric.criteria}
     losses = sorted(_losses(scores.explain(institution)), key=lambda n: -n.lost)
     unit = scores.maximum / 100
     total_lost = sum(n.lost for n in losses) * unit
@@ -308,7 +286,8 @@ def waterfall(
         raise KepatuhanError(Problem(f"expected by entity or criterion, found {by!r}"))
 
     def crit_label(n: ExplainNode) -> str:
-        return labels_of[n.criterion].text(lang) if n.criterion in labels_of else n.criterion
+        c = labels_of.get(n.criterion)
+        return n.criterion if c is None else L.criterion_label(c, lang)
 
     items: list[tuple[str, float]] = []  # (label, points lost on the published scale)
     if by == "entity":
@@ -316,7 +295,7 @@ def waterfall(
             who = _entity_name(scores, n)
             text = f"{who}: {crit_label(n)}" if who else crit_label(n)
             if n.state == "missing_as_zero":
-                text += f" ({_w('missing', lang)})"
+                text += f" ({L.word('missing', lang)})"
             items.append((text, n.lost * unit))
     else:  # one bar per criterion, summed over the units and products that lost there
         groups: dict[str, list[ExplainNode]] = {}
@@ -326,7 +305,7 @@ def waterfall(
             text = crit_label(nodes[0]) + (f" (×{len(nodes)})" if len(nodes) > 1 else "")
             gone = sum(n.state == "missing_as_zero" for n in nodes)
             if gone:
-                text += f" ({gone} {_w('missing', lang)})"
+                text += f" ({gone} {L.word('missing', lang)})"
             items.append((text, sum(n.lost for n in nodes) * unit))
         items.sort(key=lambda it: -it[1])
     shown, rest = items[:top], items[top:]
@@ -340,7 +319,7 @@ def waterfall(
     colour = _band_colour(card.band) if card.band is not None else NO_ZONE
     for i, s in enumerate(steps):
         ax.barh(i, -s, left=level, color="#c44e52", height=0.7)
-        ax.text(level - s, i, f" −{publish(s)} ", ha="right", va="center", fontsize=8)
+        ax.text(level - s, i, f" −{num(publish(s))} ", ha="right", va="center", fontsize=8)
         level -= s
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.invert_yaxis()
@@ -348,7 +327,7 @@ def waterfall(
     ax.text(
         card.score,
         -0.9,
-        " " + _w("your_score", lang, score=card.published),
+        " " + _w("your_score", lang, score=num(card.published)),
         ha="left",
         va="bottom",
         fontsize=8,
@@ -363,7 +342,7 @@ def waterfall(
             ax.text(
                 float(nxt.min),
                 -0.9,
-                " " + _w("next_band", lang, band=nxt.id, edge=publish(float(nxt.min))),
+                " " + _w("next_band", lang, band=nxt.id, edge=num(publish(float(nxt.min)))),
                 ha="left",
                 va="bottom",
                 fontsize=8,
@@ -371,16 +350,21 @@ def waterfall(
     # room on the left for the value written beyond the last bar
     ax.set_xlim(max(0.0, left - max(6.0, 0.12 * (scores.maximum - left))), scores.maximum)
     ax.set_ylim(len(steps) - 0.4, -1.4)
-    ax.set_xlabel(_w("score", lang))
+    ax.set_xlabel(L.word("score", lang).lower())
     year = scores.rubric.year if scores.rubric.year is not None else scores.rubric.id
     band = ""
     if card.band is not None:
-        band = f" — {card.band.id} ({_band_label(card.band, lang)})"
+        band = f" — {card.band.id} ({L.band_label(card.band, lang)})"
         if scheme is not None and card.band.id == scheme.bands[-1].id:
             band += f", {_w('top_band', lang)}"
     ax.set_title(
-        f"{name} ({year}): {card.published}{band}\n"
-        + _w("waterfall", lang, top=_edge(Decimal(str(scores.maximum))), score=card.published),
+        f"{name} ({year}): {num(card.published)}{band}\n"
+        + _w(
+            "waterfall",
+            lang,
+            top=num(_edge(Decimal(str(scores.maximum)))),
+            score=num(card.published),
+        ),
         fontsize=10,
     )
     fig.tight_layout()
@@ -424,7 +408,7 @@ def rank_intervals(
         ranked.sort(key=lambda i: (sens.rank_median[i], insts[i].id))
         shown = ranked[:top]
         rows.append((_w("group", lang, kind=kind, shown=len(shown), n=len(groups[kind])), None))
-        rows.extend((insts[i].name or insts[i].id, i) for i in shown)
+        rows.extend((L.entity_label(insts[i].name, insts[i].id), i) for i in shown)
     fig, ax = plt.subplots(figsize=(9, 0.3 * len(rows) + 1.9))
     for y, (_, row) in enumerate(rows):
         if row is None:  # a group's header: a rule above it
@@ -450,7 +434,7 @@ def rank_intervals(
         how = _w("ranks_how_dirichlet", lang, draws=draws)
     else:
         how = _w("ranks_how", lang, draws=draws)
-    labels = {c.id: c.label.text(lang) for c in scores.rubric.criteria} if scores else {}
+    labels = {c.id: L.criterion_label(c, lang) for c in scores.rubric.criteria} if scores else {}
     children = ", ".join(labels.get(k, k) for k in sens.children)
     rubric = scores.rubric.id if scores is not None else ""
     title = textwrap.fill(_w("ranks_title", lang, rubric=rubric, children=children), 90)
@@ -517,7 +501,7 @@ def trajectories(
         ax.text(x, 2, f" {label}", rotation=90, va="bottom", ha="right", fontsize=7)
     ax.set_xticks(list(p.years))
     ax.set_xlabel(_w("year", lang))
-    ax.set_ylabel(_w("score", lang))
+    ax.set_ylabel(L.word("score", lang).lower())
     ax.legend(fontsize=7, loc="lower left", bbox_to_anchor=(1.0, 0.0))
     ax.set_title(f"{_w('trajectories', lang)}\n{_w('changed', lang)}", fontsize=10)
     fig.tight_layout()

@@ -75,13 +75,10 @@ def report_card(
         return _e(L.criterion_label(scores.rubric.criterion(cid), lang))
 
     def band_text(band_id: str | None) -> str:
-        """A band as people read it: its label, after its id where the id is not a zone."""
+        """A band as people read it (:func:`kepatuhan.present.lang.band_text`)."""
         scheme = scores.rubric.bands
         band = None if band_id is None or scheme is None else scheme.get(band_id)
-        if band is None:
-            return ""
-        text = L.band_label(band, lang)
-        return _e(text if band.id == band.zone else f"{band.id} — {text}")
+        return _e(L.band_text(band, lang))
 
     i = scores.institution_index(institution)
     card = scores.card(institution)
