@@ -1,0 +1,104 @@
+"""Odd but plausible inputs to the features of 0.2 (derive, rule parameters, not_applicable_for,
+product weights, compare, describe, gap, rank, export, panel): the right number, or a located
+error — never another number with exit 0. Each expected figure is worked out by hand beside it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kepatuhan import read_observations, rubric_from_toml
+from kepatuhan.analysis.rank import rank
+from kepatuhan.analysis.sensitivity import sensitivity
+from kepatuhan.cli import main
+from kepatuhan.engine import score
+
+TWO = """
+id = "two"
+title = "two criteria"
+
+[[criterion]]
+id = "total"
+label = "Total"
+
+[[criterion]]
+id = "a"
+label = "A"
+parent = "total"
+scale = "percentage"
+level = "unit"
+
+[[criterion]]
+id = "b"
+label = "B"
+parent = "total"
+scale = "percentage"
+level = "unit"
+"""
+
+# Three regencies and their one unit each, the sector and kind spelt as three spreadsheets
+# would: "kesehatan", "Kesehatan", "KESEHATAN"; "kota", "Kota", "KOTA". Scores (a + b) / 2:
+# k (80 + 40) / 2 = 60, j (90 + 60) / 2 = 75, m (70 + 70) / 2 = 70.
+SPELLINGS = """institution,unit,product,criterion,value,unit_sector,institution_kind
+k,u,,a,80,kesehatan,kota
+k,u,,b,40,,
+j,u,,a,90,Kesehatan,Kota
+j,u,,b,60,,
+m,u,,a,70,KESEHATAN,KOTA
+m,u,,b,70,,
+"""
+
+
+def _spellings(tmp_path: Path) -> Path:
+    p = tmp_path / "spellings.csv"
+    p.write_text(SPELLINGS, encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize(("by", "level"), [("sector", "unit"), ("kind", "institution")])
+def test_rank_groups_a_sector_or_kind_whatever_its_letter_case(
+    tmp_path: Path, by: str, level: str
+) -> None:
+    """The not_applicable_for rule reads "Kesehatan" as "kesehatan"; a peer group must too:
+    one group of three, j 1st (75), m 2nd (70), k 3rd (60) — not j alone, 1st of 1."""
+    res = score(rubric_from_toml(TWO), read_observations(_spellings(tmp_path)))
+    rows = rank(res, by=by, level=level)
+    assert len({r.group for r in rows}) == 1
+    assert [(r.institution, r.rank, r.of) for r in rows] == [("j", 1, 3), ("m", 2, 3), ("k", 3, 3)]
+
+
+def test_rank_cli_prints_one_group_for_spellings_of_one_sector(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = _spellings(tmp_path)
+    rubric = tmp_path / "two.toml"
+    rubric.write_text(TWO, encoding="utf-8")
+    argv = ["rank", str(p), "--rubric", str(rubric), "--by", "sector", "--level", "unit"]
+    assert main([*argv, "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()[1:]
+    assert len(lines) == 3
+    assert all(",3," in line for line in lines), lines  # every rank "of 3"
+
+
+def test_sensitivity_ranks_within_a_kind_whatever_its_letter_case(tmp_path: Path) -> None:
+    """Sensitivity's ranks are within kinds too: the three regencies are one kind, so with
+    the weights hardly moved (spread 0.01 keeps j > m > k: 75 / 70 / 60 apart by 5 points or
+    more) j is 1st, m 2nd and k 3rd in every draw."""
+    res = score(rubric_from_toml(TWO), read_observations(_spellings(tmp_path)))
+    s = sensitivity(res, draws=20, spread=0.01, seed=1)
+    by_id = dict(zip(s.institutions, zip(s.rank_low, s.rank_high, strict=True), strict=True))
+    assert by_id == {"j": (1, 1), "m": (2, 2), "k": (3, 3)}
+
+
+def test_rank_intervals_draw_one_group_for_spellings_of_one_kind(tmp_path: Path) -> None:
+    """The plot of sensitivity's ranks heads one group, "KOTA" (the first spelling in sorted
+    order), of the three regencies — not three groups of one."""
+    from kepatuhan.present import plots
+
+    res = score(rubric_from_toml(TWO), read_observations(_spellings(tmp_path)))
+    fig = plots.rank_intervals(sensitivity(res, draws=5, spread=0.0), res, top=10)
+    ticks = fig.axes[0].get_yticklabels()
+    headers = [t.get_text() for t in ticks if t.get_fontweight() == "bold"]
+    assert headers == ["KOTA: 3 dari 3 instansi"]
