@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 
 from kepatuhan import read_observations, rubric_from_toml
+from kepatuhan.analysis.panel import panel
 from kepatuhan.analysis.rank import rank
 from kepatuhan.analysis.sensitivity import sensitivity
 from kepatuhan.cli import main
 from kepatuhan.engine import score
+from kepatuhan.errors import InputFileError
 
 TWO = """
 id = "two"
@@ -102,3 +104,44 @@ def test_rank_intervals_draw_one_group_for_spellings_of_one_kind(tmp_path: Path)
     ticks = fig.axes[0].get_yticklabels()
     headers = [t.get_text() for t in ticks if t.get_fontweight() == "bold"]
     assert headers == ["KOTA: 3 dari 3 instansi"]
+
+
+# -- panel -----------------------------------------------------------------------------------
+
+
+def _result(tmp: Path, name: str, data: str, rubric: str) -> str:
+    d = tmp / f"{name}.csv"
+    d.write_text(data, encoding="utf-8")
+    out = tmp / f"{name}.json"
+    assert (
+        main(["score", str(d), "--rubric", rubric, "--format", "json", "--output", str(out)]) == 0
+    )
+    return str(out)
+
+
+def test_panel_refuses_one_institution_spelt_in_two_letter_cases(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ "kab-x" in 2023 and "Kab-X" in 2024 are one regency, as within one file (where the
+    second spelling is refused): split, each would lose a year of its trajectory and be
+    ranked as a stranger, with exit 0. Refused, naming both files and both spellings."""
+    r23 = _result(
+        tmp_path,
+        "r23",
+        "institution,unit,product,criterion,value\nkab-x,u,,total,70\n",
+        "ombudsman-2023",
+    )
+    r24 = _result(
+        tmp_path,
+        "r24",
+        "institution,unit,product,criterion,value\nKab-X,u,,total,80\n",
+        "ombudsman-2024",
+    )
+    with pytest.raises(InputFileError) as e:
+        panel([r23, r24])
+    msg = str(e.value)
+    assert '"Kab-X"' in msg and '"kab-x"' in msg and "r23.json" in msg and "r24.json" in msg
+    capsys.readouterr()
+    assert main(["panel", r23, r24]) == 1
+    err = capsys.readouterr().err
+    assert "r24.json" in err and "Traceback" not in err

@@ -39,6 +39,7 @@ __all__ = [
     "Unit",
     "UnitSelection",
     "clean_text",
+    "id_key",
     "parse_cell",
     "parse_value",
 ]
@@ -151,6 +152,16 @@ class UnitSelection:
     views: Mapping[str, NDArray[np.float64]] = attrs.field(factory=dict)
     warnings: tuple[Problem, ...] = ()
     source: str | None = None
+
+
+def id_key(ident: str) -> str:
+    """What two spellings of one id share: ``Kab-X`` and ``kab-x`` are one institution.
+
+    Two ids of one place with one key are refused (a spreadsheet's autocorrect must not split
+    one unit into two): within one observation file by the reader, across the results of a
+    panel by :func:`kepatuhan.analysis.panel.panel`.
+    """
+    return ident.lower() if ident.isascii() else unicodedata.normalize("NFC", ident.casefold())
 
 
 def _located(
@@ -621,10 +632,7 @@ class TableBuilder:
         """Refuse a new id equal to an earlier one but for letter case (``Kab-X``, ``kab-x``):
         a spreadsheet's autocorrect must not split one unit into two. ``parent`` is the
         kind (institution, criterion) or the code of the parent entity."""
-        folded = (
-            ident.lower() if ident.isascii() else unicodedata.normalize("NFC", ident.casefold())
-        )
-        first = self._folded.setdefault((parent, folded), (ident, line, where))
+        first = self._folded.setdefault((parent, id_key(ident)), (ident, line, where))
         if first[0] != ident:
             raise ObservationError(
                 self._problem(
