@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from kepatuhan import read_observations, rubric_from_toml
+from kepatuhan import load_rubric, read_observations, rubric_from_toml
 from kepatuhan.analysis.panel import panel
 from kepatuhan.analysis.rank import rank
 from kepatuhan.analysis.sensitivity import sensitivity
 from kepatuhan.cli import main
 from kepatuhan.engine import score
-from kepatuhan.errors import InputFileError
+from kepatuhan.errors import InputFileError, RubricError
 
 TWO = """
 id = "two"
@@ -145,3 +145,34 @@ def test_panel_refuses_one_institution_spelt_in_two_letter_cases(
     assert main(["panel", r23, r24]) == 1
     err = capsys.readouterr().err
     assert "r24.json" in err and "Traceback" not in err
+
+
+# -- derive (extends) ------------------------------------------------------------------------
+
+
+def test_a_rubric_with_two_criteria_differing_only_in_letter_case_is_refused() -> None:
+    """Data with "y" and "Y" is refused (one criterion spelt twice), so a rubric with both
+    could never be scored from data giving both; it is refused where it is written."""
+    text = TWO.replace('id = "b"\nlabel = "B"', 'id = "A"\nlabel = "B"')
+    with pytest.raises(RubricError) as e:
+        rubric_from_toml(text)
+    assert 'criterion "A" looks like the same criterion as "a"' in str(e.value)
+    assert any(p.key_path == 'criterion "A".id' for p in e.value.problems)
+
+
+def test_an_override_spelt_in_another_letter_case_is_refused_not_added(tmp_path: Path) -> None:
+    """An override of "b" written `id = "B"` with the keys of a whole criterion would add a
+    third criterion "B" beside "b": the data's "b" still scores "b", "B" is missing and counts
+    0, so a unit with a = 80, b = 40 gets (80 + 40 + 0) / 3 = 40.00 instead of 60.00 — with
+    exit 0. Refused, naming the inherited id, in the derived file."""
+    (tmp_path / "two.toml").write_text(TWO, encoding="utf-8")
+    derived = tmp_path / "derived.toml"
+    derived.write_text(
+        'extends = "two.toml"\nid = "derived"\n[[criterion]]\nid = "B"\nlabel = "B"\n'
+        'parent = "total"\nscale = "percentage"\nlevel = "unit"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(RubricError) as e:
+        load_rubric(derived)
+    assert 'criterion "B" looks like the same criterion as "b"' in str(e.value)
+    assert e.value.problems[0].path == str(derived)

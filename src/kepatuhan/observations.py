@@ -25,7 +25,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import ObservationError, Problem, fmt
+from .errors import ObservationError, Problem, fmt, id_key
 
 __all__ = [
     "MISSING",
@@ -39,7 +39,6 @@ __all__ = [
     "Unit",
     "UnitSelection",
     "clean_text",
-    "id_key",
     "parse_cell",
     "parse_value",
 ]
@@ -152,16 +151,6 @@ class UnitSelection:
     views: Mapping[str, NDArray[np.float64]] = attrs.field(factory=dict)
     warnings: tuple[Problem, ...] = ()
     source: str | None = None
-
-
-def id_key(ident: str) -> str:
-    """What two spellings of one id share: ``Kab-X`` and ``kab-x`` are one institution.
-
-    Two ids of one place with one key are refused (a spreadsheet's autocorrect must not split
-    one unit into two): within one observation file by the reader, across the results of a
-    panel by :func:`kepatuhan.analysis.panel.panel`.
-    """
-    return ident.lower() if ident.isascii() else unicodedata.normalize("NFC", ident.casefold())
 
 
 def _located(

@@ -26,10 +26,9 @@ from typing import Any
 import attrs
 import numpy as np
 
-from ..errors import InputFileError, KepatuhanError, Problem
+from ..errors import InputFileError, KepatuhanError, Problem, id_key
 from ..io.files import read_text
 from ..io.rubric_toml import resolve_rubric
-from ..observations import id_key
 from ..plugins import PluginManager, default_manager
 from ..rubric import Rubric
 from .compare import Change, diff_rubrics, series_labels
