@@ -176,3 +176,58 @@ def test_an_override_spelt_in_another_letter_case_is_refused_not_added(tmp_path:
         load_rubric(derived)
     assert 'criterion "B" looks like the same criterion as "b"' in str(e.value)
     assert e.value.problems[0].path == str(derived)
+
+
+# -- compare --crosswalk -----------------------------------------------------------------------
+
+# The next edition renames "a" to "aa" and brings a new "a" of weight 3 (another measure).
+NEXT = """
+id = "next"
+title = "the next edition"
+
+[[criterion]]
+id = "total"
+label = "Total"
+
+[[criterion]]
+id = "a"
+label = "another measure"
+parent = "total"
+scale = "percentage"
+level = "unit"
+weight = 3
+
+[[criterion]]
+id = "aa"
+label = "A"
+parent = "total"
+scale = "percentage"
+level = "unit"
+
+[[criterion]]
+id = "b"
+label = "B"
+parent = "total"
+scale = "percentage"
+level = "unit"
+"""
+
+
+def test_a_crosswalk_from_id_in_another_letter_case_than_the_data_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`A,aa` meant the data's "a". Left unused, the row "a" = 80 is kept as the next
+    edition's other "a" (weight 3) and "aa" is missing: (3 × 80 + 0 + 40) / 5 = 56.00, where
+    the mapping the file asks for gives (3 × 0 + 80 + 40) / 5 = 24.00 — with exit 0 and only
+    "0 of 2 rows mapped" to tell. Refused at the crosswalk's line, naming both spellings."""
+    (tmp_path / "two.toml").write_text(TWO, encoding="utf-8")
+    (tmp_path / "next.toml").write_text(NEXT, encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text("institution,unit,product,criterion,value\nk,u,,a,80\nk,u,,b,40\n")
+    cw = tmp_path / "cw.csv"
+    cw.write_text("from,to\nA,aa\n", encoding="utf-8")
+    argv = ["compare", str(data), "--rubric", str(tmp_path / "two.toml")]
+    argv += ["--rubric", str(tmp_path / "next.toml"), "--crosswalk", str(cw)]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "cw.csv:2" in err and '"A"' in err and '"a"' in err and "Traceback" not in err

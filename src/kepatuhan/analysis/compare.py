@@ -30,7 +30,14 @@ import attrs
 import numpy as np
 
 from ..bands import Band
-from ..errors import InputFileError, KepatuhanError, ObservationError, Problem, suggest
+from ..errors import (
+    InputFileError,
+    KepatuhanError,
+    ObservationError,
+    Problem,
+    id_key,
+    suggest,
+)
 from ..observations import ObservationTable
 from ..results import Scores
 from ..rounding import publish
@@ -688,7 +695,8 @@ def apply_crosswalk(
     file); a row whose id the crosswalk does not map keeps it only if ``rubric`` knows it
     (else a located error at the row); two rows of one entity that land on one criterion
     (a many-to-one map with both given) are refused at the second row — combine them
-    before mapping. Rows are never dropped.
+    before mapping; a ``from`` spelt in another letter case than the data's id is refused at
+    its line. Rows are never dropped.
     """
     known = set(rubric.tree.index) | {TOTAL}
     flag_ids = {f.id for f in rubric.flags}
@@ -705,9 +713,25 @@ def apply_crosswalk(
         for _, (to, line) in mapping.items()
         if to not in known and to not in flag_ids
     ]
+    present = np.bincount(table.criterion, minlength=len(table.criterion_ids)) > 0
+    # a `from` spelt in another letter case than the data's id ("A" for "a") would be left
+    # unused while the row keeps its id: not the mapping the file asks for
+    in_data = {id_key(c): c for c, p in zip(table.criterion_ids, present, strict=True) if p}
+    for a, (_, line) in mapping.items():
+        spelt = in_data.get(id_key(a))
+        if spelt is not None and spelt != a and spelt not in mapping:
+            problems.append(
+                Problem(
+                    f'column "from": "{a}" looks like the data\'s criterion "{spelt}": ids '
+                    "that differ only in letter case are refused; write one spelling",
+                    path=crosswalk.source,
+                    line=line,
+                    expected=f'"{spelt}"',
+                    found=f'"{a}"',
+                )
+            )
     if problems:
         raise InputFileError(problems)
-    present = np.bincount(table.criterion, minlength=len(table.criterion_ids)) > 0
     new_ids: list[str] = []
     code_of: dict[str, int] = {}
     remap = np.empty(len(table.criterion_ids), dtype=np.intp)
