@@ -231,3 +231,41 @@ def test_a_crosswalk_from_id_in_another_letter_case_than_the_data_is_refused(
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert "cw.csv:2" in err and '"A"' in err and '"a"' in err and "Traceback" not in err
+
+
+# -- not_applicable_for ----------------------------------------------------------------------
+
+RULED = TWO.replace(
+    'id = "b"\nlabel = "B"',
+    'id = "b"\nlabel = "B"\nnot_applicable_for = { unit_sector = ["kesehatan"] }',
+)
+
+
+def test_a_rule_whose_sector_occurs_nowhere_in_the_data_is_announced(tmp_path: Path) -> None:
+    """The data spells the health sector "puskesmas": the rule matches no unit, so "b"
+    applies everywhere — u scores (80 + 40) / 2 = 60.00, not 80.00 — which is right for the
+    data as written, and must be visible: a warning names the rule and the data's sectors."""
+    p = tmp_path / "d.csv"
+    p.write_text(
+        "institution,unit,product,criterion,value,unit_sector\n"
+        "k,u,,a,80,puskesmas\nk,u,,b,40,\nk,v,,a,60,pendidikan\nk,v,,b,60,\n",
+        encoding="utf-8",
+    )
+    res = score(rubric_from_toml(RULED), read_observations(p))
+    assert res.card("k").children[0].published == "60.00"
+    warned = [str(w) for w in res.warnings if "matches no unit" in str(w)]
+    assert len(warned) == 1, [str(w) for w in res.warnings]
+    assert 'criterion "b"' in warned[0] and '"kesehatan"' in warned[0]
+    assert "pendidikan, puskesmas" in warned[0]
+
+
+def test_a_rule_that_matches_some_unit_is_not_announced_as_unmatched(tmp_path: Path) -> None:
+    """ "Kesehatan" is the rule's "kesehatan": u's b is not applicable, u = 80.00."""
+    p = tmp_path / "d.csv"
+    p.write_text(
+        "institution,unit,product,criterion,value,unit_sector\nk,u,,a,80,Kesehatan\nk,u,,b,,\n",
+        encoding="utf-8",
+    )
+    res = score(rubric_from_toml(RULED), read_observations(p))
+    assert res.card("k").children[0].published == "80.00"
+    assert not [w for w in res.warnings if "matches no" in str(w)]

@@ -172,13 +172,39 @@ def not_applicable_reason(
 
 def unmatched_warnings(rubric: Rubric, table: ObservationTable) -> list[Problem]:
     """One warning per rule attribute the rubric uses that some entities lack in the data:
-    a rule cannot match them, so the criterion applies to them (a visible choice)."""
+    a rule cannot match them, so the criterion applies to them (a visible choice). And one
+    per rule that matches no entity though the data has that attribute (``kesehatan`` in
+    the rubric, ``puskesmas`` in the data): the criterion applies everywhere, which may be
+    a spelling to fix."""
     names: dict[str, list[str]] = {}
+    never: list[str] = []
+    spellings: dict[str, list[str]] = {}
     for c in rubric.tree.nodes:
         if c.not_applicable_for is not None:
-            for name, _ in c.not_applicable_for.rules():
+            for name, values in c.not_applicable_for.rules():
                 names.setdefault(name, []).append(c.id)
+                if name not in spellings:
+                    raw = _carried(table, name)
+                    spellings[name] = sorted({v for v in raw if v is not None}, key=attribute_key)
+                have = {attribute_key(v) for v in spellings[name]}
+                if have and not have & {attribute_key(v) for v in values}:
+                    wanted = ", ".join(f'"{v}"' for v in values)
+                    word = NOT_APPLICABLE_KEYS[name]
+                    never.append(f'criterion "{c.id}" ({name} {wanted}) matches no {LEVELS[word]}')
     out: list[Problem] = []
+    if never:
+        kinds = "; ".join(
+            f"the data's {name}s: " + _listed(spellings[name]) for name in sorted(spellings)
+        )
+        out.append(
+            Problem(
+                "a not_applicable_for rule matches nothing in the data, so its criterion "
+                "applies everywhere: " + "; ".join(never) + f" ({kinds}); check the spelling",
+                path=table.source,
+                expected="a rule value the data uses",
+                found="none used",
+            )
+        )
     for name, crits in names.items():
         raw = _carried(table, name)
         lacking = [k for k, v in enumerate(raw) if v is None]
@@ -199,6 +225,12 @@ def unmatched_warnings(rubric: Rubric, table: ObservationTable) -> list[Problem]
             )
         )
     return out
+
+
+def _listed(values: Sequence[str], most: int = 8) -> str:
+    """``a, b, c`` — at most ``most`` of them, then how many more."""
+    more = f" and {len(values) - most} more" if len(values) > most else ""
+    return ", ".join(values[:most]) + more
 
 
 def ruled_rows(
