@@ -269,3 +269,33 @@ def test_a_rule_that_matches_some_unit_is_not_announced_as_unmatched(tmp_path: P
     res = score(rubric_from_toml(RULED), read_observations(p))
     assert res.card("k").children[0].published == "80.00"
     assert not [w for w in res.warnings if "matches no" in str(w)]
+
+
+def test_compare_names_a_not_applicable_for_rule_as_a_method_difference(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A derived rubric that only adds `not_applicable_for` to "b" moves a health unit from
+    (80 + 40) / 2 = 60.00 to 80.00: compare must not say "no difference in how scores are
+    made"; the change is one sentence, and the same rule in another letter case none."""
+    from kepatuhan.analysis.compare import diff_rubrics
+
+    base = rubric_from_toml(TWO)
+    ruled = rubric_from_toml(RULED)
+    changes = diff_rubrics(base, ruled).changes
+    assert [(c.subject, c.field, c.before, c.after) for c in changes] == [
+        ("b", "not_applicable_for", "none", "unit sector kesehatan")
+    ]
+    assert "does not apply" in changes[0].sentence
+    shouted = rubric_from_toml(RULED.replace('["kesehatan"]', '["KESEHATAN"]'))
+    assert not diff_rubrics(ruled, shouted).changes
+    (tmp_path / "two.toml").write_text(TWO, encoding="utf-8")
+    (tmp_path / "ruled.toml").write_text(RULED, encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text(
+        "institution,unit,product,criterion,value,unit_sector\nk,u,,a,80,kesehatan\nk,u,,b,40,\n"
+    )
+    argv = ["compare", str(data), "--rubric", str(tmp_path / "two.toml")]
+    assert main([*argv, "--rubric", str(tmp_path / "ruled.toml"), "--format", "csv"]) == 0
+    out = capsys.readouterr()
+    assert "No difference" not in out.err and "does not apply" in out.err
+    assert out.out.splitlines()[2].split(",")[3:5] == ["80.00", ""]

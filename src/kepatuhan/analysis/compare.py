@@ -29,6 +29,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from ..applicability import ATTRIBUTE_WORDS, attribute_key
 from ..bands import Band
 from ..errors import (
     InputFileError,
@@ -75,6 +76,7 @@ _FIELD_WORDS = {
     "parent": "parent",
     "share": "share of the score",
     "na_allowed": "not-applicable permission",
+    "not_applicable_for": "rule where it does not apply",
     "min": "lower edge",
     "max": "upper edge",
     "zone": "zone",
@@ -262,6 +264,19 @@ def _describe(c: Criterion) -> str:
     return ", ".join(bits)
 
 
+def _na_rule_text(c: Criterion) -> str | None:
+    """``unit sector kesehatan, pendidikan`` — a criterion's ``not_applicable_for`` as it
+    matches (each value by :func:`~kepatuhan.applicability.attribute_key`, sorted), so two
+    spellings of one rule are no difference; None without one."""
+    rules = c.not_applicable_for.rules() if c.not_applicable_for is not None else ()
+    if not rules:
+        return None
+    return "; ".join(
+        f"{ATTRIBUTE_WORDS[name]} " + ", ".join(sorted({attribute_key(v) for v in values}))
+        for name, values in rules
+    )
+
+
 def _criterion_changes(a: Rubric, b: Rubric) -> list[Change]:
     ia, ib = a.tree.index, b.tree.index
     out: list[Change] = []
@@ -299,6 +314,7 @@ def _criterion_changes(a: Rubric, b: Rubric) -> list[Change]:
             ("scale", _scale_text(c), _scale_text(d)),
             ("level", c.level, d.level),
             ("na_allowed", str(c.na_allowed).lower(), str(d.na_allowed).lower()),
+            ("not_applicable_for", _na_rule_text(c), _na_rule_text(d)),
             ("label", c.label.id, d.label.id),
             ("label_en", c.label.en, d.label.en),
         ]
@@ -432,9 +448,10 @@ def _level_changes(a: Rubric, b: Rubric) -> list[Change]:
 
 def diff_rubrics(a: Rubric, b: Rubric) -> RubricDiff:
     """Every difference from rubric ``a`` to rubric ``b`` that changes how a score is made
-    or read: criteria (matched by id), bands (matched by id), roll-up rules, the missing
-    policy and flags. Titles, sources, notes, versions and alternatives are not compared;
-    two rubrics with the same digest have no changes."""
+    or read: criteria (matched by id, with their ``not_applicable_for`` rules), bands
+    (matched by id), roll-up rules, the missing policy and flags. Titles, sources, notes,
+    versions and alternatives are not compared; two rubrics with the same digest have no
+    changes."""
     changes: list[Change] = []
     if a.digest != b.digest:
         changes = [*_criterion_changes(a, b), *_band_changes(a, b), *_level_changes(a, b)]
