@@ -299,3 +299,30 @@ def test_compare_names_a_not_applicable_for_rule_as_a_method_difference(
     out = capsys.readouterr()
     assert "No difference" not in out.err and "does not apply" in out.err
     assert out.out.splitlines()[2].split(",")[3:5] == ["80.00", ""]
+
+
+# -- explain: a value the missing policy made not applicable -----------------------------------
+
+
+def test_explain_shows_a_value_the_missing_policy_made_not_applicable_as_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Under `missing = "not_applicable"` u has no b: b is left out, u = a = 50.00, and b is in
+    the result's missing list. The explanation must say b was missing, not only "not
+    applicable" (which reads as the rubric's own rule): the three kinds of no value stay
+    apart in the explanation too."""
+    text = TWO.replace(
+        'title = "two criteria"', 'title = "two criteria"\nmissing = "not_applicable"'
+    )
+    (tmp_path / "r.toml").write_text(text, encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text("institution,unit,product,criterion,value\nk,u,,a,50\n", encoding="utf-8")
+    res = score(rubric_from_toml(text), read_observations(data))
+    assert res.card("k").published == "50.00"
+    node = res.explain("k")
+    b = next(c for c in node.entities[0].children if c.criterion == "b")
+    assert (b.state, b.reason) == ("not_applicable", "missing")
+    argv = ["explain", str(data), "--rubric", str(tmp_path / "r.toml"), "--institution", "k"]
+    assert main([*argv, "--lang", "en"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.strip().startswith("B @"))
+    assert "not applicable (missing" in line, line
