@@ -173,9 +173,12 @@ def test_explain_text_says_where_lost_points_do_not_add_up(
     path.write_text(rubric_to_toml(rubric), encoding="utf-8")
     data = tmp_path / "d.csv"
     data.write_text("institution,unit,product,criterion,value\ni,,,a,60\ni,,,b,80\n")
-    assert main(["explain", str(data), "--rubric", str(path), "--institution", "i"]) == 0
+    assert (
+        main(["explain", str(data), "--rubric", str(path), "--institution", "i", "--lang", "en"])
+        == 0
+    )
     out = capsys.readouterr().out
-    assert "minimum is not linear: the lost points below do not add up" in out
+    assert "[minimum: not linear: the lost points below do not add up]" in out
     assert "lost 20.00 if raised alone (re-scored)" in out
 
 
