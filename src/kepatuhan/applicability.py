@@ -12,6 +12,8 @@ matched: the criterion applies to it, and :func:`unmatched_warnings` says so.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -21,6 +23,8 @@ from .rubric import LEVELS, NOT_APPLICABLE_KEYS, Rubric
 
 __all__ = [
     "ATTRIBUTE_WORDS",
+    "attribute_groups",
+    "attribute_key",
     "not_applicable_cells",
     "not_applicable_reason",
     "ruled_rows",
@@ -34,8 +38,28 @@ IntArray = NDArray[np.intp]
 ATTRIBUTE_WORDS = {"unit_sector": "unit sector", "institution_kind": "institution kind"}
 
 
-def _fold(text: str) -> str:
-    return text.strip().casefold()
+def attribute_key(text: str | None) -> str:
+    """What two spellings of one sector or kind share: ``"Kesehatan"`` and ``"kesehatan"``
+    are one sector (``""`` for none). The rule's matching and every peer group (rank,
+    sensitivity, plots) compare by this key, so a spreadsheet's capital letter neither
+    escapes a rule nor splits a group."""
+    return "" if text is None else text.strip().casefold()
+
+
+def attribute_groups(values: Sequence[str | None]) -> tuple[list[int], list[str]]:
+    """The peer group of each of ``values`` (sectors or kinds) by :func:`attribute_key`, and
+    each group's label: the first spelling in sorted order (``"Kesehatan"`` before
+    ``"kesehatan"``), so the label does not depend on the order of the rows; ``""`` for
+    entities without one."""
+    spellings: dict[str, str] = {}
+    for v in values:
+        k = attribute_key(v)
+        if v is not None and (k not in spellings or v < spellings[k]):
+            spellings[k] = v
+        spellings.setdefault(k, "")
+    keys = sorted(spellings)
+    code = {k: i for i, k in enumerate(keys)}
+    return [code[attribute_key(v)] for v in values], [spellings[k] for k in keys]
 
 
 def _carried(table: ObservationTable, name: str) -> list[str | None]:
@@ -61,7 +85,8 @@ def _attribute_codes(table: ObservationTable, name: str) -> tuple[list[IntArray 
     seen: dict[str, int] = {}
     raw = _carried(table, name)
     codes = np.array(
-        [-1 if v is None else seen.setdefault(_fold(v), len(seen)) for v in raw], dtype=np.intp
+        [-1 if v is None else seen.setdefault(attribute_key(v), len(seen)) for v in raw],
+        dtype=np.intp,
     )
     per_level: list[IntArray | None] = [
         None if carrier > L else _down(table, codes, carrier, L) for L in range(3)
@@ -103,7 +128,7 @@ def not_applicable_cells(
             if name not in attrs_of:
                 attrs_of[name] = _attribute_codes(table, name)
             per_level, folded = attrs_of[name]
-            wanted = {_fold(v) for v in values}
+            wanted = {attribute_key(v) for v in values}
             hit = np.array([v in wanted for v in folded] + [False], dtype=bool)  # [-1]: none
             for L in range(3):
                 codes = per_level[L]
@@ -140,20 +165,46 @@ def not_applicable_reason(
             continue
         for name, values in rule.rules():
             got = _attribute_of(table, name, level, e)
-            if got is not None and _fold(got) in {_fold(v) for v in values}:
+            if got is not None and attribute_key(got) in {attribute_key(v) for v in values}:
                 return f"{ATTRIBUTE_WORDS[name]} {got}"
     return None
 
 
 def unmatched_warnings(rubric: Rubric, table: ObservationTable) -> list[Problem]:
     """One warning per rule attribute the rubric uses that some entities lack in the data:
-    a rule cannot match them, so the criterion applies to them (a visible choice)."""
+    a rule cannot match them, so the criterion applies to them (a visible choice). And one
+    per rule that matches no entity though the data has that attribute (``kesehatan`` in
+    the rubric, ``puskesmas`` in the data): the criterion applies everywhere, which may be
+    a spelling to fix."""
     names: dict[str, list[str]] = {}
+    never: list[str] = []
+    spellings: dict[str, list[str]] = {}
     for c in rubric.tree.nodes:
         if c.not_applicable_for is not None:
-            for name, _ in c.not_applicable_for.rules():
+            for name, values in c.not_applicable_for.rules():
                 names.setdefault(name, []).append(c.id)
+                if name not in spellings:
+                    raw = _carried(table, name)
+                    spellings[name] = sorted({v for v in raw if v is not None}, key=attribute_key)
+                have = {attribute_key(v) for v in spellings[name]}
+                if have and not have & {attribute_key(v) for v in values}:
+                    wanted = ", ".join(f'"{v}"' for v in values)
+                    word = NOT_APPLICABLE_KEYS[name]
+                    never.append(f'criterion "{c.id}" ({name} {wanted}) matches no {LEVELS[word]}')
     out: list[Problem] = []
+    if never:
+        kinds = "; ".join(
+            f"the data's {name}s: " + _listed(spellings[name]) for name in sorted(spellings)
+        )
+        out.append(
+            Problem(
+                "a not_applicable_for rule matches nothing in the data, so its criterion "
+                "applies everywhere: " + "; ".join(never) + f" ({kinds}); check the spelling",
+                path=table.source,
+                expected="a rule value the data uses",
+                found="none used",
+            )
+        )
     for name, crits in names.items():
         raw = _carried(table, name)
         lacking = [k for k, v in enumerate(raw) if v is None]
@@ -174,6 +225,12 @@ def unmatched_warnings(rubric: Rubric, table: ObservationTable) -> list[Problem]
             )
         )
     return out
+
+
+def _listed(values: Sequence[str], most: int = 8) -> str:
+    """``a, b, c`` — at most ``most`` of them, then how many more."""
+    more = f" and {len(values) - most} more" if len(values) > most else ""
+    return ", ".join(values[:most]) + more
 
 
 def ruled_rows(

@@ -10,6 +10,7 @@ them in ``problems``, so the user fixes the file once, not three times.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
@@ -28,6 +29,7 @@ __all__ = [
     "RubricError",
     "UnknownNameError",
     "fmt",
+    "id_key",
     "suggest",
 ]
 
@@ -156,6 +158,17 @@ def fmt(value: object) -> str:
     if isinstance(value, str):
         return f'"{value}"'
     return repr(value)
+
+
+def id_key(ident: str) -> str:
+    """What two spellings of one id share: ``Kab-X`` and ``kab-x`` are one institution.
+
+    Two ids of one place with one key are refused (a spreadsheet's autocorrect must not split
+    one unit into two): criteria of a rubric (:class:`kepatuhan.Rubric`), entities within one
+    observation file (the reader), an institution across the results of a panel
+    (:func:`kepatuhan.analysis.panel.panel`).
+    """
+    return ident.lower() if ident.isascii() else unicodedata.normalize("NFC", ident.casefold())
 
 
 def suggest(name: str, known: Iterable[str]) -> str:

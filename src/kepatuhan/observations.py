@@ -25,7 +25,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import ObservationError, Problem, fmt
+from .errors import ObservationError, Problem, fmt, id_key
 
 __all__ = [
     "MISSING",
@@ -621,10 +621,7 @@ class TableBuilder:
         """Refuse a new id equal to an earlier one but for letter case (``Kab-X``, ``kab-x``):
         a spreadsheet's autocorrect must not split one unit into two. ``parent`` is the
         kind (institution, criterion) or the code of the parent entity."""
-        folded = (
-            ident.lower() if ident.isascii() else unicodedata.normalize("NFC", ident.casefold())
-        )
-        first = self._folded.setdefault((parent, folded), (ident, line, where))
+        first = self._folded.setdefault((parent, id_key(ident)), (ident, line, where))
         if first[0] != ident:
             raise ObservationError(
                 self._problem(

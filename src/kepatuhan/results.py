@@ -28,6 +28,7 @@ from .states import RowClass, State, has_value
 
 __all__ = [
     "EMPTY",
+    "MISSING_REASON",
     "NA",
     "RECORD_COLUMNS",
     "ROW_CLASSES",
@@ -200,6 +201,11 @@ class ScoreCard:
         return out
 
 
+#: :attr:`ExplainNode.reason` of a needed value that was missing and that the rubric's
+#: ``missing = "not_applicable"`` policy left out (listed by :meth:`Scores.missing` too).
+MISSING_REASON = "missing"
+
+
 @attrs.frozen
 class ExplainNode:
     """One node of an explanation tree.
@@ -248,8 +254,10 @@ class ExplainNode:
     """Whether ``lost`` was computed by re-scoring (the node is below a non-linear rule);
     then ``contribution`` is None and ``lost`` does not add up with its siblings'."""
     reason: str | None = None
-    """Why a not-applicable node does not apply, when the rubric's ``not_applicable_for``
-    rule says so (``"unit sector kesehatan"``); None otherwise."""
+    """Why a not-applicable node does not apply: the rubric's ``not_applicable_for`` rule
+    (``"unit sector kesehatan"``), or ``"missing"`` (:data:`MISSING_REASON`) where the value
+    was missing and the rubric's ``missing = "not_applicable"`` policy left it out; None
+    otherwise (``na`` given, or computed so)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON (``reason`` only where there is one)."""
@@ -1232,6 +1240,8 @@ class Scores:
         reason = None
         if st == NA and self.na_rule is not None and self.na_rule[level][n, e]:
             reason = not_applicable_reason(self.rubric, self.table, level, e, n)
+        elif st == NA and self._missing_cells[level][n, e]:
+            reason = MISSING_REASON  # left out by missing = "not_applicable", not by a rule
         return ExplainNode(
             criterion=crit.id,
             label=crit.label.id,

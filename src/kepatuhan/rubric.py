@@ -24,7 +24,7 @@ import attrs
 
 from .bands import BandScheme, check_bands
 from .decimals import opt_decimal, to_decimal
-from .errors import Problem, RubricError, fmt, suggest
+from .errors import Problem, RubricError, fmt, id_key, suggest
 
 __all__ = [
     "CONFIDENCES",
@@ -832,6 +832,24 @@ def _tree_problems(criteria: tuple[Criterion, ...]) -> tuple[list[Problem], int 
             )
         else:
             seen[c.id] = i
+    # "y" and "Y": the data reader refuses the second spelling of one criterion, so both
+    # could never be given; in a derived file, an override spelt "Y" would add a criterion
+    folded: dict[str, str] = {}
+    for c in criteria:
+        if not isinstance(c.id, str):
+            continue
+        first = folded.setdefault(id_key(c.id), c.id)
+        if first != c.id:
+            problems.append(
+                Problem(
+                    f'criterion "{c.id}" looks like the same criterion as "{first}": ids that '
+                    "differ only in letter case are refused (data could not give both); write "
+                    f'one spelling ("{first}" to override an inherited criterion)',
+                    key_path=f"{_key(c)}.id",
+                    expected=f'an id other than "{first}" in another letter case',
+                    found=fmt(c.id),
+                )
+            )
     roots = [c for c in criteria if c.parent is None]
     if not criteria:
         problems.append(

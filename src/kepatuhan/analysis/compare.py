@@ -29,8 +29,16 @@ from typing import Any
 import attrs
 import numpy as np
 
+from ..applicability import ATTRIBUTE_WORDS, attribute_key
 from ..bands import Band
-from ..errors import InputFileError, KepatuhanError, ObservationError, Problem, suggest
+from ..errors import (
+    InputFileError,
+    KepatuhanError,
+    ObservationError,
+    Problem,
+    id_key,
+    suggest,
+)
 from ..observations import ObservationTable
 from ..results import Scores
 from ..rounding import publish
@@ -68,6 +76,7 @@ _FIELD_WORDS = {
     "parent": "parent",
     "share": "share of the score",
     "na_allowed": "not-applicable permission",
+    "not_applicable_for": "rule where it does not apply",
     "min": "lower edge",
     "max": "upper edge",
     "zone": "zone",
@@ -255,6 +264,19 @@ def _describe(c: Criterion) -> str:
     return ", ".join(bits)
 
 
+def _na_rule_text(c: Criterion) -> str | None:
+    """``unit sector kesehatan, pendidikan`` — a criterion's ``not_applicable_for`` as it
+    matches (each value by :func:`~kepatuhan.applicability.attribute_key`, sorted), so two
+    spellings of one rule are no difference; None without one."""
+    rules = c.not_applicable_for.rules() if c.not_applicable_for is not None else ()
+    if not rules:
+        return None
+    return "; ".join(
+        f"{ATTRIBUTE_WORDS[name]} " + ", ".join(sorted({attribute_key(v) for v in values}))
+        for name, values in rules
+    )
+
+
 def _criterion_changes(a: Rubric, b: Rubric) -> list[Change]:
     ia, ib = a.tree.index, b.tree.index
     out: list[Change] = []
@@ -292,6 +314,7 @@ def _criterion_changes(a: Rubric, b: Rubric) -> list[Change]:
             ("scale", _scale_text(c), _scale_text(d)),
             ("level", c.level, d.level),
             ("na_allowed", str(c.na_allowed).lower(), str(d.na_allowed).lower()),
+            ("not_applicable_for", _na_rule_text(c), _na_rule_text(d)),
             ("label", c.label.id, d.label.id),
             ("label_en", c.label.en, d.label.en),
         ]
@@ -425,9 +448,10 @@ def _level_changes(a: Rubric, b: Rubric) -> list[Change]:
 
 def diff_rubrics(a: Rubric, b: Rubric) -> RubricDiff:
     """Every difference from rubric ``a`` to rubric ``b`` that changes how a score is made
-    or read: criteria (matched by id), bands (matched by id), roll-up rules, the missing
-    policy and flags. Titles, sources, notes, versions and alternatives are not compared;
-    two rubrics with the same digest have no changes."""
+    or read: criteria (matched by id, with their ``not_applicable_for`` rules), bands
+    (matched by id), roll-up rules, the missing policy and flags. Titles, sources, notes,
+    versions and alternatives are not compared; two rubrics with the same digest have no
+    changes."""
     changes: list[Change] = []
     if a.digest != b.digest:
         changes = [*_criterion_changes(a, b), *_band_changes(a, b), *_level_changes(a, b)]
@@ -688,7 +712,8 @@ def apply_crosswalk(
     file); a row whose id the crosswalk does not map keeps it only if ``rubric`` knows it
     (else a located error at the row); two rows of one entity that land on one criterion
     (a many-to-one map with both given) are refused at the second row — combine them
-    before mapping. Rows are never dropped.
+    before mapping; a ``from`` spelt in another letter case than the data's id is refused at
+    its line. Rows are never dropped.
     """
     known = set(rubric.tree.index) | {TOTAL}
     flag_ids = {f.id for f in rubric.flags}
@@ -705,9 +730,25 @@ def apply_crosswalk(
         for _, (to, line) in mapping.items()
         if to not in known and to not in flag_ids
     ]
+    present = np.bincount(table.criterion, minlength=len(table.criterion_ids)) > 0
+    # a `from` spelt in another letter case than the data's id ("A" for "a") would be left
+    # unused while the row keeps its id: not the mapping the file asks for
+    in_data = {id_key(c): c for c, p in zip(table.criterion_ids, present, strict=True) if p}
+    for a, (_, line) in mapping.items():
+        spelt = in_data.get(id_key(a))
+        if spelt is not None and spelt != a and spelt not in mapping:
+            problems.append(
+                Problem(
+                    f'column "from": "{a}" looks like the data\'s criterion "{spelt}": ids '
+                    "that differ only in letter case are refused; write one spelling",
+                    path=crosswalk.source,
+                    line=line,
+                    expected=f'"{spelt}"',
+                    found=f'"{a}"',
+                )
+            )
     if problems:
         raise InputFileError(problems)
-    present = np.bincount(table.criterion, minlength=len(table.criterion_ids)) > 0
     new_ids: list[str] = []
     code_of: dict[str, int] = {}
     remap = np.empty(len(table.criterion_ids), dtype=np.intp)

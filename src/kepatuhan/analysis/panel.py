@@ -26,7 +26,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from ..errors import InputFileError, KepatuhanError, Problem
+from ..errors import InputFileError, KepatuhanError, Problem, id_key
 from ..io.files import read_text
 from ..io.rubric_toml import resolve_rubric
 from ..plugins import PluginManager, default_manager
@@ -278,8 +278,23 @@ def panel(results: Sequence[str | Path], *, plugins: PluginManager | None = None
         for label, (path, r, _) in zip(labels, loaded, strict=True)
     )
     cells: dict[str, list[PanelRow | None]] = {}
+    spelt: dict[str, tuple[str, str]] = {}  # id_key -> (the first spelling, its file)
     for k, (s, (_, rubric, doc)) in enumerate(zip(series, loaded, strict=True)):
         for row in _series_rows(s, rubric, doc):
+            first, where = spelt.setdefault(id_key(row.institution), (row.institution, s.path))
+            if first != row.institution:
+                # one regency as "kab-x" one year and "Kab-X" the next: split, each would
+                # lose a year and be ranked as a stranger; refused, as within one file
+                raise InputFileError(
+                    Problem(
+                        f'institution "{row.institution}" looks like the same institution as '
+                        f'"{first}" of {where}: ids that differ only in letter case are '
+                        "refused; write one spelling in every year's data",
+                        path=s.path,
+                        expected=f'"{first}"',
+                        found=f'"{row.institution}"',
+                    )
+                )
             cells.setdefault(row.institution, [None] * len(series))[k] = row
     rows: list[PanelRow] = []
     for inst in sorted(cells):

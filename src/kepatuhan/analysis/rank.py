@@ -17,6 +17,7 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ..applicability import attribute_groups
 from ..errors import KepatuhanError, Problem
 from ..results import Scores
 
@@ -103,7 +104,9 @@ def rank(
     (one group). ``on`` is ``"score"`` (the unrounded scores, the default) or
     ``"published"`` (the two-decimal figures: equal as printed is tied). Entities without
     a score (not applicable) are left out; entities without a group value form the group
-    ``""``. Rows come out by group, then rank.
+    ``""``. A kind or sector is one group in any letter case (``Kota`` is ``kota``, as the
+    ``not_applicable_for`` rule reads it), labelled by its first spelling in sorted order.
+    Rows come out by group, then rank.
     """
     if ties not in TIES:
         raise KepatuhanError(Problem(f"expected ties in {', '.join(TIES)}, found {ties!r}"))
@@ -115,23 +118,25 @@ def rank(
         cards = [(u, c.id) for c in scores.cards() for u in c.children]
     else:
         raise KepatuhanError(Problem(f"expected level institution or unit, found {level!r}"))
+    if by not in (None, "kind", "sector", "institution"):
+        raise KepatuhanError(
+            Problem(f"expected by = kind, sector, institution or none, found {by!r}")
+        )
+    scored = [
+        (c, inst, c.score, c.published)
+        for c, inst in cards
+        if c.score is not None and c.published is not None
+    ]
+    if by in ("kind", "sector"):
+        # a sector or kind in any letter case is one group, as the not_applicable_for rule
+        # reads it (applicability.attribute_key)
+        codes, labels = attribute_groups([c.kind if by == "kind" else c.sector for c, *_ in scored])
+        names = [labels[k] for k in codes]
+    else:
+        names = [inst if by == "institution" else "" for _, inst, *_ in scored]
     groups: dict[str, list[tuple[float, str, str, str]]] = defaultdict(list)
-    for c, inst in cards:
-        if c.score is None or c.published is None:
-            continue
-        if by is None:
-            g = ""
-        elif by == "kind":
-            g = c.kind or ""
-        elif by == "sector":
-            g = c.sector or ""
-        elif by == "institution":
-            g = inst
-        else:
-            raise KepatuhanError(
-                Problem(f"expected by = kind, sector, institution or none, found {by!r}")
-            )
-        groups[g].append((c.score, c.id, inst, c.published))
+    for (c, inst, value, pub), g in zip(scored, names, strict=True):
+        groups[g].append((value, c.id, inst, pub))
     out: list[RankRow] = []
     for g in sorted(groups):
         # the published figure is the published string read back (the one rounding rule)

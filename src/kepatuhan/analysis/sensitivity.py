@@ -34,6 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..aggregators import Aggregator
+from ..applicability import attribute_groups
 from ..errors import KepatuhanError, Problem
 from ..results import NA, Scores
 from ..rounding import round_scores
@@ -269,9 +270,11 @@ def _ranks(scores: Scores, x: NDArray[np.float64], ok: NDArray[np.bool_]) -> NDA
     The tie rule is :func:`kepatuhan.rank.tie_ranks` with ``min``, the default of
     :func:`kepatuhan.rank.rank`; institutions without a score keep rank 0.
     """
-    kinds = np.array([i.kind or "" for i in scores.table.institutions])
+    # a kind in any letter case is one kind (applicability.attribute_key), as in rank()
+    codes, labels = attribute_groups([i.kind for i in scores.table.institutions])
+    kinds = np.asarray(codes, dtype=np.intp)
     ranks = np.zeros(x.shape)
-    for kind in np.unique(kinds):
+    for kind in range(len(labels)):
         rows = np.flatnonzero((kinds == kind) & ok)
         if len(rows):
             ranks[rows] = tie_ranks(x[rows], "min")

@@ -84,6 +84,10 @@ _WORDS: Mapping[str, tuple[str, str]] = {
     "missing_as_zero": ("tidak ada data, dihitung 0", "missing, counted as 0"),
     "not_computed": ("tidak dihitung", "not computed"),
     "missing": ("tidak ada data", "missing"),
+    "missing_left_out": (
+        "tidak ada data, tidak diikutkan menurut kebijakan nilai hilang rubrik",
+        "missing, left out by the rubric's missing-value policy",
+    ),
     # zones
     "merah": ("merah", "red"),
     "kuning": ("kuning", "yellow"),
@@ -400,7 +404,10 @@ def format_score(x: float | None, decimal_comma: bool = False, decimals: int = D
 def na_reason(reason: str, lang: str = DEFAULT_LANG) -> str:
     """Why a criterion does not apply, in ``lang``: the engine's ``"unit sector kesehatan"``
     (attribute words, then the value as the data writes it) with the attribute words
-    translated; the value is kept as written."""
+    translated; the value is kept as written. ``"missing"`` (a value the rubric's
+    ``missing = "not_applicable"`` policy left out) reads as such."""
+    if reason == "missing":  # results.MISSING_REASON: left out by the missing policy
+        return word("missing_left_out", lang)
     for key, words in ATTRIBUTE_WORDS.items():
         if reason.startswith(words + " "):
             return word(key, lang) + reason[len(words) :]

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..analysis.panel import Panel
 from ..analysis.sensitivity import Sensitivity
+from ..applicability import attribute_groups
 from ..bands import Band, BandScheme
 from ..errors import KepatuhanError, Problem
 from ..observations import Institution
@@ -400,8 +401,10 @@ def rank_intervals(
         raise KepatuhanError(Problem("rank_intervals: the sensitivity run is of another result"))
     groups: dict[str, list[int]] = {}
     unknown = _w("no_kind" if scores is not None else "all_kinds", lang)
-    for i, inst in enumerate(insts):
-        groups.setdefault(inst.kind or unknown, []).append(i)
+    # a kind in any letter case is one group, as rank() and sensitivity() rank it
+    codes, kinds = attribute_groups([inst.kind for inst in insts])
+    for i, k in enumerate(codes):
+        groups.setdefault(kinds[k] or unknown, []).append(i)
     rows: list[tuple[str, int | None]] = []  # (label, institution or None for a header)
     for kind in sorted(groups):
         ranked = [i for i in groups[kind] if sens.rank_high[i] > 0]  # rank 0: no score
