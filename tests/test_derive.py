@@ -618,3 +618,23 @@ def test_the_report_card_names_the_parent_of_a_derived_rubric(
     ]
     assert main([*argv, "--output", str(out), "--lang", "en"]) == 0
     assert "derived from" not in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("level_table", "expected"),
+    [
+        ('[levels.institution]\nnote = "why the roll-up is kept"\n', "products"),
+        ('[levels.institution]\nweight_by = "equal"\n', "equal"),
+    ],
+)
+def test_a_level_table_in_a_derived_file_replaces_only_the_keys_it_gives(
+    tmp_path: Path, level_table: str, expected: str
+) -> None:
+    # ombudsman-2021 weighs units by their number of products; a note alone keeps that
+    parent = get_rubric("ombudsman-2021")
+    assert parent.levels.institution.weight_by == "products"
+    text = f'extends = "ombudsman-2021"\nid = "lv-2021"\n\n{level_table}'
+    derived = load_rubric(_write(tmp_path / "lv.toml", text))
+    assert derived.levels.institution.weight_by == expected
+    assert derived.levels.institution.combine == parent.levels.institution.combine
+    assert derived.levels.unit == parent.levels.unit

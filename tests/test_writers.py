@@ -154,7 +154,11 @@ def test_every_export_row_says_its_band_published_figure_entity_and_origin(
         # exactly one origin, agreeing with the given flag and the missing list
         assert (row["origin"] == "given") == row["given"]
         assert (row["origin"] == "missing") == (key in missing)
-        assert row["origin"] in ("given", "computed", "missing")
+        assert row["origin"] in ("given", "computed", "not_applicable", "missing")
+        # not applicable and neither given nor filled in: said so, never "computed"
+        assert (row["origin"] == "not_applicable") == (
+            row["state"] == "not_applicable" and not row["given"] and key not in missing
+        )
         if row["value"] is None:
             assert row["published"] is None
         else:

@@ -985,9 +985,11 @@ class Scores:
         ``zone`` are filled on the root criterion's rows; ``name`` and ``kind`` (an
         institution's kind, a unit's sector) name the entity; ``origin`` says where the
         value comes from: ``given`` (in the data), ``computed`` (from the node's children or
-        the entity's sub-entities) or ``missing`` (needed, absent, and filled in by the
-        rubric's missing policy). Built with array operations; the CSV, JSON Lines and
-        Parquet exports, ``to_records`` and ``to_dataframe`` read these columns.
+        the entity's sub-entities), ``not_applicable`` (not given, and not applicable: by a
+        ``not_applicable_for`` rule, or because nothing below it applies) or ``missing``
+        (needed, absent, and filled in by the rubric's missing policy). Built with array
+        operations; the CSV, JSON Lines and Parquet exports, ``to_records`` and
+        ``to_dataframe`` read these columns.
         """
         cols: dict[str, list[Any]] = {k: [] for k in RECORD_COLUMNS}
         bands = self.rubric.bands.bands if self.rubric.bands is not None else ()
@@ -1030,8 +1032,16 @@ class Scores:
             cols["state"].extend(STATE_NAMES[x] for x in states[nodes, es].tolist())
             given = self._given[lv][nodes, es]
             cols["given"].extend(given.tolist())
+            missing_here = self._missing_cells[lv][nodes, es]
+            not_applicable = states[nodes, es] == State.NA
             origin = np.where(
-                given, "given", np.where(self._missing_cells[lv][nodes, es], "missing", "computed")
+                given,
+                "given",
+                np.where(
+                    missing_here,
+                    "missing",
+                    np.where(not_applicable, "not_applicable", "computed"),
+                ),
             )
             cols["origin"].extend(origin.tolist())
             root_band = [

@@ -648,7 +648,7 @@ def derived_rubric(
 
     ``[[criterion]]`` tables naming an inherited id replace only the keys they give; other
     ids add criteria; ``remove = ["id", …]`` drops subtrees; ``[levels.institution]`` or
-    ``[levels.unit]`` replace that rule; ``[[source]]`` tables are added (the same id
+    ``[levels.unit]`` replace only the keys they give; ``[[source]]`` tables are added (the same id
     replaces one); ``bands``, ``flag``, ``alternative``, ``missing``, ``year`` and
     ``description`` replace the parent's when given. The whole is built by
     :meth:`Rubric.derive`: validated as one rubric, with its own version (``"1"`` unless
@@ -744,8 +744,17 @@ def derived_rubric(
         attr = attr_of.get(key, key)
         if attr not in DERIVE_CHANGES:
             continue
-        if attr == "levels" and isinstance(value, Mapping):  # a level's rule replaced alone
-            value = {**_CONVERTER.unstructure(parent.levels), **value}
+        if attr == "levels" and isinstance(value, Mapping):
+            # a level's table replaces only the keys it gives, as a criterion's does: a table
+            # holding a note alone must not reset the parent's weight_by or combine
+            inherited = _CONVERTER.unstructure(parent.levels)
+            value = {
+                **inherited,
+                **{
+                    lvl: {**inherited.get(lvl, {}), **rule} if isinstance(rule, Mapping) else rule
+                    for lvl, rule in value.items()
+                },
+            }
         try:
             changes[attr] = _CONVERTER.structure(value, hints[attr])
         except Exception as exc:  # as for the criteria
