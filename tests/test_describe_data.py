@@ -149,11 +149,11 @@ def test_describe_prints_a_table_json_and_csv(
     base = ["describe", str(data), "--rubric", "ombudsman-2023"]
     assert main([*base, "--lang", "en"]) == 0
     out = capsys.readouterr().out
-    assert "19 rows" in out and "1 needed values missing (policy: zero)" in out
+    assert "19 rows" in out and "1 needed values missing (policy: zero;" in out
     assert "-0.447 (n=4)" in out and "undefined (n=5)" in out
     assert main([*base, "--print-decimal-comma"]) == 0  # Bahasa Indonesia by default
     out = capsys.readouterr().out
-    assert "19 baris" in out and "1 nilai yang diperlukan tidak ada (kebijakan: zero)" in out
+    assert "19 baris" in out and "1 nilai yang diperlukan tidak ada (kebijakan: zero;" in out
     assert "-0,447 (n=4)" in out and "tak terdefinisi (n=5)" in out and "0.447" not in out
     assert main([*base, "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)

@@ -268,8 +268,10 @@ _WORDS: Mapping[str, tuple[str, str]] = {
         "{excluded} excluded)",
     ),
     "describe_missing": (
-        "{n} nilai yang diperlukan tidak ada (kebijakan: {policy})",
-        "{n} needed values missing (policy: {policy})",
+        "{n} nilai yang diperlukan tidak ada (kebijakan: {policy}; kolom «Tidak ada data» di "
+        "bawah juga menghitung setiap kriteria di bawah nilai yang tidak ada)",
+        "{n} needed values missing (policy: {policy}; the Missing column below also counts "
+        "each criterion under a missing value)",
     ),
     "describe_pearson": (
         "r Pearson antara {dims} di tingkat {levels} (n: {levels} yang kedua nilainya dinilai)",
