@@ -46,6 +46,7 @@ from .errors import (
     PluginError,
     Problem,
     RubricError,
+    listed,
     suggest,
 )
 from .observations import MISSING, NOT_APPLICABLE, VALUE, ObservationTable, UnitSelection
@@ -163,10 +164,7 @@ def _raise(cls: type[KepatuhanError], problems: list[Problem], total: int | None
     if not problems:
         return
     total = len(problems) if total is None else total
-    listed = problems[:MAX_LISTED]
-    if total > len(listed):
-        listed.append(Problem(f"… and {total - len(listed)} more problems of the same kind"))
-    raise cls(listed)
+    raise cls(listed(problems[:MAX_LISTED], total, " of the same kind"))
 
 
 def _node_codes(comp: CompiledRubric, table: ObservationTable) -> IntArray:

@@ -26,10 +26,12 @@ __all__ = [
     "ObservationError",
     "PluginError",
     "Problem",
+    "ProblemLog",
     "RubricError",
     "UnknownNameError",
     "fmt",
     "id_key",
+    "listed",
     "suggest",
 ]
 
@@ -151,6 +153,55 @@ class DuplicateNameError(PluginError):
 
 class UnknownNameError(KepatuhanError):
     """A rubric, aggregator or scale name that no installed plugin provides."""
+
+
+def listed(problems: Sequence[Problem], total: int, kind: str = "") -> list[Problem]:
+    """The problems an error lists: ``problems`` (the first found), then, when ``total`` is
+    larger, one closing line ``… and N more problems`` (``kind``: `` of the same kind``).
+
+    The one rule for "the first problems and a count of the rest", used by the engine's
+    checks and by the observation readers (:class:`ProblemLog`).
+    """
+    out = list(problems)
+    if total > len(out):
+        out.append(Problem(f"… and {total - len(out)} more problems{kind}"))
+    return out
+
+
+class ProblemLog:
+    """Problems gathered across a whole file, kept in the order they were found.
+
+    At most ``limit`` are kept; the rest are only counted, so a file with a million bad rows
+    does not hold a million problems. :meth:`raise_if_any` raises them together at the end.
+    """
+
+    def __init__(self, limit: int = 100) -> None:
+        self.limit = limit
+        self.kept: list[Problem] = []
+        self.total = 0
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def add(self, error: KepatuhanError) -> None:
+        """Record every problem of ``error`` (those past the limit are counted only)."""
+        for p in error.problems:
+            self.total += 1
+            if len(self.kept) < self.limit:
+                self.kept.append(p)
+
+    def error(
+        self, cls: type[KepatuhanError] = ObservationError, also: Problem | None = None
+    ) -> KepatuhanError:
+        """Every problem recorded (then ``also``, a last one that stopped the reading) as one
+        ``cls``: the first :attr:`limit` and a closing count of the rest."""
+        problems = listed(self.kept, self.total)
+        return cls(problems if also is None else [*problems, also])
+
+    def raise_if_any(self, cls: type[KepatuhanError] = ObservationError) -> None:
+        """Raise :meth:`error` when a problem was recorded; nothing otherwise."""
+        if self:
+            raise self.error(cls)
 
 
 def fmt(value: object) -> str:

@@ -25,7 +25,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import ObservationError, Problem, fmt, id_key
+from .errors import ObservationError, Problem, ProblemLog, fmt, id_key
 
 __all__ = [
     "MISSING",
@@ -527,9 +527,14 @@ class ObservationTable:
     ) -> ObservationTable:
         """A table from :class:`Observation` objects or dicts with the CSV's column names."""
         b = TableBuilder(source)
+        log = ProblemLog()  # every bad record is reported, in order, not only the first
         for n, r in enumerate(records, start=1):
             rec = attrs.asdict(r) if isinstance(r, Observation) else dict(r)
-            b.add_record(rec, n)
+            try:
+                b.add_record(rec, n)
+            except ObservationError as exc:
+                log.add(exc)
+        log.raise_if_any()
         return b.build()
 
 
@@ -756,16 +761,7 @@ class TableBuilder:
     ) -> None:
         """Give a clean attribute cell of a row about entity ``(level, index)`` to the entity
         it describes (the row's own, or an ancestor); a deeper level's attribute is refused."""
-        target = _ATTRIBUTE_LEVEL[column]
-        if target > level:
-            raise self._bad(
-                line,
-                f'column "{column}": this row is about {("an institution", "a unit")[level]}; '
-                f"a {_LEVEL_NAMES[target]} attribute belongs on a row about the "
-                f"{_LEVEL_NAMES[target]}",
-                where,
-            )
-        self.set_attr(target, self.ancestor(level, index, target), column, value, line, where)
+        self.row_facts(level, index, [(column, value)], None, line, where)
 
     def set_attr(
         self, level: int, index: int, key: str, value: str, line: int, where: str | None = None
@@ -773,34 +769,102 @@ class TableBuilder:
         """Record an entity attribute (name, kind, sector); conflicting values raise."""
         if not value:
             return
-        d = self._attrs[level].setdefault(index, {})
-        old = d.get(key)
-        if old is None:
-            d[key] = value
-            self._attr_line[(level, index, key)] = (line, where)
-        elif old != value:
-            first = self._attr_line[(level, index, key)]
-            raise ObservationError(
-                self._problem(
-                    line,
-                    f'column "{key}": this entity was given {fmt(old)} '
-                    f"({self.place(*first)}), found {fmt(value)}",
-                    expected=fmt(old),
-                    found=fmt(value),
-                    where=where,
-                )
+        clash = self._attr_clash(level, index, key, value, line, where)
+        if clash is not None:
+            raise clash
+        self._attrs[level].setdefault(index, {}).setdefault(key, value)
+        self._attr_line.setdefault((level, index, key), (line, where))
+
+    def _attr_clash(
+        self, level: int, index: int, key: str, value: str, line: int, where: str | None
+    ) -> ObservationError | None:
+        """The error for giving the entity another ``key`` than before, or None."""
+        old = self._attrs[level].get(index, {}).get(key)
+        if old is None or old == value:
+            return None
+        return self._attr_conflict(level, index, key, old, value, line, where)
+
+    def _attr_conflict(
+        self, level: int, index: int, key: str, old: str, value: str, line: int, where: str | None
+    ) -> ObservationError:
+        first = self._attr_line[(level, index, key)]
+        return ObservationError(
+            self._problem(
+                line,
+                f'column "{key}": this entity was given {fmt(old)} '
+                f"({self.place(*first)}), found {fmt(value)}",
+                expected=fmt(old),
+                found=fmt(value),
+                where=where,
             )
+        )
+
+    def row_facts(
+        self,
+        level: int,
+        index: int,
+        attributes: Iterable[tuple[str, str]],
+        weight: object,
+        line: int,
+        where: str | None = None,
+    ) -> None:
+        """Give a row's clean attribute cells and its ``weight`` cell to the entities they
+        describe, all or nothing: every check (a deeper level's attribute, a bad weight, a
+        value that clashes with an earlier row's) runs before anything is recorded, so a
+        refused row leaves no fact behind for a later row to be compared with."""
+        pending = None
+        for column, value in attributes:
+            target = _ATTRIBUTE_LEVEL[column]
+            if target > level:
+                raise self._bad(
+                    line,
+                    f'column "{column}": this row is about '
+                    f"{('an institution', 'a unit')[level]}; a {_LEVEL_NAMES[target]} "
+                    f"attribute belongs on a row about the {_LEVEL_NAMES[target]}",
+                    where,
+                )
+            ent = index if target == level else self.ancestor(level, index, target)
+            known = self._attrs[target].get(ent)
+            old = known.get(column) if known else None
+            if old is None:
+                pending = [] if pending is None else pending
+                pending.append((target, ent, column, value))
+            elif old != value:
+                raise self._attr_conflict(target, ent, column, old, value, line, where)
+            # else the common case of a long file, the same name again: nothing to do
+        w = (
+            None
+            if weight is None or weight == ""
+            else self.weight_value(level, weight, line, where)
+        )
+        if w is not None:
+            clash = self._weight_clash(index, w, line, where)
+            if clash is not None:
+                raise clash
+            self._weights.setdefault(index, (w, line, where))
+        for target, ent, column, value in pending or ():
+            self._attrs[target].setdefault(ent, {})[column] = value
+            self._attr_line[(target, ent, column)] = (line, where)
 
     def row_weight(
         self, level: int, index: int, raw: object, line: int, where: str | None = None
     ) -> None:
-        """Read a ``weight`` cell of a row about entity ``(level, index)``: text as in a CSV
-        (``2``, ``0.5``, ``2,5`` with ``decimal_comma``), a number from TOML/JSON, or
-        empty/None (no weight on this row). The weight of a product: a finite number > 0,
-        given on the product's own rows; anything else is a located error."""
+        """Read a ``weight`` cell of a row about entity ``(level, index)``
+        (:meth:`weight_value`) and record it; a different weight for the product raises."""
+        w = self.weight_value(level, raw, line, where)
+        if w is not None:
+            self.set_weight(index, w, line, where)
+
+    def weight_value(
+        self, level: int, raw: object, line: int, where: str | None = None
+    ) -> float | None:
+        """The number of a ``weight`` cell of a row about an entity of ``level``: text as in a
+        CSV (``2``, ``0.5``, ``2,5`` with ``decimal_comma``), a number from TOML/JSON, or
+        None for empty/None (no weight on this row). The weight of a product: a finite
+        number > 0, given on the product's own rows; anything else is a located error."""
         col = 'column "weight"'
         if raw is None or (isinstance(raw, str) and not raw.strip()):
-            return
+            return None
         if isinstance(raw, (bool, np.bool_)):
             raise self._bad(line, f"{col}: expected a number > 0, found {_typed(raw)}", where)
         if isinstance(raw, str):
@@ -837,24 +901,32 @@ class TableBuilder:
                 f"{('an institution', 'a unit')[level]} (give the weight on the product's rows)",
                 where,
             )
-        self.set_weight(index, v, line, where)
+        return v
 
     def set_weight(self, product: int, weight: float, line: int, where: str | None = None) -> None:
         """Record product ``product``'s weight; a different weight for it raises."""
+        clash = self._weight_clash(product, weight, line, where)
+        if clash is not None:
+            raise clash
+        self._weights.setdefault(product, (weight, line, where))
+
+    def _weight_clash(
+        self, product: int, weight: float, line: int, where: str | None
+    ) -> ObservationError | None:
+        """The error for giving the product another weight than before, or None."""
         old = self._weights.get(product)
-        if old is None:
-            self._weights[product] = (weight, line, where)
-        elif old[0] != weight:
-            raise ObservationError(
-                self._problem(
-                    line,
-                    f'column "weight": this product was given the weight {old[0]:g} '
-                    f"({self.place(old[1], old[2])}), found {weight:g}",
-                    expected=f"{old[0]:g}",
-                    found=f"{weight:g}",
-                    where=where,
-                )
+        if old is None or old[0] == weight:
+            return None
+        return ObservationError(
+            self._problem(
+                line,
+                f'column "weight": this product was given the weight {old[0]:g} '
+                f"({self.place(old[1], old[2])}), found {weight:g}",
+                expected=f"{old[0]:g}",
+                found=f"{weight:g}",
+                where=where,
             )
+        )
 
     # -- rows ----------------------------------------------------------------------------
     def set_columns(
@@ -927,13 +999,15 @@ class TableBuilder:
         lv, ent = self.row_entity(inst, unit, product, line)
         code = self.row_criterion(crit, line)
         v, st, w = self.typed_value(rec.get("value"), line)
-        self.append(lv, ent, code, v, st, line, w)
+        facts = []
         for key, _ in ATTRIBUTES:
             raw = text(key)
             val = self.clean(key, raw, line) if raw else ""
             if val:
-                self.attribute(lv, ent, key, val, line)
-        self.row_weight(lv, ent, rec.get("weight"), line)
+                facts.append((key, val))
+        # The observation is appended only once every cell of the record is good.
+        self.row_facts(lv, ent, facts, rec.get("weight"), line)
+        self.append(lv, ent, code, v, st, line, w)
         return lv, ent
 
     def build(self) -> ObservationTable:

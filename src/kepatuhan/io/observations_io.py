@@ -16,6 +16,7 @@ import csv
 import gc
 import io
 import json
+import operator
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -29,6 +30,7 @@ from ..errors import (
     KepatuhanError,
     ObservationError,
     Problem,
+    ProblemLog,
     fmt,
     suggest,
     too_many_digits,
@@ -86,6 +88,10 @@ def _fmt_of(path: str) -> str:
         )
     )
 
+
+#: At most this many row problems of one file are kept (the rest are counted): enough to
+#: fix a file in one pass, bounded for a file with a million bad rows.
+MAX_KEPT = 100
 
 #: The field separators a CSV may use, by the names a caller may give them.
 DELIMITERS = {",": ",", ";": ";", "\t": "\t", "tab": "\t"}
@@ -493,9 +499,13 @@ def _read_csv_rows(
     ci, cu, cp, cc, cv = (cols[c] for c in REQUIRED_COLUMNS)
     attr_cols = [(cols[k], k) for k, _ in ATTRIBUTES if k in cols]
     cw = cols.get("weight")
+    # The cells that give an entity facts (names, kind, sector, weight), read as one key.
+    fact_cols = [c for c, _ in attr_cols] + ([cw] if cw is not None else [])
+    fact_cells = operator.itemgetter(*fact_cols) if fact_cols else None
+    done: dict[tuple[int, int], object] = {}
     b = TableBuilder(source, decimal_comma=decimal_comma)
     row_entity, row_criterion, row_value = b.row_entity, b.row_criterion, b.row_value
-    clean, attribute = b.clean, b.attribute
+    clean, row_facts = b.clean, b.row_facts
     # Every distinct raw cell is read once: a national round has a million rows but only
     # tens of thousands of entities, dozens of criteria and a few hundred distinct values.
     entities: dict[tuple[str, str, str], tuple[int, int]] = {}
@@ -510,60 +520,73 @@ def _read_csv_rows(
         b.state,
         b.line,
     )
+    log = ProblemLog(MAX_KEPT)
     was_enabled = gc.isenabled()
     gc.disable()  # a million small lists make the collector walk the heap for nothing
     line = 1
     try:
         for row in reader:
             line = reader.line_num
-            if len(row) != width:
-                if not row or (len(row) == 1 and not row[0].strip()):
-                    continue  # a blank line holds no observation
-                raise ObservationError(
-                    Problem(
-                        f"expected {width} fields, found {len(row)}",
-                        path=source,
-                        line=line,
-                        expected=f"{width} fields",
-                        found=f"{len(row)} fields",
+            # A row with a problem is recorded and skipped whole: its observation, names and
+            # weight are not kept (the ids it spells are, as any spelling in the file is).
+            try:
+                if len(row) != width:
+                    if not row or (len(row) == 1 and not row[0].strip()):
+                        continue  # a blank line holds no observation
+                    raise ObservationError(
+                        Problem(
+                            f"expected {width} fields, found {len(row)}",
+                            path=source,
+                            line=line,
+                            expected=f"{width} fields",
+                            found=f"{len(row)} fields",
+                        )
                     )
-                )
-            key = (row[ci], row[cu], row[cp])
-            ent = entities.get(key)
-            if ent is None:
-                ent = entities[key] = row_entity(*key, line)
-            raw_crit = row[cc]
-            crit = criteria.get(raw_crit)
-            if crit is None:
-                crit = criteria[raw_crit] = row_criterion(raw_crit, line)
-            raw = row[cv]
-            parsed = values.get(raw)
-            if parsed is None:
-                v, st, word = row_value(raw, line)
-                parsed = values[raw] = (v, st + WORD if word else st)
+                key = (row[ci], row[cu], row[cp])
+                ent = entities.get(key)
+                if ent is None:
+                    ent = entities[key] = row_entity(*key, line)
+                raw_crit = row[cc]
+                crit = criteria.get(raw_crit)
+                if crit is None:
+                    crit = criteria[raw_crit] = row_criterion(raw_crit, line)
+                raw = row[cv]
+                parsed = values.get(raw)
+                if parsed is None:
+                    v, st, word = row_value(raw, line)
+                    parsed = values[raw] = (v, st + WORD if word else st)
+                if fact_cells is not None:
+                    got = fact_cells(row)
+                    # The cells of an accepted row of this entity, again: nothing new to check.
+                    if done.get(ent) != got:
+                        facts = []
+                        for col, name in attr_cols:
+                            cell = row[col]
+                            if cell:
+                                val = cells.get((name, cell))
+                                if val is None:
+                                    val = cells[(name, cell)] = clean(name, cell, line)
+                                if val:
+                                    facts.append((name, val))
+                        row_facts(*ent, facts, row[cw] if cw is not None else "", line)
+                        done[ent] = got
+            except ObservationError as exc:
+                log.add(exc)
+                continue
             levels.append(ent[0])
             ents.append(ent[1])
             crits.append(crit)
             vals.append(parsed[0])
             states.append(parsed[1])
             lines.append(line)
-            for col, name in attr_cols:
-                cell = row[col]
-                if cell:
-                    val = cells.get((name, cell))
-                    if val is None:
-                        val = cells[(name, cell)] = clean(name, cell, line)
-                    if val:
-                        attribute(ent[0], ent[1], name, val, line)
-            if cw is not None and row[cw]:
-                b.row_weight(ent[0], ent[1], row[cw], line)
     except csv.Error as exc:
-        raise InputFileError(
-            Problem(f"invalid CSV: {exc}", path=source, line=reader.line_num)
-        ) from None
+        # A file-level problem stops the reading; the rows' problems before it come first.
+        stop = Problem(f"invalid CSV: {exc}", path=source, line=reader.line_num)
+        raise log.error(ObservationError if log else InputFileError, also=stop) from None
     finally:
         if was_enabled:
             gc.enable()
+    log.raise_if_any()
     table = b.build()
     if len(table) == 0:
         raise ObservationError(
@@ -760,25 +783,39 @@ def _read_records(data: Any, source: str | None, decimal_comma: bool = False) ->
                 key_path="observation",
             )
         )
+    # Each record with a problem is recorded and skipped whole; the declarations above are
+    # read first and stop at their first problem (records are checked against them).
+    log = ProblemLog(MAX_KEPT)
     for i, rec in enumerate(records):
-        if not isinstance(rec, Mapping):
-            raise ObservationError(
-                Problem(
-                    f"expected a table of columns, found {fmt(rec)}",
-                    path=source,
-                    key_path=f"observation[{i}]",
-                )
-            )
-        unknown = [k for k in rec if k not in _ALL]
-        if unknown:
-            k = unknown[0]
-            raise ObservationError(
-                Problem(
-                    f"unknown key {fmt(k)}" + suggest(k, _ALL),
-                    path=source,
-                    key_path=f"observation[{i}].{k}",
-                )
-            )
-        _check_declared(rec, i, declared, source)
-        b.add_record(rec, i + 1)
+        try:
+            _check_record(rec, i, declared, source)
+            b.add_record(rec, i + 1)
+        except ObservationError as exc:
+            log.add(exc)
+    log.raise_if_any()
     return b.build()
+
+
+def _check_record(
+    rec: Any, i: int, declared: dict[str, set[tuple[str, ...]]], source: str | None
+) -> None:
+    """Refuse a record that is not a table, has an unknown key or an undeclared entity."""
+    if not isinstance(rec, Mapping):
+        raise ObservationError(
+            Problem(
+                f"expected a table of columns, found {fmt(rec)}",
+                path=source,
+                key_path=f"observation[{i}]",
+            )
+        )
+    unknown = [k for k in rec if k not in _ALL]
+    if unknown:
+        k = unknown[0]
+        raise ObservationError(
+            Problem(
+                f"unknown key {fmt(k)}" + suggest(k, _ALL),
+                path=source,
+                key_path=f"observation[{i}].{k}",
+            )
+        )
+    _check_declared(rec, i, declared, source)
