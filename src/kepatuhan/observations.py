@@ -565,6 +565,8 @@ class TableBuilder:
     and is refused with the same message, in a CSV (either engine), a TOML or a JSON file.
     ``add`` takes one observation; entity attributes (names, kind, sector) are merged,
     and a conflict (the same unit with two sectors) is an :class:`ObservationError`.
+    A row's facts are recorded all or nothing (:meth:`row_facts`), so a reader that records
+    a row's error and goes on finds no trace of the refused row's names or weight.
     ``decimal_comma`` makes ``85,5`` the number 85.5 (and refuses a dot).
     """
 

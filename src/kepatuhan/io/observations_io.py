@@ -6,7 +6,9 @@ evidence, date, source`` (``weight``: a product's weight, on its rows). An empty
 ``product`` makes the row about the unit, an empty ``unit`` about the institution. TOML: a
 list of ``[[observation]]`` tables with the same keys; JSON: ``{"observations": [...]}`` or
 a bare list. Every problem names the file and the line (CSV) or record (TOML/JSON); no row
-is ever dropped silently.
+is ever dropped silently. The rows' problems are gathered over the whole file and raised
+together (a refused row leaves no name, sector or weight behind for a later row to clash
+with); a problem of the file itself (unreadable, bad header, invalid syntax) stops at once.
 """
 
 from __future__ import annotations
@@ -132,7 +134,8 @@ def read_observations(
     value); ``delimiter`` is the CSV field separator (``","``, ``";"``, ``"\\t"``/``"tab"``),
     detected from the header line when ``None``. Raises :class:`~kepatuhan.InputFileError`
     for an unreadable file and :class:`~kepatuhan.ObservationError` for bad content, naming
-    the file and line.
+    the file and line: every bad row of the file at once, in file order (the first
+    :data:`MAX_KEPT`, then a count of the rest), each row reported by its first problem.
     """
     where = str(path)
     if engine not in ("auto", "arrow", "stdlib"):
