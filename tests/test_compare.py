@@ -273,7 +273,9 @@ def test_cli_compare_shows_the_differences_then_every_institution(
     assert code == 0, err
     head, _, body = out.partition("\n\n")
     assert "a -> b: 3 perbedaan" in head  # Bahasa Indonesia by default
-    assert 'Criterion "x": the weight changes from 1 to 3.' in head
+    # the difference in Bahasa Indonesia, the criterion by its label ("X" in a.toml)
+    assert "  - Kriteria «X»: bobot berubah dari 1 menjadi 3." in head.splitlines()
+    assert 'Criterion "x"' not in head
     lines = [ln.split() for ln in body.splitlines()[2:]]
     # the table names bands by their labels (Rendah below 65, Tinggi from 65), zones and
     # band changes as the rubric writes them, the entity's id last
@@ -573,7 +575,12 @@ def test_values_given_in_points_of_a_node_whose_points_change_are_noted(
         '2 rows give criterion "input" directly: read as points out of 21.85 under the first '
         "rubric and as points out of 31.85 under this one (the same numbers, not rescaled)."
     )
-    assert 'Criterion "input": the points change from 21.85 to 31.85.' in out
+    label = load_rubric(str(draft)).criterion("input").label
+    assert f"Kriteria «{label.id}»: poin berubah dari 21.85 menjadi 31.85." in out
+    code, out, _ = run(
+        ["compare", data, "--rubric", "ombudsman-2023", "--rubric", path, "--lang", "en"], capsys
+    )
+    assert f"Criterion “{label.en}”: the points change from 21.85 to 31.85." in out
 
 
 PM = fresh_manager()

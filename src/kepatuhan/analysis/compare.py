@@ -58,7 +58,9 @@ __all__ = [
     "diff_rubrics",
     "points_rereads",
     "read_crosswalk",
+    "scale_text",
     "series_labels",
+    "written",
 ]
 
 #: What a :class:`Change` is about.
@@ -181,6 +183,16 @@ def _num(d: Decimal | None) -> str | None:
     if d is None:
         return None
     return "0" if d == 0 else format(d.normalize(), "f")
+
+
+def written(d: Decimal | None) -> str | None:
+    """An exact decimal as a rubric writes it (``21.85``, ``1``), or None."""
+    return _num(d)
+
+
+def scale_text(c: Criterion) -> str | None:
+    """A criterion's scale as a rubric names it (``points (max = 30)``), or None."""
+    return _scale_text(c)
 
 
 def _scale_text(c: Criterion) -> str | None:

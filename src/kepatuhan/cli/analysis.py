@@ -75,11 +75,21 @@ def _cell(band: str | None, zone: str | None, published: str | None, shown: Show
 
 
 if TYPE_CHECKING:
+    from ..analysis.compare import Change
     from ..analysis.gap import GapPlan
     from ..analysis.rank import RankRow
     from ..bands import BandScheme
     from ..observations import ObservationTable
     from ..results import Scores
+    from ..rubric import Rubric
+
+
+def _change_sentence(change: Change, a: Rubric, b: Rubric, shown: Shown) -> str:
+    """A rubric difference as people read it, in the chosen language and separator
+    (:func:`kepatuhan.present.sentences.change_sentence`)."""
+    from ..present.sentences import change_sentence
+
+    return change_sentence(change, a, b, shown.lang, decimal_comma=shown.decimal_comma)
 
 
 def cmd_panel(args: argparse.Namespace) -> int:
@@ -91,7 +101,11 @@ def cmd_panel(args: argparse.Namespace) -> int:
         _check_result_for_panel(path)
     p = panel(args.results, plugins=common._manager())
     changes = [c.to_dict() for c in p.changes]
+    shown = _shown(args)
     if args.changes:
+        if args.format == "table":  # people read the sentence in their language
+            for record, c in zip(changes, p.changes, strict=True):
+                record["sentence"] = _change_sentence(c.change, *p.rubrics_of(c), shown)
         _emit_records(args.format, CHANGE_COLUMNS, changes)
         return 0
     records = [attrs.asdict(r) | {"score": r.published, "percentile": r.percentile} for r in p.rows]
@@ -103,9 +117,10 @@ def cmd_panel(args: argparse.Namespace) -> int:
         }
         print(json.dumps(doc, indent=2, ensure_ascii=False))
         return 0
-    shown = _shown(args)
     for c in p.changes:
-        print(f"{shown.word('method_changed')}: {c.sentence}", file=sys.stderr)
+        said = _change_sentence(c.change, *p.rubrics_of(c), shown)
+        where = f"{c.from_year} -> {c.to_year} ({c.from_series} -> {c.to_series})"
+        print(f"{shown.word('method_changed')}: {where}: {said}", file=sys.stderr)
     if args.format == "csv":
         _emit_records("csv", PANEL_COLUMNS, records)
         return 0
@@ -663,8 +678,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         for k, (label, r, ref) in enumerate(zip(labels, rubrics, args.rubric, strict=True))
     ]
     for k, d in enumerate(diffs):
-        # the sentences of a difference are analysis.compare's, in English (docs/cli.md)
-        what = d.sentences() or [shown.word("compare_no_difference")]
+        what = [_change_sentence(c, rubrics[0], rubrics[k + 1], shown) for c in d.changes] or [
+            shown.word("compare_no_difference")
+        ]
         many = lang.counted(len(d.changes), "difference", shown.lang)
         head.append(f"{labels[0]} -> {labels[k + 1]}: {many}")
         head.extend(f"  - {s}" for s in what)

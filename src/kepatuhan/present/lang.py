@@ -215,6 +215,93 @@ _WORDS: Mapping[str, tuple[str, str]] = {
     "zone_change": ("Perubahan zona", "Zone change"),
     "rank_change": ("Perubahan peringkat", "Rank change"),
     "missing_values": ("Nilai yang tidak ada", "Missing values"),
+    # the differences between two rubrics (kepatuhan.present.sentences)
+    "none": ("tidak ada", "none"),
+    "yes": ("ya", "yes"),
+    "no": ("tidak", "no"),
+    "weight": ("bobot", "weight"),
+    "scale": ("skala", "scale"),
+    "criterion_one": ("kriteria", "criterion"),
+    "criterion_many": ("kriteria", "criteria"),
+    "under_parent": ("di bawah {parent}", "under {parent}"),
+    "was": ("sebelumnya {how}", "it was {how}"),
+    "with_below": (", beserta {n} {criteria} di bawahnya", ", with the {n} {criteria} below it"),
+    "criterion_added": (
+        "kriteria {what} ditambahkan{how}{tail}.",
+        "criterion {what} is added{how}{tail}.",
+    ),
+    "criterion_removed": (
+        "kriteria {what} dihapus{how}{tail}.",
+        "criterion {what} is removed{how}{tail}.",
+    ),
+    "criterion_moved": (
+        "kriteria {what} dipindahkan dari bawah {before} ke bawah {after}.",
+        "criterion {what} moves from under {before} to under {after}.",
+    ),
+    "criterion_changed": (
+        "kriteria {what}: {field} dari {before} menjadi {after}.",
+        "criterion {what}: {field} from {before} to {after}.",
+    ),
+    "field_weight": ("bobot berubah", "the weight changes"),
+    "field_points": ("poin berubah", "the points change"),
+    "field_rule": (
+        "aturan penggabungan subkriterianya berubah",
+        "the rule combining its children changes",
+    ),
+    "field_scale": ("skala berubah", "the scale changes"),
+    "field_level": ("tingkat pengamatannya berubah", "the level it is observed at changes"),
+    "field_label": ("label berubah", "the label changes"),
+    "field_label_en": ("label bahasa Inggris berubah", "the English label changes"),
+    "field_share": ("bagiannya dalam nilai berubah", "its share of the score changes"),
+    "field_na_allowed": (
+        "izin untuk dinyatakan tidak berlaku berubah",
+        "the not-applicable permission changes",
+    ),
+    "field_not_applicable_for": (
+        "aturan kapan kriteria ini tidak berlaku berubah",
+        "the rule where it does not apply changes",
+    ),
+    "field_min": ("batas bawah berubah", "the lower edge changes"),
+    "field_max": ("batas atas berubah", "the upper edge changes"),
+    "field_zone": ("zona berubah", "the zone changes"),
+    "share_not_fixed": (
+        "tidak tetap (ada aturan tidak linear di atasnya)",
+        "not fixed (a non-linear rule above it)",
+    ),
+    "rule_leaf": ("tidak ada (sebuah indikator)", "none (an indicator)"),
+    "band_added": ("kategori {what} ditambahkan{how}.", "band {what} is added{how}."),
+    "band_removed": ("kategori {what} dihapus{how}.", "band {what} is removed{how}."),
+    "band_changed": (
+        "kategori {what}: {field} dari {before} menjadi {after}.",
+        "band {what}: {field} from {before} to {after}.",
+    ),
+    "band_from_up": ("mulai {low} ke atas", "from {low} up"),
+    "band_from_to": ("dari {low} sampai {high}", "from {low} to {high}"),
+    "band_starts": ("{band} mulai {low}", "{band} from {low}"),
+    "no_bands": ("tanpa kategori", "no bands"),
+    "scheme_changed": (
+        "{field} dari {before} menjadi {after}.",
+        "{field} from {before} to {after}.",
+    ),
+    "scheme_bands": ("skema kategori berubah", "the band scheme changes"),
+    "scheme_name": ("nama skema kategori berubah", "the name of the band scheme changes"),
+    "scheme_maximum": (
+        "nilai maksimum skema kategori berubah",
+        "the band scheme's maximum changes",
+    ),
+    "rollup": ("{combine} dengan bobot {by}", "{combine} weighted {by}"),
+    "rollup_changed": (
+        "penggabungan ke tingkat {level} berubah dari {before} menjadi {after}.",
+        "the {level} roll-up changes from {before} to {after}.",
+    ),
+    "missing_changed": (
+        "kebijakan nilai yang tidak ada berubah dari {before} menjadi {after}.",
+        "the missing-value policy changes from {before} to {after}.",
+    ),
+    "flags_changed": (
+        "penanda rubrik berubah dari {before} menjadi {after}.",
+        "the rubric's flags change from {before} to {after}.",
+    ),
     # the pictures (kepatuhan.present.plots)
     "plot_published_score": (
         "nilai (dua desimal, seperti diterbitkan)",
