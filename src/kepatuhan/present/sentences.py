@@ -231,12 +231,12 @@ def change_sentence(
                 )
             )
         field = change.field or ""
-        rubric = a if field in ("label", "label_en") else b
+        relabel = field in ("label", "label_en")
         return _finish(
             word(
                 "band_changed",
                 lang,
-                what=_band(rubric, change.subject, lang),
+                what=f"`{change.subject}`" if relabel else _band(b, change.subject, lang),
                 field=word(f"field_{field}", lang),
                 before=_value(field, before, a, lang, decimal_comma),
                 after=_value(field, after, b, lang, decimal_comma),
