@@ -450,3 +450,126 @@ def test_panel_says_the_method_changes_in_the_chosen_language(
         assert len(outs) == 1
         text = next(iter(outs)).replace('\\"', '"').replace('""', '"')
         assert 'Criterion "input": the points change from 21.85 to 25.85.' in text
+
+
+# -- why gap and describe give no answer ---------------------------------------------------
+# Five institutions given their 2023 dimension points; pengaduan is 8 everywhere, so each r
+# with it is undefined: "pengaduan is constant (8) on the 5 entities with both values".
+HAND = """institution,unit,product,criterion,value
+i1,,,input,5
+i1,,,proses,7.5
+i1,,,output,20
+i1,,,pengaduan,8
+i2,,,input,10
+i2,,,proses,15
+i2,,,output,10
+i2,,,pengaduan,8
+i3,,,input,15
+i3,,,proses,22.5
+i3,,,output,20
+i3,,,pengaduan,8
+i4,,,input,20
+i4,,,proses,30
+i4,,,output,10
+i4,,,pengaduan,8
+i5,,,input,12
+i5,,,proses,18
+i5,,,output,15
+i5,,,pengaduan,8
+"""
+
+# A minimum of two percentages with a tie at the bottom (40, 40): no single raise lifts it.
+TIED = """id = "t"
+title = "t"
+missing = "zero"
+[bands]
+[[bands.band]]
+id = "D"
+label = "Kurang"
+min = 0
+max = 53.99
+[[bands.band]]
+id = "C"
+label = "Cukup"
+min = 54
+max = 100
+
+[[criterion]]
+id = "total"
+label = "Nilai"
+rule = "minimum"
+
+[[criterion]]
+id = "a"
+parent = "total"
+label = { id = "Pertama", en = "First" }
+scale = "percentage"
+level = "institution"
+
+[[criterion]]
+id = "b"
+parent = "total"
+label = { id = "Kedua", en = "Second" }
+scale = "percentage"
+level = "institution"
+"""
+
+
+def test_the_reasons_in_english_are_the_librarys_sentences_and_indonesian_is_plain() -> None:
+    import kepatuhan
+    from kepatuhan.analysis.coverage import describe_data
+    from kepatuhan.analysis.gap import gap
+    from kepatuhan.io.observations_io import read_observations, read_observations_text
+    from kepatuhan.observations import ObservationTable
+    from kepatuhan.present.lang import reason_text
+
+    r23 = kepatuhan.get_rubric("ombudsman-2023")
+    hand = kepatuhan.score(r23, read_observations_text(HAND, "csv"))
+    example = kepatuhan.score(r23, read_observations(EXAMPLE))  # two units: too few pairs
+    tied = rubric_from_toml(TIED, "t.toml")
+    rows = [dict(institution="x", criterion=c, value=40.0) for c in ("a", "b")]
+    plan = gap(kepatuhan.score(tied, ObservationTable.from_records(rows)), "x")
+    pairs = [*describe_data(hand).correlations, *describe_data(example).correlations]
+    reasons = [(p.reason, p.why) for p in pairs if p.r is None] + [(plan.reason, plan.why)]
+    assert {w.key for _, w in reasons if w is not None} == {"r_constant", "r_few", "gap_stuck"}
+    for text, why in reasons:
+        assert why is not None and text == why.text
+        assert reason_text(why, "en") == text  # the catalogue's English is the library's
+        said = reason_text(why, "id", name=lambda cid: f"«{cid}»")
+        assert not ENGLISH.search(re.sub(r"«[^»]*»", "", said).replace("kepatuhan", "")), said
+    const = next(w for _, w in reasons if w is not None and w.key == "r_constant")
+    assert reason_text(const, "id", name=lambda cid: cid.upper()) == (
+        "PENGADUAN bernilai tetap (8) pada 5 entitas yang memiliki kedua nilai"
+    )
+
+
+def test_describe_and_gap_say_why_in_the_chosen_language(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "hand.csv"
+    data.write_text(HAND)
+    base = ["describe", str(data), "--rubric", "ombudsman-2023"]
+    pengaduan = load_rubric(
+        str(files("kepatuhan_ombudsman") / "rubrics" / "ombudsman-2023.toml")
+    ).criterion("pengaduan")
+    out = run(base, capsys)[1]
+    assert f"{pengaduan.label.id} bernilai tetap (8) pada 5 entitas yang memiliki kedua" in out
+    assert "is constant" not in out
+    out = run([*base, "--lang", "en"], capsys)[1]
+    assert f"{pengaduan.label.en} is constant (8) on the 5 entities with both values" in out
+    docs = {run([*base, "--format", "json", "--lang", lg], capsys)[1] for lg in ("id", "en")}
+    assert len(docs) == 1 and "pengaduan is constant (8)" in docs.pop()
+    rubric = tmp_path / "t.toml"
+    rubric.write_text(TIED)
+    obs = tmp_path / "x.csv"
+    obs.write_text("institution,unit,product,criterion,value\nx,,,a,40\nx,,,b,40\n")
+    gap_argv = ["gap", str(obs), "--rubric", str(rubric), "--institution", "x"]
+    code, out, err = run(gap_argv, capsys)
+    assert code == 0, err
+    said = (out + err).replace("\n", " ")
+    assert "kategori berikutnya tidak dapat dicapai: tidak ada lagi satu perbaikan pun" in said
+    assert "nilai tetap 40.00" in said and "no single improvement" not in said
+    said = " ".join(run([*gap_argv, "--lang", "en", "--print-decimal-comma"], capsys)[1:3])
+    assert "no single improvement raises the score" in said and "stays at 40,00" in said
+    docs = {run([*gap_argv, "--format", "json", "--lang", lg], capsys)[1] for lg in ("id", "en")}
+    assert len(docs) == 1 and "no single improvement raises the score" in docs.pop()

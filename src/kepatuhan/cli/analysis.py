@@ -307,7 +307,10 @@ def _gap_text(
         )
         for s in plan.steps
     ]
-    why = None if plan.reached else shown.word("gap_short", reason=plan.reason)
+    why = None
+    if not plan.reached:
+        said = plan.reason if plan.why is None else shown.reason(plan.why, res.rubric)
+        why = shown.word("gap_short", reason=said)
     return head, rows, why
 
 
@@ -363,7 +366,8 @@ def cmd_gap(args: argparse.Namespace) -> int:
     plan = gap(res, args.institution, plugins=common._manager())
     if args.format == "json":
         # numbers as numbers: the band edges are Decimals in the rubric
-        print(json.dumps(attrs.asdict(plan), indent=2, ensure_ascii=False, default=_number))
+        doc = attrs.asdict(plan, filter=lambda a, _: a.name != "why")  # reason: the English
+        print(json.dumps(doc, indent=2, ensure_ascii=False, default=_number))
         return 0
     shown = _shown(args)
     inst = res.table.institutions[res.institution_index(args.institution)]

@@ -33,6 +33,9 @@ from ..applicability import ATTRIBUTE_WORDS
 from ..rounding import DECIMALS, publish
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..analysis.reasons import Reason
     from ..bands import Band
     from ..observations import ObservationTable
     from ..results import Scores
@@ -53,6 +56,7 @@ __all__ = [
     "na_reason",
     "names_by_entity_label",
     "opinion_label",
+    "reason_text",
     "state_label",
     "word",
     "zone_label",
@@ -302,6 +306,44 @@ _WORDS: Mapping[str, tuple[str, str]] = {
         "penanda rubrik berubah dari {before} menjadi {after}.",
         "the rubric's flags change from {before} to {after}.",
     ),
+    # why an analysis gives no answer (kepatuhan.analysis.reasons.Reason; the English is
+    # the library's own sentence, a test checks)
+    "gap_capped": (
+        "dengan setiap nilai pada batas terbaik yang diizinkan skalanya (dan batas aturan), "
+        "nilai hanya mencapai {got_figure}, di bawah {edge_figure}",
+        "with every value at the best its scale (and the rules' caps) allow, the score "
+        "reaches only {got_figure}, below {edge_figure}",
+    ),
+    "gap_stuck": (
+        "tidak ada lagi satu perbaikan pun yang menaikkan nilai (menurut aturan seperti "
+        "minimum, nilai-nilai yang sama-sama terendah harus naik bersama); kepatuhan tidak "
+        "mencari kombinasi: nilai tetap {stays_figure}",
+        "no single improvement raises the score any more (under a rule such as the minimum, "
+        "values tied at the bottom must rise together); kepatuhan does not search "
+        "combinations: the score stays at {stays_figure}",
+    ),
+    "gap_best": (
+        "dengan setiap nilai pada batas terbaiknya, nilai hanya mencapai {got_figure}",
+        "with every value at its best the score reaches only {got_figure}",
+    ),
+    "gap_bug": (
+        "rencana yang dihitung ulang tidak mencapai target (sebuah bug: mohon laporkan)",
+        "the re-scored plan falls short of the target (a bug: please report it)",
+    ),
+    "r_few": (
+        "kurang dari {min} entitas memiliki kedua nilai",
+        "fewer than {min} entities have both values",
+    ),
+    "r_constant": (
+        "{c0_criterion} bernilai tetap ({v0_figure}) pada {n} entitas yang memiliki kedua nilai",
+        "{c0_criterion} is constant ({v0_figure}) on the {n} entities with both values",
+    ),
+    "r_constant_both": (
+        "{c0_criterion} bernilai tetap ({v0_figure}) dan {c1_criterion} bernilai tetap "
+        "({v1_figure}) pada {n} entitas yang memiliki kedua nilai",
+        "{c0_criterion} is constant ({v0_figure}) and {c1_criterion} is constant "
+        "({v1_figure}) on the {n} entities with both values",
+    ),
     # the pictures (kepatuhan.present.plots)
     "plot_published_score": (
         "nilai (dua desimal, seperti diterbitkan)",
@@ -499,3 +541,22 @@ def na_reason(reason: str, lang: str = DEFAULT_LANG) -> str:
         if reason.startswith(words + " "):
             return word(key, lang) + reason[len(words) :]
     return reason
+
+
+def reason_text(
+    reason: Reason,
+    lang: str = DEFAULT_LANG,
+    decimal_comma: bool = False,
+    name: Callable[[str], str] | None = None,
+) -> str:
+    """Why an analysis gives no answer (:class:`kepatuhan.analysis.reasons.Reason`) in
+    ``lang``: its catalogue sentence with each criterion id named by ``name`` (its label,
+    say; the id itself without one) and each figure with the chosen separator."""
+    fields: dict[str, str] = {}
+    for key, value in reason.fields:
+        if key.endswith("criterion"):
+            value = name(value) if name is not None else value
+        elif key.endswith("figure"):
+            value = format_published(value, decimal_comma)
+        fields[key] = value
+    return word(reason.key, lang, **fields)
