@@ -612,11 +612,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
         apply_crosswalk,
         compare_scores,
         diff_rubrics,
+        points_reread_rows,
         points_rereads,
         read_crosswalk,
         series_labels,
     )
     from ..engine import score
+    from ..present.sentences import quoted
     from .scoring import _missing_lines
 
     if len(args.rubric) < 2:
@@ -635,15 +637,32 @@ def cmd_compare(args: argparse.Namespace) -> int:
     results = []
     notes: list[str] = []
     info = []
+    shown = _shown(args)
     for k, (ref, rubric, label) in enumerate(zip(args.rubric, rubrics, labels, strict=True)):
         scored_table, use = table, None
         if walk is not None and k > 0:  # the data is in the first rubric's ids
             scored_table, use = apply_crosswalk(table, walk, rubric)
-            notes.append(f"{label}: {use.summary(walk.source)}")
+            where = f"{walk.source}: " if walk.source else ""
+            said = shown.word("crosswalk_use", rows=use.rows, mapped=use.mapped, kept=use.kept)
+            notes.append(f"{label}: {where}{said}")
         res = score(rubric, scored_table, plugins=pm)
         results.append(res)
         rereads = [] if k == 0 else points_rereads(scored_table, rubrics[0], rubric)
-        notes.extend(f"note: {label}: {line}" for line in rereads)
+        for n, cid, pa, pb in (
+            [] if k == 0 else points_reread_rows(scored_table, rubrics[0], rubric)
+        ):
+
+            def unit(p: str | None) -> str:
+                return "0–100" if p is None else shown.word("points_out_of", points=shown.pub(p))
+
+            said = shown.word(
+                "points_reread",
+                n=n,
+                criterion=quoted(shown.label(rubric, cid), shown.lang),
+                before=unit(pa),
+                after=unit(pb),
+            )
+            notes.append(f"{shown.word('note')}: {label}: {said}")
         notes.extend(f"warning: {label}: {w}" for w in res.warnings)
         notes.extend(f"warning: {label}: {line}" for line in _missing_lines(res))
         info.append(
@@ -676,7 +695,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
         }
         print(json.dumps(doc, indent=2, ensure_ascii=False))
         return 0
-    shown = _shown(args)
     head = [
         shown.word("compare_rubric", k=k + 1, label=label, digest=r.digest[:15], ref=ref)
         for k, (label, r, ref) in enumerate(zip(labels, rubrics, args.rubric, strict=True))

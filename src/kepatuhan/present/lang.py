@@ -219,6 +219,20 @@ _WORDS: Mapping[str, tuple[str, str]] = {
     "zone_change": ("Perubahan zona", "Zone change"),
     "rank_change": ("Perubahan peringkat", "Rank change"),
     "missing_values": ("Nilai yang tidak ada", "Missing values"),
+    "note": ("catatan", "note"),
+    "crosswalk_use": (
+        "{mapped} dari {rows} baris dipetakan, {kept} tetap memakai kode kriterianya "
+        "(dikenal rubrik)",
+        "{mapped} of {rows} rows mapped, {kept} kept their criterion id (known to the rubric)",
+    ),
+    "points_out_of": ("poin dari {points}", "points out of {points}"),
+    "points_reread": (
+        "{n} baris memberi nilai kriteria {criterion} secara langsung: dibaca sebagai "
+        "{before} menurut rubrik pertama dan sebagai {after} menurut rubrik ini (angka yang "
+        "sama, tidak diskalakan ulang).",
+        "{n} rows give criterion {criterion} directly: read as {before} under the first "
+        "rubric and as {after} under this one (the same numbers, not rescaled).",
+    ),
     # the differences between two rubrics (kepatuhan.present.sentences)
     "none": ("tidak ada", "none"),
     "yes": ("ya", "yes"),

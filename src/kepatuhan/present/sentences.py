@@ -22,15 +22,19 @@ if TYPE_CHECKING:
     from ..bands import Band
     from ..rubric import Criterion, Rubric
 
-__all__ = ["change_sentence"]
+__all__ = ["change_sentence", "quoted"]
 
 #: A quoted label: « » in Bahasa Indonesia, “ ” in English.
 _QUOTES = {"id": ("«", "»"), "en": ("“", "”")}
 
 
-def _q(text: str, lang: str) -> str:
-    left, right = _QUOTES[lang]
+def quoted(text: str, lang: str) -> str:
+    """A label quoted as the language quotes it: ``«Dimensi Input»``, ``“Input dimension”``."""
+    left, right = _QUOTES[check_lang(lang)]
     return f"{left}{text}{right}"
+
+
+_q = quoted
 
 
 def _unquote(text: str) -> str:
