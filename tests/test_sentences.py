@@ -441,6 +441,10 @@ def test_panel_says_the_method_changes_in_the_chosen_language(
     assert f"Criterion “{label.en}”: the points change from 21.85 to 25.85." in err
     code, out, _ = run(["panel", *results, "--changes"], capsys)
     assert said in out and "Criterion" not in out
+    assert out.split()[:3] == ["Dari", "Ke", "Perubahan"]  # the headers in the language too
+    code, out, _ = run(["panel", *results, "--changes", "--lang", "en"], capsys)
+    assert out.split()[:3] == ["From", "To", "Change"]
+    assert f"Criterion “{label.en}”: the points change from 21.85 to 25.85." in out
     # --changes as CSV and JSON: the same bytes under every --lang, the sentence in English
     for fmt in ("csv", "json"):
         outs = {

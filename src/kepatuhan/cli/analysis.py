@@ -103,9 +103,14 @@ def cmd_panel(args: argparse.Namespace) -> int:
     changes = [c.to_dict() for c in p.changes]
     shown = _shown(args)
     if args.changes:
-        if args.format == "table":  # people read the sentence in their language
-            for record, c in zip(changes, p.changes, strict=True):
-                record["sentence"] = _change_sentence(c.change, *p.rubrics_of(c), shown)
+        if args.format == "table":  # for people: the sentence and the headers in the language
+            lines = [
+                (c.from_series, c.to_series, _change_sentence(c.change, *p.rubrics_of(c), shown))
+                for c in p.changes
+            ]
+            header = tuple(shown.word(k) for k in ("change_from", "change_to", "change"))
+            _emit("table", lines, header, None)
+            return 0
         _emit_records(args.format, CHANGE_COLUMNS, changes)
         return 0
     records = [attrs.asdict(r) | {"score": r.published, "percentile": r.percentile} for r in p.rows]

@@ -202,6 +202,9 @@ _WORDS: Mapping[str, tuple[str, str]] = {
     ),
     # panel
     "method_changed": ("metodologi berubah", "methodology changed"),
+    "change_from": ("Dari", "From"),
+    "change_to": ("Ke", "To"),
+    "change": ("Perubahan", "Change"),
     # compare
     "compare_rubric": (
         "rubrik {k}: {label} ({digest}…, dari {ref})",
