@@ -13,6 +13,7 @@ from importlib.resources import files
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
 
 from kepatuhan.analysis.compare import Change, diff_rubrics
 from kepatuhan.cli import main
@@ -20,6 +21,7 @@ from kepatuhan.io.rubric_toml import load_rubric, rubric_from_toml
 from kepatuhan.present.lang import band_label, criterion_label
 from kepatuhan.present.sentences import change_sentence
 from kepatuhan.rubric import Rubric
+from kepatuhan.testing import rubrics
 
 # Rubric A: a weighted mean of six parts; B (EDITS) changes every thing diff_rubrics compares.
 A = """id = "a"
@@ -577,3 +579,22 @@ def test_describe_and_gap_say_why_in_the_chosen_language(
     assert "no single improvement raises the score" in said and "stays at 40,00" in said
     docs = {run([*gap_argv, "--format", "json", "--lang", lg], capsys)[1] for lg in ("id", "en")}
     assert len(docs) == 1 and "no single improvement raises the score" in docs.pop()
+
+
+@settings(max_examples=40, deadline=None)
+@given(rubrics(), rubrics())
+def test_any_two_rubrics_differences_are_said_in_both_languages(a: Rubric, b: Rubric) -> None:
+    """Law: every change between two generated rubrics is one finished sentence in each
+    language, with no Python None leaking in, no English prose in the Bahasa Indonesia one,
+    and each criterion both rubrics label named by its label."""
+    for c in diff_rubrics(a, b).changes:
+        for lang in ("id", "en"):
+            text = change_sentence(c, a, b, lang)
+            assert text[0].isupper() and text.endswith("."), text
+            assert "None" not in text and "{" not in text, text
+        text = change_sentence(c, a, b, "id")
+        prose = re.sub(r"`[^`]*`|«[^»]*»", "", text)
+        assert not ENGLISH.search(prose), (kind(c), text)
+        if c.section == "criterion" and c.field not in ("label", "label_en"):
+            r = a if c.kind == "removed" else b
+            assert f"«{criterion_label(r.criterion(c.subject), 'id')}»" in text, text
