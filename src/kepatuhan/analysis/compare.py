@@ -46,6 +46,7 @@ from ..rubric import TOTAL, Criterion, Rubric
 from .rank import tie_ranks
 
 __all__ = [
+    "LEAF_RULE",
     "Change",
     "Crosswalk",
     "CrosswalkUse",
@@ -63,6 +64,9 @@ __all__ = [
     "series_labels",
     "written",
 ]
+
+#: How a change says the rule of a criterion that has no children (an indicator).
+LEAF_RULE = "none (an indicator)"
 
 #: What a :class:`Change` is about.
 SECTIONS = ("criterion", "band", "bands", "levels", "rubric")
@@ -206,7 +210,7 @@ def _scale_text(c: Criterion) -> str | None:
 
 
 def _rule_text(r: Rubric, c: Criterion) -> str:
-    return "none (an indicator)" if r.tree.is_leaf(r.tree.index[c.id]) else str(c.rule)
+    return LEAF_RULE if r.tree.is_leaf(r.tree.index[c.id]) else str(c.rule)
 
 
 def _shares(r: Rubric) -> dict[str, Decimal | None]:

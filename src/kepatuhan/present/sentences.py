@@ -15,7 +15,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .lang import band_label, check_lang, criterion_label, format_published, na_reason, word
+from ..rounding import publish
+from .lang import (
+    band_label,
+    check_lang,
+    criterion_label,
+    format_published,
+    na_reason,
+    word,
+    zone_label,
+)
 
 if TYPE_CHECKING:
     from ..analysis.compare import Change
@@ -81,8 +90,6 @@ def _level(name: str, lang: str) -> str:
 
 
 def _band_range(band: Band, lang: str, decimal_comma: bool) -> str:
-    from ..rounding import publish
-
     low = _fig(publish(float(band.min)), decimal_comma)
     if band.max is None:
         span = word("band_from_up", lang, low=low)
@@ -94,8 +101,6 @@ def _band_range(band: Band, lang: str, decimal_comma: bool) -> str:
 
 
 def _zone(zone: str | None, lang: str) -> str:
-    from .lang import zone_label
-
     return zone_label(zone, lang) if zone else word("none", lang)
 
 
@@ -129,7 +134,9 @@ def _value(field: str, text: str | None, rubric: Rubric, lang: str, decimal_comm
             return _fig(text, decimal_comma)
         return word("share_not_fixed", lang)
     if field == "rule":
-        return word("rule_leaf", lang) if text.startswith("none") else f"`{text}`"
+        from ..analysis.compare import LEAF_RULE
+
+        return word("rule_leaf", lang) if text == LEAF_RULE else f"`{text}`"
     if field == "level":
         return _level(text, lang)
     if field == "na_allowed":
@@ -146,8 +153,6 @@ def _value(field: str, text: str | None, rubric: Rubric, lang: str, decimal_comm
 
 
 def _scheme(rubric: Rubric, lang: str, decimal_comma: bool) -> str:
-    from ..rounding import publish
-
     if rubric.bands is None:
         return word("no_bands", lang)
     return " / ".join(
