@@ -273,7 +273,9 @@ def test_cli_compare_shows_the_differences_then_every_institution(
     assert code == 0, err
     head, _, body = out.partition("\n\n")
     assert "a -> b: 3 perbedaan" in head  # Bahasa Indonesia by default
-    assert 'Criterion "x": the weight changes from 1 to 3.' in head
+    # the difference in Bahasa Indonesia, the criterion by its label ("X" in a.toml)
+    assert "  - Kriteria «X»: bobot berubah dari 1 menjadi 3." in head.splitlines()
+    assert 'Criterion "x"' not in head
     lines = [ln.split() for ln in body.splitlines()[2:]]
     # the table names bands by their labels (Rendah below 65, Tinggi from 65), zones and
     # band changes as the rubric writes them, the entity's id last
@@ -387,6 +389,8 @@ def test_a_crosswalk_maps_the_data_to_the_other_rubric_and_says_how_many_rows(
     code, out, err = run([*argv, "--crosswalk", cw], capsys)
     assert code == 0, err
     # x -> p on two rows; y is a criterion of "new" and keeps its id on the other two
+    assert "new: " + cw + ": 2 dari 4 baris dipetakan, 2 tetap memakai kode kriterianya" in err
+    err = run([*argv, "--crosswalk", cw, "--lang", "en"], capsys)[2]
     assert "new: " + cw + ": 2 of 4 rows mapped, 2 kept their criterion id" in err
     rows = [ln.split() for ln in out.split("\n\n")[1].splitlines()[2:]]
     assert rows[1][:3] == ["i1", "new", "60.00"] and rows[3][:3] == ["i2", "new", "70.00"]
@@ -568,12 +572,33 @@ def test_values_given_in_points_of_a_node_whose_points_change_are_noted(
     data = str(CASES / "cases" / "maluku-tenggara-2023.csv")
     code, out, err = run(["compare", data, "--rubric", "ombudsman-2023", "--rubric", path], capsys)
     assert code == 0
+    label = load_rubric(str(draft)).criterion("input").label
+    notes = [ln for ln in err.splitlines() if ln.startswith("catatan: ")]
+    assert len(notes) == 2 and notes[0].endswith(
+        f"2 baris memberi nilai kriteria «{label.id}» secara langsung: dibaca sebagai poin "
+        "dari 21.85 menurut rubrik pertama dan sebagai poin dari 31.85 menurut rubrik ini "
+        "(angka yang sama, tidak diskalakan ulang)."
+    )
+    assert f"Kriteria «{label.id}»: poin berubah dari 21.85 menjadi 31.85." in out
+    code, out, err = run(
+        ["compare", data, "--rubric", "ombudsman-2023", "--rubric", path, "--lang", "en"], capsys
+    )
+    assert f"Criterion “{label.en}”: the points change from 21.85 to 31.85." in out
     notes = [ln for ln in err.splitlines() if ln.startswith("note: ")]
     assert len(notes) == 2 and notes[0].endswith(
+        f"2 rows give criterion “{label.en}” directly: read as points out of 21.85 under the "
+        "first rubric and as points out of 31.85 under this one (the same numbers, not "
+        "rescaled)."
+    )
+    # the JSON keeps the English sentence by id
+    code, out, _ = run(
+        ["compare", data, "--rubric", "ombudsman-2023", "--rubric", path, "--format", "json"],
+        capsys,
+    )
+    assert json.loads(out)["rubrics"][1]["points_rereads"][0] == (
         '2 rows give criterion "input" directly: read as points out of 21.85 under the first '
         "rubric and as points out of 31.85 under this one (the same numbers, not rescaled)."
     )
-    assert 'Criterion "input": the points change from 21.85 to 31.85.' in out
 
 
 PM = fresh_manager()

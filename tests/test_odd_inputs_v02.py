@@ -297,7 +297,15 @@ def test_compare_names_a_not_applicable_for_rule_as_a_method_difference(
     argv = ["compare", str(data), "--rubric", str(tmp_path / "two.toml")]
     assert main([*argv, "--rubric", str(tmp_path / "ruled.toml"), "--format", "csv"]) == 0
     out = capsys.readouterr()
-    assert "No difference" not in out.err and "does not apply" in out.err
+    # the differences go to stderr, in the language of --lang (Bahasa Indonesia by default)
+    assert "Tidak ada perbedaan" not in out.err
+    assert "aturan kapan kriteria ini tidak berlaku berubah" in out.err
+    ruled_argv = [*argv, "--rubric", str(tmp_path / "ruled.toml"), "--format", "csv"]
+    assert main([*ruled_argv, "--lang", "en"]) == 0
+    err = capsys.readouterr().err
+    assert "No difference" not in err and "does not apply" in err
+    assert main([*argv, "--rubric", str(tmp_path / "ruled.toml"), "--format", "csv"]) == 0
+    out = capsys.readouterr()
     assert out.out.splitlines()[2].split(",")[3:5] == ["80.00", ""]
 
 

@@ -328,17 +328,32 @@ def test_a_panel_lines_up_years_and_says_what_changed(
         "98.17 A hijau",
         "99.61 A hijau",
     ]
-    # the prefix is in the chosen language (Bahasa Indonesia by default), the sentences English
+    # every method change is said in the chosen language (Bahasa Indonesia by default),
+    # criteria and bands by the labels the two editions give them
+    r21, r22 = kepatuhan.get_rubric("ombudsman-2021"), kepatuhan.get_rubric("ombudsman-2022")
+    assert r21.bands is not None and r22.bands is not None
+    e, hijau = r22.bands.get("E"), r21.bands.get("hijau")
+    assert e is not None and hijau is not None
+    sp = r22.criterion("standar_pelayanan")
+    assert sp.parent is not None
     head = "metodologi berubah: 2021 -> 2022 (ombudsman-2021 -> ombudsman-2022): "
-    assert f'{head}Band "E" is added ("Kualitas Terendah", from 0.00–31.99, zone merah).' in cap.err
-    assert f'{head}Band "hijau" is removed (it was "Kepatuhan Tinggi", from 81.00–100.00' in cap.err
-    assert f'{head}Criterion "standar_pelayanan": the parent changes from "total" to "proses".' in (
-        cap.err
+    assert (
+        f"{head}Kategori «E — {e.label}» ditambahkan (dari 0.00 sampai 31.99, zona merah)."
+        in cap.err
     )
     assert (
-        f"{head}The institution roll-up changes from weighted_mean weighted products to "
-        "weighted_mean weighted equal." in cap.err
+        f"{head}Kategori «{hijau.label}» dihapus (sebelumnya dari 81.00 sampai 100.00, zona "
+        "hijau)." in cap.err
     )
+    assert (
+        f"{head}Kriteria «{sp.label.id}» dipindahkan dari bawah «{r21.root.label.id}» ke "
+        f"bawah «{r22.criterion(sp.parent).label.id}»." in cap.err
+    )
+    assert (
+        f"{head}Penggabungan ke tingkat instansi berubah dari `weighted_mean` dengan bobot "
+        "`products` menjadi `weighted_mean` dengan bobot `equal`." in cap.err
+    )
+    assert "Criterion" not in cap.err and "is added" not in cap.err
     assert "2022 -> 2023" not in cap.err  # the same method (2023 weights assumed for 2022)
 
 

@@ -46,6 +46,7 @@ from ..rubric import TOTAL, Criterion, Rubric
 from .rank import tie_ranks
 
 __all__ = [
+    "LEAF_RULE",
     "Change",
     "Crosswalk",
     "CrosswalkUse",
@@ -56,10 +57,16 @@ __all__ = [
     "compare_scores",
     "crosswalk_from_rows",
     "diff_rubrics",
+    "points_reread_rows",
     "points_rereads",
     "read_crosswalk",
+    "scale_text",
     "series_labels",
+    "written",
 ]
+
+#: How a change says the rule of a criterion that has no children (an indicator).
+LEAF_RULE = "none (an indicator)"
 
 #: What a :class:`Change` is about.
 SECTIONS = ("criterion", "band", "bands", "levels", "rubric")
@@ -183,6 +190,16 @@ def _num(d: Decimal | None) -> str | None:
     return "0" if d == 0 else format(d.normalize(), "f")
 
 
+def written(d: Decimal | None) -> str | None:
+    """An exact decimal as a rubric writes it (``21.85``, ``1``), or None."""
+    return _num(d)
+
+
+def scale_text(c: Criterion) -> str | None:
+    """A criterion's scale as a rubric names it (``points (max = 30)``), or None."""
+    return _scale_text(c)
+
+
 def _scale_text(c: Criterion) -> str | None:
     if c.scale is None:
         return None
@@ -193,7 +210,7 @@ def _scale_text(c: Criterion) -> str | None:
 
 
 def _rule_text(r: Rubric, c: Criterion) -> str:
-    return "none (an indicator)" if r.tree.is_leaf(r.tree.index[c.id]) else str(c.rule)
+    return LEAF_RULE if r.tree.is_leaf(r.tree.index[c.id]) else str(c.rule)
 
 
 def _shares(r: Rubric) -> dict[str, Decimal | None]:
@@ -489,28 +506,35 @@ def _node_or_none(r: Rubric, cid: str) -> Criterion | None:
     return None if k is None else r.tree.nodes[k]
 
 
-def points_rereads(table: ObservationTable, a: Rubric, b: Rubric) -> list[str]:
-    """Sentences for the criteria ``table`` gives values of whose points differ between
-    rubrics ``a`` and ``b``: a value given for a node with points is read in points, so the
-    same number means another share of the node under ``b`` (it is not rescaled)."""
+def points_reread_rows(
+    table: ObservationTable, a: Rubric, b: Rubric
+) -> list[tuple[int, str, str | None, str | None]]:
+    """The criteria ``table`` gives values of whose points differ between rubrics ``a``
+    and ``b``, as ``(rows, criterion id, points under a, points under b)`` (points as the
+    rubric writes them, None for a 0–100 criterion): a value given for a node with points is
+    read in points, so the same number means another share of the node under ``b`` (it is
+    not rescaled)."""
     counts = np.bincount(table.criterion, minlength=len(table.criterion_ids)).tolist()
     out = []
     for cid, n in zip(table.criterion_ids, counts, strict=True):
         ca, cb = _node_or_none(a, cid), _node_or_none(b, cid)
-        if not n or ca is None or cb is None:
+        if not n or ca is None or cb is None or ca.points == cb.points:
             continue
-        pa, pb = ca.points, cb.points
-        if pa == pb:
-            continue
-
-        def unit(p: Decimal | None) -> str:
-            return "0–100" if p is None else f"points out of {_num(p)}"
-
-        out.append(
-            f'{n} rows give criterion "{cid}" directly: read as {unit(pa)} under the first '
-            f"rubric and as {unit(pb)} under this one (the same numbers, not rescaled)."
-        )
+        out.append((int(n), cid, _num(ca.points), _num(cb.points)))
     return out
+
+
+def points_rereads(table: ObservationTable, a: Rubric, b: Rubric) -> list[str]:
+    """:func:`points_reread_rows` as English sentences (those of ``compare``'s JSON)."""
+
+    def unit(p: str | None) -> str:
+        return "0–100" if p is None else f"points out of {p}"
+
+    return [
+        f'{n} rows give criterion "{cid}" directly: read as {unit(pa)} under the first '
+        f"rubric and as {unit(pb)} under this one (the same numbers, not rescaled)."
+        for n, cid, pa, pb in points_reread_rows(table, a, b)
+    ]
 
 
 # -- entities ------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 from ..results import Scores
 from ..rubric import LEVELS
 from ..states import State
+from .reasons import Reason
 
 __all__ = [
     "COVERAGE_CLASSES",
@@ -85,10 +86,12 @@ class Correlation:
     n: int
     r: float | None
     reason: str | None = None
+    #: ``reason`` as data, for saying it in the reader's language (not in the JSON).
+    why: Reason | None = attrs.field(default=None, eq=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON and CSV."""
-        return attrs.asdict(self)
+        """Plain data for JSON and CSV (without :attr:`why`)."""
+        return attrs.asdict(self, filter=lambda a, _: a.name != "why")
 
 
 @attrs.frozen
@@ -161,20 +164,26 @@ def _pearson(
     y: NDArray[np.float64],
     names: tuple[str, str],
     units: tuple[float, float],
-) -> tuple[float | None, str | None]:
+) -> tuple[float | None, Reason | None]:
     """r of two equally long columns, or ``None`` and why (``names`` and ``units``, the
     factor from 0–100 to each criterion's own unit, say which column is constant at what)."""
     if len(x) < MIN_PAIRS:
-        return None, f"fewer than {MIN_PAIRS} entities have both values"
+        n = str(MIN_PAIRS)
+        return None, Reason("r_few", f"fewer than {n} entities have both values", (("min", n),))
     dx, dy = x - x.mean(), y - y.mean()
     sx, sy = float(dx @ dx), float(dy @ dy)
     if sx == 0 or sy == 0:
         const = [
-            f"{name} is constant ({float(col[0]) * unit:g})"
+            (name, f"{float(col[0]) * unit:g}")
             for name, col, s, unit in zip(names, (x, y), (sx, sy), units, strict=True)
             if s == 0
         ]
-        return None, f"{' and '.join(const)} on the {len(x)} entities with both values"
+        text = " and ".join(f"{name} is constant ({v})" for name, v in const)
+        fields: tuple[tuple[str, str], ...] = (("n", str(len(x))),)
+        for k, (name, v) in enumerate(const):
+            fields += ((f"c{k}_criterion", name), (f"v{k}_figure", v))
+        key = "r_constant" if len(const) == 1 else "r_constant_both"
+        return None, Reason(key, f"{text} on the {len(x)} entities with both values", fields)
     r = float(dx @ dy) / float(np.sqrt(sx) * np.sqrt(sy))
     return min(1.0, max(-1.0, r)), None  # rounding may put |r| a hair above 1
 
@@ -215,7 +224,14 @@ def correlations(
                 (own_unit[a], own_unit[b]),
             )
             out.append(
-                Correlation(scores.node_ids[a], scores.node_ids[b], int(both.sum()), r, reason)
+                Correlation(
+                    scores.node_ids[a],
+                    scores.node_ids[b],
+                    int(both.sum()),
+                    r,
+                    None if reason is None else reason.text,
+                    reason,
+                )
             )
     return ids, tuple(out)
 

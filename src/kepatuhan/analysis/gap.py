@@ -61,6 +61,7 @@ from ..plugins import PluginManager, default_manager
 from ..results import ExplainNode, Scores
 from ..rounding import DECIMALS, round_half_away
 from ..rubric import LEVELS
+from .reasons import Reason
 
 __all__ = ["GapPlan", "GapStep", "gap", "gap_threshold"]
 
@@ -120,6 +121,8 @@ class GapPlan:
     threshold: float | None = None
     method: str = "closed form"
     reason: str | None = None
+    #: ``reason`` as data, for saying it in the reader's language (not in the JSON).
+    why: Reason | None = attrs.field(default=None, eq=False, repr=False)
 
 
 def gap_threshold(edge: Decimal | float) -> float:
@@ -168,7 +171,9 @@ def gap(scores: Scores, institution: str, *, plugins: PluginManager | None = Non
         achieved = float(got.score[0]) if got.has_score[0] else card.score
     reached = planner.reaches(achieved)
     if not reached and reason is None:  # pragma: no cover - a bug, said rather than hidden
-        reason = "the re-scored plan falls short of the target (a bug: please report it)"
+        reason = Reason(
+            "gap_bug", "the re-scored plan falls short of the target (a bug: please report it)"
+        )
     return GapPlan(
         institution=institution,
         score=card.score,
@@ -180,7 +185,8 @@ def gap(scores: Scores, institution: str, *, plugins: PluginManager | None = Non
         reached=reached,
         threshold=planner.goal,
         method="closed form" if linear else "search",
-        reason=None if reached else reason,
+        reason=None if reached or reason is None else reason.text,
+        why=None if reached else reason,
     )
 
 
@@ -381,7 +387,7 @@ class _Planner:
     # -- closed form -------------------------------------------------------------------------
     def closed_form(
         self, cands: list[_Cand], room: dict[int, float]
-    ) -> tuple[list[tuple[_Key, GapStep]], float, str | None]:
+    ) -> tuple[list[tuple[_Key, GapStep]], float, Reason | None]:
         """Full raises, most points first, then the exact last one (every path linear).
 
         A value's effect on the institution is ``rate`` points per point of its own 0–100
@@ -455,11 +461,16 @@ class _Planner:
                 room[ident] -= gain * f
             steps.append((c.key, self.step(c, to, est, gain * rate(c))))
             pool.remove(c)
+        top, edge = f"{round_half_away(est):.2f}", f"{self.edge:.2f}"
         return (
             steps,
             est,
-            f"with every value at the best its scale (and the rules' caps) allow, the score "
-            f"reaches only {round_half_away(est):.2f}, below {self.edge:.2f}",
+            Reason(
+                "gap_capped",
+                f"with every value at the best its scale (and the rules' caps) allow, the score "
+                f"reaches only {top}, below {edge}",
+                (("got_figure", top), ("edge_figure", edge)),
+            ),
         )
 
     # -- search by re-scoring -------------------------------------------------------------
@@ -484,7 +495,7 @@ class _Planner:
                 out[lo : lo + len(chunk)] = [self.scored([p])[0] for p in chunk]
         return out
 
-    def search(self, cands: list[_Cand]) -> tuple[list[tuple[_Key, GapStep]], float, str | None]:
+    def search(self, cands: list[_Cand]) -> tuple[list[tuple[_Key, GapStep]], float, Reason | None]:
         """Re-score every candidate raise; the largest first, the last by bisection."""
         pool = sorted(cands, key=lambda c: (c.node.entity, c.node.criterion))
         steps: list[tuple[_Key, GapStep]] = []
@@ -499,18 +510,32 @@ class _Planner:
                 return steps, got, None
             k = int(np.argmax(full))  # ties: the first in (entity, criterion) order
             if not full[k] > now:
+                stays = f"{round_half_away(now):.2f}"
                 return (
                     steps,
                     now,
-                    "no single improvement raises the score any more (under a rule such as "
-                    "the minimum, values tied at the bottom must rise together); kepatuhan "
-                    f"does not search combinations: the score stays at {round_half_away(now):.2f}",
+                    Reason(
+                        "gap_stuck",
+                        "no single improvement raises the score any more (under a rule such "
+                        "as the minimum, values tied at the bottom must rise together); "
+                        f"kepatuhan does not search combinations: the score stays at {stays}",
+                        (("stays_figure", stays),),
+                    ),
                 )
             c = pool.pop(k)
             plan.append((c.key, c.best))
             steps.append((c.key, self.step(c, c.best, float(full[k]), float(full[k]) - now)))
             now = float(full[k])
-        return steps, now, f"with every value at its best the score reaches only {now:.2f}"
+        top = f"{now:.2f}"
+        return (
+            steps,
+            now,
+            Reason(
+                "gap_best",
+                f"with every value at its best the score reaches only {top}",
+                (("got_figure", top),),
+            ),
+        )
 
     def _least(self, plan: list[_Edit], hits: list[_Cand]) -> tuple[float, _Cand, float]:
         """Among values that reach the target raised in full (on top of ``plan``), the one

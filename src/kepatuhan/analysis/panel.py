@@ -118,6 +118,15 @@ class Panel:
     series: tuple[Series, ...]
     rows: tuple[PanelRow, ...]
     changes: tuple[MethodChange, ...]
+    #: The rubric of each series, in the order of ``series`` (for saying a change for
+    #: people: :meth:`rubrics_of`).
+    editions: tuple[Rubric, ...] = attrs.field(default=(), eq=False, repr=False)
+
+    def rubrics_of(self, change: MethodChange) -> tuple[Rubric, Rubric]:
+        """The two rubrics ``change`` is between (``KeyError`` for a change of another
+        panel: a bug in the caller)."""
+        by_label = {s.label: r for s, r in zip(self.series, self.editions, strict=True)}
+        return by_label[change.from_series], by_label[change.to_series]
 
     @property
     def years(self) -> tuple[int, ...]:
@@ -321,7 +330,7 @@ def panel(results: Sequence[str | Path], *, plugins: PluginManager | None = None
     for (s0, (_, r0, _)), (s1, (_, r1, _)) in pairwise(zip(series, loaded, strict=True)):
         for c in diff_rubrics(r0, r1).changes:
             method.append(MethodChange(s0.label, s1.label, s0.year, s1.year, c))
-    return Panel(series, tuple(rows), tuple(method))
+    return Panel(series, tuple(rows), tuple(method), tuple(r for _, r, _ in loaded))
 
 
 def _series_rows(s: Series, rubric: Rubric, doc: dict[str, Any]) -> list[PanelRow]:

@@ -75,11 +75,21 @@ def _cell(band: str | None, zone: str | None, published: str | None, shown: Show
 
 
 if TYPE_CHECKING:
+    from ..analysis.compare import Change
     from ..analysis.gap import GapPlan
     from ..analysis.rank import RankRow
     from ..bands import BandScheme
     from ..observations import ObservationTable
     from ..results import Scores
+    from ..rubric import Rubric
+
+
+def _change_sentence(change: Change, a: Rubric, b: Rubric, shown: Shown) -> str:
+    """A rubric difference as people read it, in the chosen language and separator
+    (:func:`kepatuhan.present.sentences.change_sentence`)."""
+    from ..present.sentences import change_sentence
+
+    return change_sentence(change, a, b, shown.lang, decimal_comma=shown.decimal_comma)
 
 
 def cmd_panel(args: argparse.Namespace) -> int:
@@ -91,7 +101,16 @@ def cmd_panel(args: argparse.Namespace) -> int:
         _check_result_for_panel(path)
     p = panel(args.results, plugins=common._manager())
     changes = [c.to_dict() for c in p.changes]
+    shown = _shown(args)
     if args.changes:
+        if args.format == "table":  # for people: the sentence and the headers in the language
+            lines = [
+                (c.from_series, c.to_series, _change_sentence(c.change, *p.rubrics_of(c), shown))
+                for c in p.changes
+            ]
+            header = tuple(shown.word(k) for k in ("change_from", "change_to", "change"))
+            _emit("table", lines, header, None)
+            return 0
         _emit_records(args.format, CHANGE_COLUMNS, changes)
         return 0
     records = [attrs.asdict(r) | {"score": r.published, "percentile": r.percentile} for r in p.rows]
@@ -103,9 +122,10 @@ def cmd_panel(args: argparse.Namespace) -> int:
         }
         print(json.dumps(doc, indent=2, ensure_ascii=False))
         return 0
-    shown = _shown(args)
     for c in p.changes:
-        print(f"{shown.word('method_changed')}: {c.sentence}", file=sys.stderr)
+        said = _change_sentence(c.change, *p.rubrics_of(c), shown)
+        where = f"{c.from_year} -> {c.to_year} ({c.from_series} -> {c.to_series})"
+        print(f"{shown.word('method_changed')}: {where}: {said}", file=sys.stderr)
     if args.format == "csv":
         _emit_records("csv", PANEL_COLUMNS, records)
         return 0
@@ -292,7 +312,10 @@ def _gap_text(
         )
         for s in plan.steps
     ]
-    why = None if plan.reached else shown.word("gap_short", reason=plan.reason)
+    why = None
+    if not plan.reached:
+        said = plan.reason if plan.why is None else shown.reason(plan.why, res.rubric)
+        why = shown.word("gap_short", reason=said)
     return head, rows, why
 
 
@@ -348,7 +371,8 @@ def cmd_gap(args: argparse.Namespace) -> int:
     plan = gap(res, args.institution, plugins=common._manager())
     if args.format == "json":
         # numbers as numbers: the band edges are Decimals in the rubric
-        print(json.dumps(attrs.asdict(plan), indent=2, ensure_ascii=False, default=_number))
+        doc = attrs.asdict(plan, filter=lambda a, _: a.name != "why")  # reason: the English
+        print(json.dumps(doc, indent=2, ensure_ascii=False, default=_number))
         return 0
     shown = _shown(args)
     inst = res.table.institutions[res.institution_index(args.institution)]
@@ -593,11 +617,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
         apply_crosswalk,
         compare_scores,
         diff_rubrics,
+        points_reread_rows,
         points_rereads,
         read_crosswalk,
         series_labels,
     )
     from ..engine import score
+    from ..present.sentences import quoted
     from .scoring import _missing_lines
 
     if len(args.rubric) < 2:
@@ -616,15 +642,32 @@ def cmd_compare(args: argparse.Namespace) -> int:
     results = []
     notes: list[str] = []
     info = []
+    shown = _shown(args)
     for k, (ref, rubric, label) in enumerate(zip(args.rubric, rubrics, labels, strict=True)):
         scored_table, use = table, None
         if walk is not None and k > 0:  # the data is in the first rubric's ids
             scored_table, use = apply_crosswalk(table, walk, rubric)
-            notes.append(f"{label}: {use.summary(walk.source)}")
+            where = f"{walk.source}: " if walk.source else ""
+            said = shown.word("crosswalk_use", rows=use.rows, mapped=use.mapped, kept=use.kept)
+            notes.append(f"{label}: {where}{said}")
         res = score(rubric, scored_table, plugins=pm)
         results.append(res)
         rereads = [] if k == 0 else points_rereads(scored_table, rubrics[0], rubric)
-        notes.extend(f"note: {label}: {line}" for line in rereads)
+        for n, cid, pa, pb in (
+            [] if k == 0 else points_reread_rows(scored_table, rubrics[0], rubric)
+        ):
+
+            def unit(p: str | None) -> str:
+                return "0–100" if p is None else shown.word("points_out_of", points=shown.pub(p))
+
+            said = shown.word(
+                "points_reread",
+                n=n,
+                criterion=quoted(shown.label(rubric, cid), shown.lang),
+                before=unit(pa),
+                after=unit(pb),
+            )
+            notes.append(f"{shown.word('note')}: {label}: {said}")
         notes.extend(f"warning: {label}: {w}" for w in res.warnings)
         notes.extend(f"warning: {label}: {line}" for line in _missing_lines(res))
         info.append(
@@ -657,14 +700,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
         }
         print(json.dumps(doc, indent=2, ensure_ascii=False))
         return 0
-    shown = _shown(args)
     head = [
         shown.word("compare_rubric", k=k + 1, label=label, digest=r.digest[:15], ref=ref)
         for k, (label, r, ref) in enumerate(zip(labels, rubrics, args.rubric, strict=True))
     ]
     for k, d in enumerate(diffs):
-        # the sentences of a difference are analysis.compare's, in English (docs/cli.md)
-        what = d.sentences() or [shown.word("compare_no_difference")]
+        what = [_change_sentence(c, rubrics[0], rubrics[k + 1], shown) for c in d.changes] or [
+            shown.word("compare_no_difference")
+        ]
         many = lang.counted(len(d.changes), "difference", shown.lang)
         head.append(f"{labels[0]} -> {labels[k + 1]}: {many}")
         head.extend(f"  - {s}" for s in what)

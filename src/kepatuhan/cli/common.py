@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 import attrs
 
+from ..analysis.reasons import Reason
 from ..analysis.verify import (
     load_result,
     read_options,
@@ -370,6 +371,13 @@ class Shown:
     def zone(self, zone: str | None) -> str:
         """A zone's word (:func:`kepatuhan.present.lang.zone_label`)."""
         return lang.zone_label(zone, self.lang)
+
+    def reason(self, reason: Reason, rubric: Rubric) -> str:
+        """Why an analysis gives no answer, in the language, criteria by their labels
+        (:func:`kepatuhan.present.lang.reason_text`)."""
+        return lang.reason_text(
+            reason, self.lang, self.decimal_comma, lambda cid: self.label(rubric, cid)
+        )
 
     def label(self, rubric: Rubric, criterion: str) -> str:
         """Criterion ``criterion``'s label in the language; an id the rubric lacks is shown

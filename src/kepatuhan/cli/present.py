@@ -141,7 +141,9 @@ def cmd_describe(args: argparse.Namespace) -> int:
     from ..analysis.coverage import describe_data
 
     res = _score(args)
-    desc = describe_data(res).to_dict()
+    described = describe_data(res)
+    pairs_data = described.correlations
+    desc = described.to_dict()
     cov = desc["coverage"]
     pairs = desc["correlations"]
     if args.format == "json":
@@ -188,8 +190,10 @@ def cmd_describe(args: argparse.Namespace) -> int:
         print(shown.word("describe_pearson", dims=", ".join(map(label, dims)), levels=levels))
         named = [c | {"a": label(c["a"]), "b": label(c["b"])} for c in pairs]
         print(_matrix(tuple(label(d) for d in dims), named, shown))
-        for c in named:
+        whys = {(c.a, c.b): c.why for c in pairs_data}
+        for c, raw in zip(named, pairs, strict=True):
             if c["r"] is None:
-                # the reason is analysis.coverage's, in English
-                print(f"{c['a']} / {c['b']}: {shown.word('undefined')}: {c['reason']}")
+                why = whys.get((raw["a"], raw["b"]))
+                said = c["reason"] if why is None else shown.reason(why, rubric)
+                print(f"{c['a']} / {c['b']}: {shown.word('undefined')}: {said}")
     return 0

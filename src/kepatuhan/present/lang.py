@@ -33,6 +33,9 @@ from ..applicability import ATTRIBUTE_WORDS
 from ..rounding import DECIMALS, publish
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..analysis.reasons import Reason
     from ..bands import Band
     from ..observations import ObservationTable
     from ..results import Scores
@@ -53,6 +56,7 @@ __all__ = [
     "na_reason",
     "names_by_entity_label",
     "opinion_label",
+    "reason_text",
     "state_label",
     "word",
     "zone_label",
@@ -198,6 +202,9 @@ _WORDS: Mapping[str, tuple[str, str]] = {
     ),
     # panel
     "method_changed": ("metodologi berubah", "methodology changed"),
+    "change_from": ("Dari", "From"),
+    "change_to": ("Ke", "To"),
+    "change": ("Perubahan", "Change"),
     # compare
     "compare_rubric": (
         "rubrik {k}: {label} ({digest}…, dari {ref})",
@@ -215,6 +222,145 @@ _WORDS: Mapping[str, tuple[str, str]] = {
     "zone_change": ("Perubahan zona", "Zone change"),
     "rank_change": ("Perubahan peringkat", "Rank change"),
     "missing_values": ("Nilai yang tidak ada", "Missing values"),
+    "note": ("catatan", "note"),
+    "crosswalk_use": (
+        "{mapped} dari {rows} baris dipetakan, {kept} tetap memakai kode kriterianya "
+        "(dikenal rubrik)",
+        "{mapped} of {rows} rows mapped, {kept} kept their criterion id (known to the rubric)",
+    ),
+    "points_out_of": ("poin dari {points}", "points out of {points}"),
+    "points_reread": (
+        "{n} baris memberi nilai kriteria {criterion} secara langsung: dibaca sebagai "
+        "{before} menurut rubrik pertama dan sebagai {after} menurut rubrik ini (angka yang "
+        "sama, tidak diskalakan ulang).",
+        "{n} rows give criterion {criterion} directly: read as {before} under the first "
+        "rubric and as {after} under this one (the same numbers, not rescaled).",
+    ),
+    # the differences between two rubrics (kepatuhan.present.sentences)
+    "none": ("tidak ada", "none"),
+    "yes": ("ya", "yes"),
+    "no": ("tidak", "no"),
+    "weight": ("bobot", "weight"),
+    "scale": ("skala", "scale"),
+    "criterion_one": ("kriteria", "criterion"),
+    "criterion_many": ("kriteria", "criteria"),
+    "under_parent": ("di bawah {parent}", "under {parent}"),
+    "was": ("sebelumnya {how}", "it was {how}"),
+    "with_below": (", beserta {n} {criteria} di bawahnya", ", with the {n} {criteria} below it"),
+    "criterion_added": (
+        "kriteria {what} ditambahkan{how}{tail}.",
+        "criterion {what} is added{how}{tail}.",
+    ),
+    "criterion_removed": (
+        "kriteria {what} dihapus{how}{tail}.",
+        "criterion {what} is removed{how}{tail}.",
+    ),
+    "criterion_moved": (
+        "kriteria {what} dipindahkan dari bawah {before} ke bawah {after}.",
+        "criterion {what} moves from under {before} to under {after}.",
+    ),
+    "criterion_changed": (
+        "kriteria {what}: {field} dari {before} menjadi {after}.",
+        "criterion {what}: {field} from {before} to {after}.",
+    ),
+    "field_weight": ("bobot berubah", "the weight changes"),
+    "field_points": ("poin berubah", "the points change"),
+    "field_rule": (
+        "aturan penggabungan subkriterianya berubah",
+        "the rule combining its children changes",
+    ),
+    "field_scale": ("skala berubah", "the scale changes"),
+    "field_level": ("tingkat pengamatannya berubah", "the level it is observed at changes"),
+    "field_label": ("label berubah", "the label changes"),
+    "field_label_en": ("label bahasa Inggris berubah", "the English label changes"),
+    "field_share": ("bagiannya dalam nilai berubah", "its share of the score changes"),
+    "field_na_allowed": (
+        "izin untuk dinyatakan tidak berlaku berubah",
+        "the not-applicable permission changes",
+    ),
+    "field_not_applicable_for": (
+        "aturan kapan kriteria ini tidak berlaku berubah",
+        "the rule where it does not apply changes",
+    ),
+    "field_min": ("batas bawah berubah", "the lower edge changes"),
+    "field_max": ("batas atas berubah", "the upper edge changes"),
+    "field_zone": ("zona berubah", "the zone changes"),
+    "share_not_fixed": (
+        "tidak tetap (ada aturan tidak linear di atasnya)",
+        "not fixed (a non-linear rule above it)",
+    ),
+    "rule_leaf": ("tidak ada (sebuah indikator)", "none (an indicator)"),
+    "band_added": ("kategori {what} ditambahkan{how}.", "band {what} is added{how}."),
+    "band_removed": ("kategori {what} dihapus{how}.", "band {what} is removed{how}."),
+    "band_changed": (
+        "kategori {what}: {field} dari {before} menjadi {after}.",
+        "band {what}: {field} from {before} to {after}.",
+    ),
+    "band_from_up": ("mulai {low} ke atas", "from {low} up"),
+    "band_from_to": ("dari {low} sampai {high}", "from {low} to {high}"),
+    "band_starts": ("{band} mulai {low}", "{band} from {low}"),
+    "no_bands": ("tanpa kategori", "no bands"),
+    "scheme_changed": (
+        "{field} dari {before} menjadi {after}.",
+        "{field} from {before} to {after}.",
+    ),
+    "scheme_bands": ("skema kategori berubah", "the band scheme changes"),
+    "scheme_name": ("nama skema kategori berubah", "the name of the band scheme changes"),
+    "scheme_maximum": (
+        "nilai maksimum skema kategori berubah",
+        "the band scheme's maximum changes",
+    ),
+    "rollup": ("{combine} dengan bobot {by}", "{combine} weighted {by}"),
+    "rollup_changed": (
+        "penggabungan ke tingkat {level} berubah dari {before} menjadi {after}.",
+        "the {level} roll-up changes from {before} to {after}.",
+    ),
+    "missing_changed": (
+        "kebijakan nilai yang tidak ada berubah dari {before} menjadi {after}.",
+        "the missing-value policy changes from {before} to {after}.",
+    ),
+    "flags_changed": (
+        "penanda rubrik berubah dari {before} menjadi {after}.",
+        "the rubric's flags change from {before} to {after}.",
+    ),
+    # why an analysis gives no answer (kepatuhan.analysis.reasons.Reason; the English is
+    # the library's own sentence, a test checks)
+    "gap_capped": (
+        "dengan setiap nilai pada batas terbaik yang diizinkan skalanya (dan batas aturan), "
+        "nilai hanya mencapai {got_figure}, di bawah {edge_figure}",
+        "with every value at the best its scale (and the rules' caps) allow, the score "
+        "reaches only {got_figure}, below {edge_figure}",
+    ),
+    "gap_stuck": (
+        "tidak ada lagi satu perbaikan pun yang menaikkan nilai (menurut aturan seperti "
+        "minimum, nilai-nilai yang sama-sama terendah harus naik bersama); kepatuhan tidak "
+        "mencari kombinasi: nilai tetap {stays_figure}",
+        "no single improvement raises the score any more (under a rule such as the minimum, "
+        "values tied at the bottom must rise together); kepatuhan does not search "
+        "combinations: the score stays at {stays_figure}",
+    ),
+    "gap_best": (
+        "dengan setiap nilai pada batas terbaiknya, nilai hanya mencapai {got_figure}",
+        "with every value at its best the score reaches only {got_figure}",
+    ),
+    "gap_bug": (
+        "rencana yang dihitung ulang tidak mencapai target (sebuah bug: mohon laporkan)",
+        "the re-scored plan falls short of the target (a bug: please report it)",
+    ),
+    "r_few": (
+        "kurang dari {min} entitas memiliki kedua nilai",
+        "fewer than {min} entities have both values",
+    ),
+    "r_constant": (
+        "{c0_criterion} bernilai tetap ({v0_figure}) pada {n} entitas yang memiliki kedua nilai",
+        "{c0_criterion} is constant ({v0_figure}) on the {n} entities with both values",
+    ),
+    "r_constant_both": (
+        "{c0_criterion} bernilai tetap ({v0_figure}) dan {c1_criterion} bernilai tetap "
+        "({v1_figure}) pada {n} entitas yang memiliki kedua nilai",
+        "{c0_criterion} is constant ({v0_figure}) and {c1_criterion} is constant "
+        "({v1_figure}) on the {n} entities with both values",
+    ),
     # the pictures (kepatuhan.present.plots)
     "plot_published_score": (
         "nilai (dua desimal, seperti diterbitkan)",
@@ -414,3 +560,22 @@ def na_reason(reason: str, lang: str = DEFAULT_LANG) -> str:
         if reason.startswith(words + " "):
             return word(key, lang) + reason[len(words) :]
     return reason
+
+
+def reason_text(
+    reason: Reason,
+    lang: str = DEFAULT_LANG,
+    decimal_comma: bool = False,
+    name: Callable[[str], str] | None = None,
+) -> str:
+    """Why an analysis gives no answer (:class:`kepatuhan.analysis.reasons.Reason`) in
+    ``lang``: its catalogue sentence with each criterion id named by ``name`` (its label,
+    say; the id itself without one) and each figure with the chosen separator."""
+    fields: dict[str, str] = {}
+    for key, value in reason.fields:
+        if key.endswith("criterion"):
+            value = name(value) if name is not None else value
+        elif key.endswith("figure"):
+            value = format_published(value, decimal_comma)
+        fields[key] = value
+    return word(reason.key, lang, **fields)
