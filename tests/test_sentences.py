@@ -337,7 +337,7 @@ def test_sample_sentences_read_as_written_by_hand() -> None:
     # shares (A: six equal parts, 1/6 = 16.67 %; B: x weighs 3 of 7 = 42.86 %), decimal comma
     s = by_kind(("criterion", "changed", "share"), "x")
     assert change_sentence(s, RA, RB, "id", decimal_comma=True) == (
-        "Kriteria «Sarana Baru»: bagiannya dalam nilai berubah dari 16,67 % menjadi 42,86 %."
+        "Kriteria «Sarana Baru»: porsinya dalam nilai total berubah dari 16,67 % menjadi 42,86 %."
     )
     # g and its one child are removed, from under the total "Nilai", weight 1
     g = by_kind(("criterion", "removed", None), "g")

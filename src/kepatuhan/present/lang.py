@@ -273,7 +273,7 @@ _WORDS: Mapping[str, tuple[str, str]] = {
     "field_level": ("tingkat pengamatannya berubah", "the level it is observed at changes"),
     "field_label": ("label berubah", "the label changes"),
     "field_label_en": ("label bahasa Inggris berubah", "the English label changes"),
-    "field_share": ("bagiannya dalam nilai berubah", "its share of the score changes"),
+    "field_share": ("porsinya dalam nilai total berubah", "its share of the score changes"),
     "field_na_allowed": (
         "izin untuk dinyatakan tidak berlaku berubah",
         "the not-applicable permission changes",
